@@ -1,0 +1,31 @@
+# The two README commands: `make demo` (server + demo patch + app in the browser) and
+# `make check` (lint, types, every test). Both set up everything they need first.
+PY := .venv/bin/python
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: setup demo check lint types test bench clean
+
+setup:
+	bash scripts/setup.sh
+
+demo: setup
+	$(PY) -m fieldapp.demo_run
+
+lint: setup
+	.venv/bin/ruff check fieldapp server tests bench main.py
+	.venv/bin/ruff format --check fieldapp server tests bench main.py
+
+types: setup
+	.venv/bin/mypy
+
+test: setup
+	$(PY) -m pytest -q
+
+check: lint types test
+
+bench: setup
+	$(PY) bench/sync_bench.py
+	$(PY) bench/photo_bench.py
+
+clean:
+	rm -rf .venv .mypy_cache .pytest_cache .ruff_cache build *.egg-info

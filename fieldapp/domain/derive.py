@@ -1,0 +1,255 @@
+"""Derived fields of every entity, computed by the same code on the tablet and the server.
+
+``derive`` is the single entry point the device store and the server call on each write; it
+returns a value for every derived field of the entity (see ``fieldapp.sync.protocol``).
+``dependents`` names the other records whose derived fields may change because this one
+changed (a new ``asb_report`` changes its case's threshold and Community Trigger eligibility).
+Records are plain dicts in wire form (ISO strings for times). Lookups are read-only.
+
+Records may be partial or hold junk (a draft, an old row): nothing here raises on what a
+record holds; an unreadable value is unknown, and what depends on it is None. Values come
+back in wire form: times as ``2026-06-10T09:00:00Z``, dates as ``YYYY-MM-DD``. The rules
+themselves live in the sibling modules; this file only reads records and writes results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from fieldapp.domain.asb import triage_case
+from fieldapp.domain.atv import atv_due_on
+from fieldapp.domain.calendar import local_date
+from fieldapp.domain.community_trigger import Complaint
+from fieldapp.domain.geo import nearest, nearest_block, position
+from fieldapp.domain.household import assess_household
+from fieldapp.domain.policy import Policy
+from fieldapp.domain.repairs import repair_deadlines
+from fieldapp.domain.walkabout import observation_action, walkabout_result
+from fieldapp.domain.wire import date_out, flag, number, parse_day, parse_time, text, time_out
+from fieldapp.sync.protocol import ENTITIES
+
+
+class Lookup(Protocol):
+    """Read access to other records, given to ``derive`` by the store or the server."""
+
+    def get(self, entity: str, id: str) -> Mapping[str, Any] | None:
+        """The live (not deleted) record, or None."""
+        ...
+
+    def find(self, entity: str, field: str, value: Any) -> Sequence[Mapping[str, Any]]:
+        """Live records of ``entity`` whose ``field`` equals ``value``."""
+        ...
+
+
+Deriver = Callable[[Mapping[str, Any], Lookup, Policy, datetime], dict[str, Any]]
+
+
+def _get(lookup: Lookup, entity: str, id: Any) -> Mapping[str, Any] | None:
+    key = text(id)
+    return None if key is None else lookup.get(entity, key)
+
+
+def _find(lookup: Lookup, entity: str, field: str, value: Any) -> Sequence[Mapping[str, Any]]:
+    key = text(value)
+    return () if key is None else lookup.find(entity, field, key)
+
+
+def _property(
+    record: Mapping[str, Any], lookup: Lookup, policy: Policy, now: datetime
+) -> dict[str, Any]:
+    # The last visit is the imported date or a visit recorded since, whichever is later: an
+    # officer's visit takes the home off the "ATV due" lists at once, offline too.
+    visits = _find(lookup, "tenancy_visit", "property_id", record.get("id"))
+    days = [parse_day(record.get("last_atv_on"))]
+    days += [local_date(t, policy) for v in visits if (t := parse_time(v.get("visited_at")))]
+    known = [d for d in days if d is not None]
+    due = atv_due_on(max(known) if known else None, policy=policy)
+    return {"atv_due_on": date_out(due)}
+
+
+def _complaint(report: Mapping[str, Any]) -> Complaint | None:
+    reported_at = parse_time(report.get("reported_at"))
+    if reported_at is None:
+        return None  # a report with no time cannot be placed in any window
+    agency = report.get("agency")
+    return Complaint(
+        reported_at=reported_at,
+        incident_at=parse_time(report.get("incident_at")),
+        agency=agency if isinstance(agency, str) else None,
+        reporter_id=text(report.get("reporter_id")),
+        hate_motivated=flag(report.get("hate_motivated")),
+        ref=text(report.get("id")),
+    )
+
+
+def _asb_case(
+    record: Mapping[str, Any], lookup: Lookup, policy: Policy, now: datetime
+) -> dict[str, Any]:
+    reports = [
+        c
+        for c in (_complaint(r) for r in _find(lookup, "asb_report", "case_id", record.get("id")))
+        if c is not None
+    ]
+    complainant = _get(lookup, "person", record.get("complainant_id"))
+    answers = record.get("risk_answers")
+    category = record.get("category")
+    result = triage_case(
+        category=category if isinstance(category, str) else None,
+        received_at=parse_time(record.get("received_at")),
+        incident_at=parse_time(record.get("incident_at")),
+        reports=reports,
+        urgent_crime=flag(record.get("urgent_crime")),
+        hate_motivated=flag(record.get("hate_motivated")),
+        case_id=text(record.get("id")),
+        complainant_id=text(record.get("complainant_id")),
+        complainant_dob=None
+        if complainant is None
+        else parse_day(complainant.get("date_of_birth")),
+        over_75=flag(record.get("over_75")),
+        other_org_support=flag(record.get("other_org_support")),
+        personal_budget=flag(record.get("personal_budget")),
+        vulnerable_by_judgement=flag(record.get("vulnerable_by_judgement")),
+        risk_answers=answers if isinstance(answers, Mapping) else None,
+        policy=policy,
+        now=now,
+    )
+    return {
+        "priority": result.priority,
+        "vulnerable": result.vulnerable,
+        "threshold_applies": result.threshold_applies,
+        "threshold_met": result.threshold_met,
+        "due_at": time_out(result.due_at),
+        "risk_level": result.risk.level,
+        "ct_eligible": result.ct_eligible,
+        "reason": result.reason,
+    }
+
+
+def _repair(
+    record: Mapping[str, Any], lookup: Lookup, policy: Policy, now: datetime
+) -> dict[str, Any]:
+    result = repair_deadlines(
+        priority=text(record.get("priority")),
+        reported_at=parse_time(record.get("reported_at")),
+        hazard=text(record.get("hazard")),
+        awaab=text(record.get("awaab")),
+        investigation_concluded_at=parse_time(record.get("investigation_concluded_at")),
+        policy=policy,
+    )
+    return {
+        "due_at": time_out(result.due_at),
+        "investigate_by": time_out(result.investigate_by),
+        "summary_by": time_out(result.summary_by),
+        "make_safe_by": time_out(result.make_safe_by),
+        "preventative_start_by": time_out(result.preventative_start_by),
+        "reason": result.reason,
+    }
+
+
+def _tenancy_visit(
+    record: Mapping[str, Any], lookup: Lookup, policy: Policy, now: datetime
+) -> dict[str, Any]:
+    visited_at = parse_time(record.get("visited_at")) or now
+    home = _get(lookup, "property", record.get("property_id"))
+    rooms = None if home is None else number(home.get("bedrooms"))
+    result = assess_household(
+        _find(lookup, "person", "property_id", record.get("property_id")),
+        visit_date=local_date(visited_at, policy),
+        bedrooms=None if rooms is None or rooms != int(rooms) else int(rooms),
+        overnight_carer=flag(record.get("overnight_carer")),
+        policy=policy,
+    )
+    return {
+        "bedrooms_needed": result.bedrooms_needed,
+        "bedroom_standard": result.bedroom_standard,
+        "size_criteria_spare": result.size_criteria_spare,
+        "size_criteria_reduction_pct": result.size_criteria_reduction_pct,
+        "household_reason": result.reason,
+    }
+
+
+def _walkabout(
+    record: Mapping[str, Any], lookup: Lookup, policy: Policy, now: datetime
+) -> dict[str, Any]:
+    grades = record.get("grades")
+    result = walkabout_result(
+        grades if isinstance(grades, Mapping) else None,
+        _find(lookup, "observation", "walkabout_id", record.get("id")),
+        policy=policy,
+    )
+    return {"score_pct": result.score_pct, "result": result.result}
+
+
+def _observation(
+    record: Mapping[str, Any], lookup: Lookup, policy: Policy, now: datetime
+) -> dict[str, Any]:
+    where = position(record)
+    walk = _get(lookup, "walkabout", record.get("walkabout_id"))
+    candidates = () if walk is None else _find(lookup, "property", "estate", walk.get("estate"))
+    near = None if where is None else nearest(*where, candidates)
+    block = None if where is None else nearest_block(*where, candidates)
+    kind = record.get("kind")
+    action = observation_action(
+        kind if isinstance(kind, str) else None,
+        flag(record.get("offensive")),
+        parse_time(record.get("logged_at")),
+        policy=policy,
+    )
+    return {
+        "nearest_property_id": None if near is None else text(near.get("id")),
+        "nearest_block": block,
+        "action_due_at": None if action is None else time_out(action.due_at),
+    }
+
+
+_DERIVERS: Mapping[str, Deriver] = {
+    "property": _property,
+    "asb_case": _asb_case,
+    "repair": _repair,
+    "tenancy_visit": _tenancy_visit,
+    "walkabout": _walkabout,
+    "observation": _observation,
+}
+
+
+# The registry builds ``spec.derived`` on each access; derive runs on every write.
+_DERIVED: Mapping[str, tuple[str, ...]] = {name: spec.derived for name, spec in ENTITIES.items()}
+
+
+def derive(
+    entity: str, record: Mapping[str, Any], lookup: Lookup, policy: Policy, now: datetime
+) -> dict[str, Any]:
+    """Every derived field of ``record`` (a key for each, None where it does not apply)."""
+    derived = _DERIVED.get(entity)
+    if not derived:
+        return {}
+    compute = _DERIVERS.get(entity)
+    values = {} if compute is None else compute(record, lookup, policy, now)
+    return {name: values.get(name) for name in derived}
+
+
+def dependents(entity: str, record: Mapping[str, Any], lookup: Lookup) -> list[tuple[str, str]]:
+    """(entity, id) of other records to re-derive after ``record`` was written."""
+    found: list[tuple[str, str]] = []
+    if entity == "asb_report":
+        case_id = text(record.get("case_id"))
+        if case_id is not None:
+            found.append(("asb_case", case_id))
+    elif entity == "tenancy_visit":
+        property_id = text(record.get("property_id"))
+        if property_id is not None:
+            found.append(("property", property_id))
+    elif entity == "observation":
+        walkabout_id = text(record.get("walkabout_id"))
+        if walkabout_id is not None:
+            found.append(("walkabout", walkabout_id))
+    elif entity == "person":
+        for visit in _find(lookup, "tenancy_visit", "property_id", record.get("property_id")):
+            if text(visit.get("id")) is not None:
+                found.append(("tenancy_visit", str(visit["id"])))
+        for case in _find(lookup, "asb_case", "complainant_id", record.get("id")):
+            if text(case.get("id")) is not None:
+                found.append(("asb_case", str(case["id"])))
+    return list(dict.fromkeys(found))  # once each, in order
