@@ -1,0 +1,1 @@
+"""The device's local store: SQLite tables, the outbox, and the one ``Store`` API over them."""

@@ -1,0 +1,547 @@
+"""The wire schema shared by the tablets and the server: entities, fields, value sets, limits.
+
+One registry (``ENTITIES``) says, for every entity of ``docs/sync-protocol.md``, which fields
+exist, their JSON types, which are derived (computed by the domain code, read-only to clients),
+which are restricted (never sent to partner roles), how concurrent edits of a field merge, and
+which entities are reference data, append-only, or visible to partners. The device store, the
+server tables, the server's projection and both sides' validation are all driven from here, so a
+field added here is added everywhere. Standard library only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Final, Literal
+
+SCHEMA_VERSION: Final = 1
+ACCEPTED_SCHEMA_VERSIONS: Final = frozenset({SCHEMA_VERSION, SCHEMA_VERSION - 1})
+MAX_MUTATIONS_PER_PUSH: Final = 500
+DEFAULT_PULL_LIMIT: Final = 500
+MAX_PULL_LIMIT: Final = 1000
+API_PREFIX: Final = "/api/v1"
+
+Role = Literal["officer", "manager", "pcso", "councillor"]
+ROLES: Final[tuple[str, ...]] = ("officer", "manager", "pcso", "councillor")
+PARTNER_ROLES: Final = frozenset({"pcso", "councillor"})
+STAFF_ROLES: Final = frozenset({"officer", "manager"})
+
+FieldType = Literal["str", "int", "float", "bool", "datetime", "date", "list", "dict", "any"]
+# How a field changed on both sides to different values is merged (sync-protocol.md, Merge):
+# ``review`` keeps the server value and files a conflict; ``lww`` takes the later write;
+# ``max`` keeps the higher value of an ordered scale; ``union`` joins two lists as sets.
+MergePolicy = Literal["review", "lww", "max", "union"]
+
+# --- value sets --------------------------------------------------------------------------
+ASB_CATEGORIES: Final = ("crime", "noise", "other")
+ASB_STATUSES: Final = ("open", "advice_given", "action_plan", "monitoring", "closed")
+HARM_TYPES: Final = ("personal", "community", "environmental")
+RISK_LEVELS: Final = ("standard", "medium", "high")
+AGENCIES: Final = ("landlord", "police", "council", "other")
+SEXES: Final = ("F", "M", "X")
+RELATIONSHIPS: Final = ("lead_tenant", "joint_tenant", "partner", "child", "relative", "other")
+PERSON_STATUSES: Final = ("member", "unverified_occupant")
+REPAIR_PRIORITIES: Final = ("planned", "routine", "urgent", "emergency")  # low → high
+AWAAB_CLASSES: Final = ("none", "significant", "emergency")  # low → high
+REPAIR_STATUSES: Final = ("open", "investigating", "made_safe", "completed", "cancelled")
+HAZARDS: Final = (
+    "damp_and_mould", "excess_cold", "excess_heat", "asbestos_and_mmf", "biocides",
+    "carbon_monoxide", "lead", "radiation", "uncombusted_fuel_gas", "volatile_organic_compounds",
+    "crowding_and_space", "entry_by_intruders", "lighting", "noise",
+    "domestic_hygiene_pests_refuse", "food_safety", "personal_hygiene_sanitation_drainage",
+    "water_supply", "falls_baths", "falls_on_level", "falls_on_stairs", "falls_between_levels",
+    "electrical", "fire", "flames_hot_surfaces", "collision_entrapment", "explosions",
+    "amenities_position_operability", "structural_collapse",
+)  # fmt: skip
+REFERRALS: Final = (
+    "welfare_benefits", "money_advice", "tenancy_support", "safeguarding", "fraud_check",
+    "succession",
+)  # fmt: skip
+PROPERTY_CONDITIONS: Final = ("good", "fair", "poor")
+BEDROOM_STANDARD_RESULTS: Final = ("overcrowded", "at_standard", "one_above", "under_occupied")
+GRADE_ITEMS: Final = (
+    "litter", "graffiti", "fly_tipping", "lighting", "grounds", "bin_stores", "door_entry",
+    "signage",
+)  # fmt: skip
+GRADES: Final = ("good", "satisfactory", "poor", "very_poor")
+WALKABOUT_RESULTS: Final = ("pass", "fail")
+PARTICIPANT_ROLES: Final = ("officer", "manager", "pcso", "councillor", "other")
+OBSERVATION_KINDS: Final = (
+    "fly_tipping", "graffiti", "litter", "lighting", "bin_store", "grounds", "fire_safety",
+    "door_entry", "vandalism", "abandoned_vehicle", "other",
+)  # fmt: skip
+CONFLICT_STATUSES: Final = ("open", "resolved")
+CONFLICT_RESOLUTIONS: Final = ("kept", "proposed", "value")
+RISK_ANSWER_KEYS: Final = (
+    "hate_or_targeted", "threats_or_violence", "self_harm_thoughts", "repeat_3_in_3_months",
+    "health_impact", "unsafe_at_home", "considering_moving", "disability", "over_75_or_child",
+    "isolated", "other_agency_support", "personal_budget", "safeguarding_concern",
+)  # fmt: skip
+# A pseudo-field naming the record's existence in a delete-versus-edit conflict.
+DELETED_FIELD: Final = "_deleted"
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of an entity as it travels on the wire."""
+
+    name: str
+    type: FieldType
+    required: bool = False  # must be present (non-null) when the record is created
+    enum: tuple[str, ...] | None = None  # allowed values (for a list: of each item)
+    derived: bool = False  # computed by the shared domain code; read-only to clients
+    restricted: bool = False  # personal data: absent from partner projections
+    merge: MergePolicy = "review"
+    ref: str | None = None  # the entity an id field points at
+    max_length: int | None = None  # for strings
+
+
+@dataclass(frozen=True)
+class Entity:
+    """One entity: its fields (``id`` first) and how it may be written and seen."""
+
+    name: str
+    fields: tuple[Field, ...]
+    reference: bool = False  # imported on the server; read-only on devices
+    append_only: bool = False  # created once, never edited nor deleted; never conflicts
+    server_only: bool = False  # created by the server (conflicts); devices may only resolve
+    partner_visible: bool = False  # may reach pcso / councillor devices (projected)
+    partner_writable: bool = False  # pcso / councillor may create it on joined walkabouts
+    by_name: Mapping[str, Field] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_name", {f.name: f for f in self.fields})
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+    @property
+    def writable(self) -> tuple[str, ...]:
+        """Fields a client may put in a patch (not ``id``, not derived)."""
+        return tuple(f.name for f in self.fields if f.name != "id" and not f.derived)
+
+    @property
+    def derived(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if f.derived)
+
+    @property
+    def restricted(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if f.restricted)
+
+
+def _id(
+    name: str = "id", *, ref: str | None = None, required: bool = False, restricted: bool = False
+) -> Field:
+    return Field(name, "str", required=required, ref=ref, restricted=restricted, max_length=64)
+
+
+def _text(name: str, *, restricted: bool = False, required: bool = False) -> Field:
+    return Field(name, "str", restricted=restricted, required=required, max_length=10_000)
+
+
+def _enum(name: str, values: tuple[str, ...], **kw: Any) -> Field:
+    return Field(name, "str", enum=values, **kw)
+
+
+_PARENTS = ("walkabout", "observation", "asb_case", "repair", "tenancy_visit", "property")
+
+ENTITIES: Final[Mapping[str, Entity]] = {
+    e.name: e
+    for e in (
+        Entity(
+            "patch",
+            (
+                _id(),
+                Field("name", "str", required=True, max_length=200),
+                Field("officer_ids", "list"),
+            ),
+            reference=True,
+        ),
+        Entity(
+            "property",
+            (
+                _id(),
+                Field("uprn", "str", required=True, max_length=12),
+                _id("patch_id", ref="patch", required=True),
+                Field("estate", "str", required=True, max_length=200),
+                Field("block", "str", max_length=200),
+                Field("address", "str", required=True, max_length=500),
+                Field("postcode", "str", required=True, max_length=10),
+                Field("lat", "float"),
+                Field("lon", "float"),
+                Field("bedrooms", "int", required=True),
+                Field("tenancy_ref", "str", restricted=True, max_length=40),
+                Field("last_atv_on", "date", restricted=True),
+                Field("atv_due_on", "date", derived=True, restricted=True),
+            ),
+            reference=True,
+            partner_visible=True,
+        ),
+        Entity(
+            "person",
+            (
+                _id(),
+                _id("property_id", ref="property", required=True),
+                Field("name", "str", required=True, restricted=True, max_length=200),
+                Field("date_of_birth", "date", restricted=True),
+                _enum("sex", SEXES, restricted=True),
+                _enum("relationship", RELATIONSHIPS, restricted=True),
+                _id("partner_id", ref="person"),
+                _enum("status", PERSON_STATUSES, restricted=True),
+                Field("moved_in_on", "date", restricted=True),
+                Field("moved_out_on", "date", restricted=True),
+                Field("died_on", "date", restricted=True),
+                # A disabled child who cannot share a bedroom (size criteria).
+                Field("cannot_share", "bool", restricted=True),
+            ),
+        ),
+        Entity(
+            "asb_case",
+            (
+                _id(),
+                Field("ref", "str", max_length=40),
+                _id("property_id", ref="property"),
+                Field("lat", "float"),
+                Field("lon", "float"),
+                _enum("category", ASB_CATEGORIES, required=True),
+                Field("urgent_crime", "bool"),
+                Field("hate_motivated", "bool"),
+                _enum("harm_type", HARM_TYPES),
+                _text("description", restricted=True),
+                Field("received_at", "datetime", required=True),
+                Field("incident_at", "datetime"),
+                _id("complainant_id", ref="person"),
+                Field("over_75", "bool", restricted=True),
+                Field("other_org_support", "bool", restricted=True),
+                Field("personal_budget", "bool", restricted=True),
+                Field("vulnerable_by_judgement", "bool", restricted=True),
+                Field("risk_answers", "dict", restricted=True),
+                _enum("status", ASB_STATUSES),
+                Field("priority", "int", derived=True),
+                Field("vulnerable", "bool", derived=True, restricted=True),
+                Field("threshold_applies", "bool", derived=True),
+                Field("threshold_met", "bool", derived=True),
+                Field("due_at", "datetime", derived=True),
+                _enum("risk_level", RISK_LEVELS, derived=True, restricted=True),
+                Field("ct_eligible", "bool", derived=True),
+                Field("reason", "str", derived=True, restricted=True),
+            ),
+        ),
+        Entity(
+            "asb_report",
+            (
+                _id(),
+                _id("case_id", ref="asb_case", required=True),
+                Field("incident_at", "datetime"),
+                Field("reported_at", "datetime", required=True),
+                _id("reporter_id", ref="person"),
+                _enum("agency", AGENCIES),
+                _text("description", restricted=True),
+                Field("hate_motivated", "bool"),
+            ),
+            append_only=True,
+        ),
+        Entity(
+            "repair",
+            (
+                _id(),
+                _id("property_id", ref="property"),
+                Field("lat", "float"),
+                Field("lon", "float"),
+                Field("room", "str", max_length=100),
+                _enum("hazard", HAZARDS),
+                _enum("priority", REPAIR_PRIORITIES, required=True, merge="max"),
+                _enum("awaab", AWAAB_CLASSES, merge="max"),
+                _text("description"),
+                Field("reported_at", "datetime", required=True),
+                Field("investigation_concluded_at", "datetime"),
+                _enum("status", REPAIR_STATUSES),
+                _id("observation_id", ref="observation"),
+                Field("due_at", "datetime", derived=True),
+                Field("investigate_by", "datetime", derived=True),
+                Field("summary_by", "datetime", derived=True),
+                Field("make_safe_by", "datetime", derived=True),
+                Field("preventative_start_by", "datetime", derived=True),
+                Field("reason", "str", derived=True),
+            ),
+        ),
+        Entity(
+            "tenancy_visit",
+            (
+                _id(),
+                _id("property_id", ref="property", required=True),
+                Field("visited_at", "datetime", required=True),
+                Field("tenant_present", "bool"),
+                Field("id_verified", "bool", restricted=True),
+                Field("arrears_amount", "float", restricted=True),
+                Field("weekly_rent", "float", restricted=True),
+                Field("referrals", "list", enum=REFERRALS, restricted=True, merge="union"),
+                _enum("property_condition", PROPERTY_CONDITIONS),
+                _text("fire_safety_concerns"),
+                _text("notes", restricted=True),
+                Field("pets", "str", restricted=True, max_length=500),
+                Field("adaptations", "str", restricted=True, max_length=500),
+                Field("overnight_carer", "bool", restricted=True),
+                Field("bedrooms_needed", "int", derived=True, restricted=True),
+                _enum("bedroom_standard", BEDROOM_STANDARD_RESULTS, derived=True, restricted=True),
+                Field("size_criteria_spare", "int", derived=True, restricted=True),
+                Field("size_criteria_reduction_pct", "int", derived=True, restricted=True),
+                Field("household_reason", "str", derived=True, restricted=True),
+            ),
+        ),
+        Entity(
+            "walkabout",
+            (
+                _id(),
+                Field("estate", "str", required=True, max_length=200),
+                Field("started_at", "datetime", required=True),
+                Field("ended_at", "datetime"),
+                Field("participants", "list", merge="union"),
+                Field("grades", "dict"),
+                Field("fire_safety_met", "bool"),
+                _text("summary"),
+                Field("score_pct", "float", derived=True),
+                _enum("result", WALKABOUT_RESULTS, derived=True),
+            ),
+            partner_visible=True,
+        ),
+        Entity(
+            "observation",
+            (
+                _id(),
+                _id("walkabout_id", ref="walkabout", required=True),
+                _enum("kind", OBSERVATION_KINDS, required=True),
+                Field("offensive", "bool"),
+                Field("lat", "float"),
+                Field("lon", "float"),
+                _text("description"),
+                Field("logged_by", "str", max_length=64),
+                Field("logged_at", "datetime", required=True),
+                _enum("raised_entity", ("repair", "asb_case"), restricted=True),
+                _id("raised_id", restricted=True),
+                Field("nearest_property_id", "str", derived=True, ref="property"),
+                Field("nearest_block", "str", derived=True),
+                Field("action_due_at", "datetime", derived=True),
+            ),
+            partner_visible=True,
+            partner_writable=True,
+        ),
+        Entity(
+            "note",
+            (
+                _id(),
+                _enum("parent_entity", _PARENTS, required=True),
+                _id("parent_id", required=True),
+                _text("text", required=True),
+                Field("author_id", "str", max_length=64),
+                Field("created_at", "datetime", required=True),
+            ),
+            append_only=True,
+            partner_visible=True,
+            partner_writable=True,
+        ),
+        Entity(
+            "photo",
+            (
+                _id(),
+                _enum("parent_entity", _PARENTS, required=True),
+                _id("parent_id", required=True),
+                Field("sha256", "str", required=True, max_length=64),
+                Field("bytes", "int", required=True),
+                Field("width", "int"),
+                Field("height", "int"),
+                Field("taken_at", "datetime"),
+                Field("lat", "float"),
+                Field("lon", "float"),
+                Field("caption", "str", max_length=1000),
+            ),
+            append_only=True,
+            partner_visible=True,
+            partner_writable=True,
+        ),
+        Entity(
+            "conflict",
+            (
+                _id(),
+                Field("entity", "str", max_length=40),
+                _id("record_id"),
+                Field("field", "str", max_length=64),
+                Field("base_value", "any"),
+                Field("kept_value", "any"),
+                Field("proposed_value", "any"),
+                Field("proposed_by", "str", max_length=200),
+                Field("proposed_at", "datetime"),
+                _enum("status", CONFLICT_STATUSES),
+                _enum("resolution", CONFLICT_RESOLUTIONS),
+                Field("value", "any"),
+                Field("resolved_by", "str", max_length=200),
+                Field("resolved_at", "datetime"),
+            ),
+            server_only=True,
+        ),
+        Entity(
+            "ct_review",
+            (
+                _id(),
+                _id("case_id", ref="asb_case", required=True),
+                Field("applicant", "dict", restricted=True),
+                Field("complaint_ids", "list"),
+                Field("risk_level", "str", max_length=20),
+                Field("decision", "str", max_length=40),
+                Field("decided_at", "datetime"),
+                Field("recommendations", "list"),
+                _text("outcome"),
+                _text("appeal"),
+            ),
+        ),
+    )
+}
+
+# The field of each child entity that names the parent it hangs from, for scoping.
+PARENT_LINKS: Final[Mapping[str, tuple[str, str | None]]] = {
+    "property": ("patch_id", "patch"),
+    "person": ("property_id", "property"),
+    "asb_case": ("property_id", "property"),
+    "asb_report": ("case_id", "asb_case"),
+    "repair": ("property_id", "property"),
+    "tenancy_visit": ("property_id", "property"),
+    "observation": ("walkabout_id", "walkabout"),
+    "note": ("parent_id", None),  # parent entity named by parent_entity
+    "photo": ("parent_id", None),
+    "ct_review": ("case_id", "asb_case"),
+    "conflict": ("record_id", None),  # parent entity named by entity
+}
+
+# Client-visible error codes. The full table with HTTP statuses is in docs/sync-protocol.md.
+ERROR_CODES: Final = frozenset(
+    {
+        "bad_request", "invalid_json", "validation_failed", "unknown_entity", "unknown_field",
+        "read_only_field", "forbidden", "forbidden_field", "not_found", "unauthenticated",
+        "bad_credentials", "token_expired", "device_revoked", "unsupported_schema_version",
+        "too_many_mutations", "payload_too_large", "mutation_id_reused", "resync_required",
+        "rate_limited", "blob_hash_mismatch", "blob_offset_mismatch", "bad_content_range",
+        "not_an_image", "image_too_large", "unsupported_media_type", "conflict_not_open",
+        "record_deleted", "internal_error",
+    }
+)  # fmt: skip
+
+
+# --- validation shared by both sides ------------------------------------------------------
+@dataclass(frozen=True)
+class FieldError:
+    """A field-level validation problem: ``code`` is one of ``ERROR_CODES``."""
+
+    field: str
+    code: str
+    message: str
+
+
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _type_ok(f: Field, value: Any) -> bool:
+    if value is None:
+        return True
+    t = f.type
+    if t == "str":
+        return isinstance(value, str)
+    if t == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if t == "float":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if t == "bool":
+        return isinstance(value, bool)
+    if t == "list":
+        return isinstance(value, list)
+    if t == "dict":
+        return isinstance(value, dict)
+    if t == "date":
+        if not isinstance(value, str) or not _DATE_RE.match(value):
+            return False
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            return False
+        return True
+    if t == "datetime":
+        if not isinstance(value, str) or "T" not in value:
+            return False
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return False
+        return parsed.tzinfo is not None
+    return True  # "any"
+
+
+def check_value(f: Field, value: Any) -> FieldError | None:
+    """Return what is wrong with ``value`` for field ``f``, or None."""
+    if not _type_ok(f, value):
+        want = {"datetime": "an ISO 8601 time with an offset", "date": "a YYYY-MM-DD date"}
+        return FieldError(
+            f.name, "validation_failed", f"{f.name} must be {want.get(f.type, 'a ' + f.type)}"
+        )
+    if value is None:
+        return None
+    if f.max_length is not None and isinstance(value, str) and len(value) > f.max_length:
+        return FieldError(
+            f.name, "validation_failed", f"{f.name} is longer than {f.max_length} characters"
+        )
+    if f.type == "float" and isinstance(value, float) and value != value:  # NaN
+        return FieldError(f.name, "validation_failed", f"{f.name} must be a number")
+    if f.enum is not None:
+        items = value if isinstance(value, list) else [value]
+        bad = [v for v in items if v not in f.enum]
+        if bad:
+            return FieldError(
+                f.name,
+                "validation_failed",
+                f"{f.name} must be one of {', '.join(f.enum)} (got {bad[0]!r})",
+            )
+    return None
+
+
+def validate_patch(
+    entity: str, patch: Mapping[str, Any], *, creating: bool, role: str = "officer"
+) -> list[FieldError]:
+    """Check a client patch: known, writable, well-typed fields; required ones when creating.
+
+    Messages never echo restricted values back: they name the field, not its content.
+    """
+    spec = ENTITIES.get(entity)
+    if spec is None:
+        return [FieldError("entity", "unknown_entity", f"unknown entity {entity!r}")]
+    errors: list[FieldError] = []
+    for name, value in patch.items():
+        f = spec.by_name.get(name)
+        if f is None:
+            errors.append(FieldError(name, "unknown_field", f"{entity} has no field {name!r}"))
+            continue
+        if name == "id" or f.derived:
+            errors.append(FieldError(name, "read_only_field", f"{name} is computed by the server"))
+            continue
+        if role in PARTNER_ROLES and f.restricted:
+            errors.append(
+                FieldError(name, "forbidden_field", f"your role may not write {entity}.{name}")
+            )
+            continue
+        problem = check_value(f, value)
+        if problem is not None:
+            errors.append(problem)
+    if creating:
+        for f in spec.fields:
+            if f.required and f.name != "id" and patch.get(f.name) is None:
+                errors.append(FieldError(f.name, "validation_failed", f"{f.name} is required"))
+    return errors
+
+
+def project(entity: str, data: Mapping[str, Any], role: str) -> dict[str, Any]:
+    """The record as ``role`` may see it: partners lose restricted fields (absent, not blank)."""
+    if role not in PARTNER_ROLES:
+        return dict(data)
+    spec = ENTITIES[entity]
+    hidden = set(spec.restricted)
+    return {k: v for k, v in data.items() if k not in hidden}
