@@ -1,0 +1,89 @@
+"""The central sync server: ``create_app(settings)`` builds the FastAPI application.
+
+Nothing here connects to a database or reads the environment at import time: the CLI
+(``python -m server``) builds ``Settings.from_env()``, upgrades the schema and serves
+``create_app(settings)``; tests hand in their own settings.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter, FastAPI
+    from sqlalchemy import Engine
+
+    from server.settings import Settings
+
+log = logging.getLogger("server")
+
+
+def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
+    """The application for ``settings`` (the schema must be upgraded: ``server.db.upgrade``)."""
+    from fastapi import APIRouter, FastAPI
+    from starlette.middleware.gzip import GZipMiddleware
+
+    from fieldapp.sync.protocol import API_PREFIX
+    from server import errors
+    from server.db import make_engine
+    from server.middleware import RequestBodyMiddleware
+    from server.routes import auth, devices, exports, health, sync
+
+    own_engine = engine is None
+    db = engine or make_engine(
+        settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if own_engine:
+            db.dispose()
+
+    app = FastAPI(
+        title="Estate walkabout sync server",
+        version="1",
+        lifespan=lifespan,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = db
+    errors.install(app)
+    # Outermost last: bodies are size-checked and inflated before any route sees them.
+    app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=settings.gzip_level)
+    app.add_middleware(
+        RequestBodyMiddleware,
+        max_body=settings.max_body_bytes,
+        max_blob_body=settings.max_blob_bytes,
+        blob_prefix=f"{API_PREFIX}/blobs/",
+    )
+    api = APIRouter(prefix=API_PREFIX)
+    for module in (health, auth, devices, sync, exports):
+        api.include_router(module.router)
+    blobs = _optional_router("server.blobs")
+    if blobs is not None:
+        api.include_router(blobs)
+    app.include_router(api)
+    return app
+
+
+def _optional_router(module_name: str) -> APIRouter | None:
+    """The ``router`` of a module another engineer owns, if it is there and imports."""
+    from fastapi import APIRouter
+
+    if importlib.util.find_spec(module_name) is None:
+        return None
+    try:
+        module = importlib.import_module(module_name)
+    except Exception:  # a broken optional module must not take the sync API down with it
+        log.exception("could not import %s; its routes are off", module_name)
+        return None
+    router = getattr(module, "router", None)
+    return router if isinstance(router, APIRouter) else None

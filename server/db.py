@@ -1,0 +1,125 @@
+"""The database engine, write transactions and schema upgrades (Alembic).
+
+SQLite runs in WAL mode with a busy timeout, and its write transactions start with
+``BEGIN IMMEDIATE`` so two writers queue instead of failing when one upgrades a read lock.
+PostgreSQL is reached through psycopg 3 (``postgresql+psycopg://``); there a write transaction
+locks the ``seq`` counter row first, which serialises writers and orders their commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, select, text
+from sqlalchemy.engine import make_url
+
+from server.models import COUNTER
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def normalise_url(url: str) -> str:
+    """``postgresql://`` and ``postgres://`` mean psycopg 3 here."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def is_sqlite(engine_or_conn: Engine | Connection) -> bool:
+    return engine_or_conn.dialect.name == "sqlite"
+
+
+def make_engine(url: str, *, busy_timeout_ms: int = 15_000, pool_size: int = 8) -> Engine:
+    """An engine for ``url`` with the pragmas and transaction handling described above."""
+    url = normalise_url(url)
+    if make_url(url).get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=8)
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
+        pool_size=pool_size,
+        max_overflow=8,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Take transactions out of the driver's hands so BEGIN IMMEDIATE is ours to emit.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA cache_size=-65536")  # 64 MiB of pages: index updates stay in memory
+        cur.execute("PRAGMA temp_store=MEMORY")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = "IMMEDIATE" if conn.get_execution_options().get("writing") else "DEFERRED"
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """A write transaction holding the writers' lock; commits on success."""
+    with engine.connect() as conn:
+        conn = conn.execution_options(writing=True)
+        with conn.begin():
+            lock_writers(conn)
+            yield conn
+
+
+def lock_writers(conn: Connection) -> int:
+    """Take the writers' lock (the ``seq`` counter row on PostgreSQL); returns the seq."""
+    stmt = select(COUNTER.c.value).where(COUNTER.c.name == "seq")
+    if not is_sqlite(conn):
+        stmt = stmt.with_for_update()
+    value = conn.execute(stmt).scalar_one()
+    return int(value)
+
+
+def take_seqs(conn: Connection, count: int) -> int:
+    """Reserve ``count`` consecutive seq values inside this transaction; returns the first."""
+    top = conn.execute(
+        text("UPDATE counter SET value = value + :n WHERE name = 'seq' RETURNING value"),
+        {"n": count},
+    ).scalar_one()
+    return int(top) - count + 1
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """SQLite gives naive datetimes back; everything stored is UTC."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def alembic_config(url: str) -> Any:
+    from alembic.config import Config
+
+    cfg = Config(str(MIGRATIONS_DIR / "alembic.ini"))
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
+    return cfg
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the schema to the newest revision (idempotent): ``alembic upgrade head``."""
+    from alembic import command
+
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+        conn.commit()

@@ -1,0 +1,101 @@
+"""Walkabout reports (PDF, partner-safe) and CSV exports (managers).
+
+The documents themselves are made by ``server.reports`` (imported when first asked for, so
+the sync API never pays for the PDF library at start-up); this module finds the records,
+checks who may see them and records partner reads in the audit log.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+from sqlalchemy import Connection, select
+
+from fieldapp.sync.protocol import ENTITIES, PARTNER_ROLES
+from server.db import utcnow, writing
+from server.deps import CurrentManager, CurrentUser, EngineDep, SettingsDep
+from server.errors import NotFound, text_ok
+from server.models import RECORD
+from server.services import scope as scopes
+from server.services.pull import audit_reads
+
+router = APIRouter()
+
+
+def _live(conn: Connection, *conditions: Any) -> list[dict[str, Any]]:
+    stmt = select(RECORD.c.data).where(RECORD.c.deleted.is_(False), *conditions)
+    return [json.loads(text) for text in conn.execute(stmt.order_by(RECORD.c.seq)).scalars()]
+
+
+def _thumbs(settings: Any, photos: list[dict[str, Any]]) -> Mapping[str, bytes]:
+    """Thumbnails of the photos the blob store holds (none if blobs are not installed)."""
+    try:
+        from server.blobs import BlobFiles
+    except ImportError:
+        return {}
+    out: dict[str, bytes] = {}
+    for photo in photos:
+        sha = photo.get("sha256")
+        if isinstance(sha, str) and len(sha) == 64:
+            thumb = BlobFiles(settings.blob_dir, sha).thumb
+            if thumb.exists():
+                out[sha] = thumb.read_bytes()
+    return out
+
+
+@router.get("/walkabouts/{walkabout_id}/report.pdf")
+def walkabout_report(
+    walkabout_id: str, user: CurrentUser, engine: EngineDep, settings: SettingsDep
+) -> Response:
+    from server import reports
+
+    if len(walkabout_id) > 64 or not text_ok(walkabout_id):
+        raise NotFound("no such walkabout, or not one you may see")
+    with engine.connect() as conn:
+        if not scopes.can_read(conn, user, "walkabout", walkabout_id):
+            raise NotFound("no such walkabout, or not one you may see")
+        walk = _live(conn, RECORD.c.entity == "walkabout", RECORD.c.id == walkabout_id)[0]
+        observations = _live(
+            conn, RECORD.c.entity == "observation", RECORD.c.walkabout_id == walkabout_id
+        )
+        photos = _live(conn, RECORD.c.entity == "photo", RECORD.c.walkabout_id == walkabout_id)
+    now = utcnow()
+    pdf = reports.walkabout_pdf(
+        walk, observations, photos, thumbs=_thumbs(settings, photos), generated_at=now
+    )
+    if user.role in PARTNER_ROLES:
+        with writing(engine) as conn:
+            audit_reads(
+                conn,
+                user_id=user.user_id,
+                device_id=user.device_id,
+                sent=[("walkabout", walkabout_id)],
+                at=now,
+                action="report",
+            )
+    name = f"walkabout-{walkabout_id[:8]}.pdf"
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/exports/{entity}.csv")
+def export(entity: str, user: CurrentManager, engine: EngineDep) -> Response:
+    from server import reports
+
+    if entity not in ENTITIES:
+        raise NotFound(f"no entity {entity[:40]!r} to export")
+    with engine.connect() as conn:
+        records = _live(conn, RECORD.c.entity == entity)
+    text = reports.export_csv(entity, records, role=user.role)
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{entity}.csv"'},
+    )

@@ -1,0 +1,23 @@
+"""``GET /api/v1/health``: open, cheap, for load balancers and for tests waiting on a start."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from fieldapp.ids import to_wire
+from fieldapp.sync.protocol import ACCEPTED_SCHEMA_VERSIONS, SCHEMA_VERSION
+from server.db import utcnow
+
+router = APIRouter()
+
+
+@router.get("/health")
+def health() -> dict[str, Any]:
+    return {
+        "status": "ok",
+        "schema_version": SCHEMA_VERSION,
+        "accepted_schema_versions": sorted(ACCEPTED_SCHEMA_VERSIONS),
+        "server_time": to_wire(utcnow()),
+    }

@@ -1,0 +1,145 @@
+"""``POST /api/v1/sync/push`` and ``GET /api/v1/sync/pull``: the two sync endpoints.
+
+Bodies are read and written as JSON text directly (no response models): a push of 500
+mutations or a page of 1,000 records must not pay for validation layers twice. The
+database work runs in the thread pool.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from fieldapp.ids import to_wire
+from fieldapp.sync.protocol import (
+    ACCEPTED_SCHEMA_VERSIONS,
+    DEFAULT_PULL_LIMIT,
+    MAX_MUTATIONS_PER_PUSH,
+    MAX_PULL_LIMIT,
+)
+from server.db import utcnow, writing
+from server.deps import CurrentUser, EngineDep, SettingsDep
+from server.errors import BadRequest, Forbidden, text_ok
+from server.services import pull as pull_service
+from server.services import scope as scopes
+from server.services.auth import Principal
+from server.services.push import Push
+
+router = APIRouter()
+
+
+def _json(body: str) -> Response:
+    return Response(content=body, media_type="application/json")
+
+
+# A JSON escape of half a surrogate pair (UTF-8, and so the database, cannot hold one), or of
+# NUL (PostgreSQL text cannot): when one appears, every string is checked.
+_SUSPECT_ESCAPE = re.compile(rb"\\u(?:[dD][89a-fA-F][0-9a-fA-F]{2}|0000)")
+
+
+def _unicode_ok(value: Any) -> bool:
+    """Every string in ``value`` can be written as UTF-8 (checked only when escapes hint not)."""
+    if isinstance(value, str):
+        return text_ok(value)
+    if isinstance(value, dict):
+        return all(_unicode_ok(k) and _unicode_ok(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_unicode_ok(v) for v in value)
+    return True
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # NaN / Infinity would poison every later reader
+
+
+def _schema(value: Any) -> int:
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise BadRequest("validation_failed", "schema_version must be a whole number")
+    if value not in ACCEPTED_SCHEMA_VERSIONS:
+        raise BadRequest(
+            "unsupported_schema_version",
+            f"schema_version {value} is not served; accepted: "
+            + ", ".join(str(v) for v in sorted(ACCEPTED_SCHEMA_VERSIONS)),
+            {"accepted": sorted(ACCEPTED_SCHEMA_VERSIONS)},
+        )
+    return value
+
+
+@router.post("/sync/push")
+async def push(request: Request, user: CurrentUser, engine: EngineDep) -> Response:
+    raw = await request.body()
+    try:
+        body = json.loads(raw, parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise BadRequest("invalid_json", "the request body is not valid JSON") from None
+    if _SUSPECT_ESCAPE.search(raw) and not _unicode_ok(body):
+        raise BadRequest("invalid_json", "the body holds text that is not valid Unicode")
+    if not isinstance(body, dict):
+        raise BadRequest("validation_failed", "the body must be an object with mutations")
+    _schema(body.get("schema_version"))
+    device_id = body.get("device_id")
+    if device_id is not None and device_id != user.device_id:
+        raise Forbidden("device_id does not match the device this token was issued to")
+    mutations = body.get("mutations")
+    if not isinstance(mutations, list):
+        raise BadRequest("validation_failed", "mutations must be a list")
+    if len(mutations) > MAX_MUTATIONS_PER_PUSH:
+        raise BadRequest(
+            "too_many_mutations",
+            f"at most {MAX_MUTATIONS_PER_PUSH} mutations per push (got {len(mutations)})",
+        )
+    results, now = await run_in_threadpool(_push, engine, user, mutations)
+    # Each result is already JSON text (as stored for replays): joined, not re-encoded.
+    return _json(
+        '{"results":[' + ",".join(results) + '],"server_time":' + json.dumps(to_wire(now)) + "}"
+    )
+
+
+def _push(engine: Any, user: Principal, mutations: list[Any]) -> tuple[list[str], Any]:
+    with writing(engine) as conn:
+        now = utcnow()  # after the writers' lock: server order and server time agree
+        scope = scopes.resolve(conn, user)
+        results = Push(conn, scope=scope, now=now).run(mutations)
+    return results, now
+
+
+@router.get("/sync/pull")
+def pull(request: Request, user: CurrentUser, engine: EngineDep, settings: SettingsDep) -> Response:
+    params = request.query_params
+    if "schema_version" in params:
+        _schema(params["schema_version"])
+    raw_limit = params.get("limit")
+    limit = DEFAULT_PULL_LIMIT
+    if raw_limit not in (None, ""):
+        try:
+            limit = int(str(raw_limit))
+        except ValueError:
+            raise BadRequest("validation_failed", "limit must be a whole number") from None
+        if limit < 1:
+            raise BadRequest("validation_failed", "limit must be at least 1")
+        limit = min(limit, MAX_PULL_LIMIT)
+    now = utcnow()
+    with engine.connect() as conn:
+        with conn.begin():  # one snapshot on SQLite; a consistent prefix on PostgreSQL
+            scope = scopes.resolve(conn, user)
+            body, sent = pull_service.pull_page(
+                conn,
+                scope=scope,
+                cursor=params.get("cursor") or None,
+                limit=limit,
+                secret=settings.secret_key,
+                server_time=to_wire(now),
+            )
+    if sent:
+        with writing(engine) as conn:
+            pull_service.audit_reads(
+                conn, user_id=user.user_id, device_id=user.device_id, sent=sent, at=now
+            )
+    return _json(body)

@@ -1,0 +1,228 @@
+"""Users, devices and bearer tokens: password hashing, sign-in, token checks, revocation.
+
+Passwords are hashed with scrypt (standard library). Tokens are random; only an HMAC of a
+token (keyed with ``SECRET_KEY``) is stored, so a copy of the database signs nobody in.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, RowMapping, insert, select, update
+
+from fieldapp.ids import new_id
+from fieldapp.sync.protocol import ROLES
+from server.db import as_utc
+from server.errors import AuthError, BadRequest, NotFound
+from server.models import DEVICE, TOKEN, USER
+
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+# A device's last_seen is refreshed at most this often, so reads stay reads.
+LAST_SEEN_EVERY = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the user, their role and patches, and the device they use."""
+
+    user_id: str
+    username: str
+    name: str
+    role: str
+    patch_ids: tuple[str, ...]
+    device_id: str
+
+    def public(self) -> dict[str, object]:
+        return {
+            "id": self.user_id,
+            "username": self.username,
+            "name": self.name,
+            "role": self.role,
+            "patch_ids": list(self.patch_ids),
+        }
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **_SCRYPT)
+    enc = base64.b64encode
+    return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${enc(salt).decode()}${enc(digest).decode()}"
+
+
+def check_password(password: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt_b64, digest_b64 = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        salt, want = base64.b64decode(salt_b64), base64.b64decode(digest_b64)
+        got = hashlib.scrypt(
+            password.encode(), salt=salt, n=int(n), r=int(r), p=int(p), dklen=len(want)
+        )
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(got, want)
+
+
+_DUMMY_HASH = "scrypt$16384$8$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+
+
+def token_hash(token: str, secret: str) -> str:
+    return hmac.new(secret.encode(), token.encode(), hashlib.sha256).hexdigest()
+
+
+def sign_in(
+    conn: Connection,
+    *,
+    username: str,
+    password: str,
+    device_id: str,
+    device_name: str,
+    secret: str,
+    lifetime: timedelta,
+    now: datetime,
+) -> tuple[str, datetime, Principal]:
+    """Check the password, register the device, issue a token: (token, expires_at, who)."""
+    row = conn.execute(select(USER).where(USER.c.username == username)).mappings().first()
+    if row is None:
+        check_password(password, _DUMMY_HASH)  # same work either way: no user enumeration
+        raise AuthError("bad_credentials", "wrong username or password")
+    if not check_password(password, row["password_hash"]):
+        raise AuthError("bad_credentials", "wrong username or password")
+    device = conn.execute(select(DEVICE).where(DEVICE.c.id == device_id)).mappings().first()
+    if device is not None and device["revoked_at"] is not None:
+        raise AuthError("device_revoked", "this device was revoked; its data must be wiped")
+    if device is None:
+        conn.execute(
+            insert(DEVICE).values(
+                id=device_id, user_id=row["id"], name=device_name, created_at=now, last_seen=now
+            )
+        )
+    else:  # a shared tablet: it now belongs to whoever signed in last
+        conn.execute(
+            update(DEVICE)
+            .where(DEVICE.c.id == device_id)
+            .values(user_id=row["id"], name=device_name or device["name"], last_seen=now)
+        )
+    token = secrets.token_urlsafe(32)
+    expires_at = now + lifetime
+    conn.execute(
+        insert(TOKEN).values(
+            token_hash=token_hash(token, secret),
+            user_id=row["id"],
+            device_id=device_id,
+            created_at=now,
+            expires_at=expires_at,
+        )
+    )
+    return token, expires_at, _principal(row, device_id)
+
+
+def _principal(m: RowMapping, device_id: str) -> Principal:
+    return Principal(
+        user_id=m["id"],
+        username=m["username"],
+        name=m["name"],
+        role=m["role"],
+        patch_ids=tuple(json.loads(m["patch_ids"])),
+        device_id=device_id,
+    )
+
+
+def authenticate(
+    conn: Connection, *, authorization: str | None, secret: str, now: datetime
+) -> tuple[Principal, bool]:
+    """The caller from the ``Authorization: Bearer`` header, or AuthError.
+
+    The flag says the device's ``last_seen`` is stale: the caller refreshes it in a write
+    transaction of its own (``touch_device``), so this stays a read.
+    """
+    if not authorization:
+        raise AuthError("unauthenticated", "sign in first (Authorization: Bearer …)")
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > 200:
+        raise AuthError("unauthenticated", "sign in first (Authorization: Bearer …)")
+    stmt = (
+        select(
+            TOKEN.c.expires_at,
+            TOKEN.c.device_id,
+            DEVICE.c.revoked_at,
+            DEVICE.c.last_seen,
+            USER,
+        )
+        .join(DEVICE, DEVICE.c.id == TOKEN.c.device_id)
+        .join(USER, USER.c.id == TOKEN.c.user_id)
+        .where(TOKEN.c.token_hash == token_hash(token, secret))
+    )
+    row = conn.execute(stmt).mappings().first()
+    if row is None:
+        raise AuthError("unauthenticated", "this token is not valid; sign in again")
+    if row["revoked_at"] is not None:
+        raise AuthError("device_revoked", "this device was revoked; its data must be wiped")
+    expires_at = as_utc(row["expires_at"])
+    assert expires_at is not None
+    if expires_at <= now:
+        raise AuthError("token_expired", "your session has expired; sign in again")
+    last_seen = as_utc(row["last_seen"])
+    stale = last_seen is None or now - last_seen > LAST_SEEN_EVERY
+    return _principal(row, row["device_id"]), stale
+
+
+def touch_device(conn: Connection, device_id: str, *, now: datetime) -> None:
+    conn.execute(update(DEVICE).where(DEVICE.c.id == device_id).values(last_seen=now))
+
+
+def revoke_device(conn: Connection, device_id: str, *, now: datetime) -> datetime:
+    """Mark a device revoked (idempotent); its tokens stop working at once."""
+    row = conn.execute(select(DEVICE.c.revoked_at).where(DEVICE.c.id == device_id)).first()
+    if row is None:
+        raise NotFound(f"no device {device_id!r}")
+    if row[0] is not None:
+        revoked = as_utc(row[0])
+        assert revoked is not None
+        return revoked
+    conn.execute(update(DEVICE).where(DEVICE.c.id == device_id).values(revoked_at=now))
+    return now
+
+
+def add_user(
+    conn: Connection,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    name: str | None,
+    patch_ids: list[str] | None,
+    now: datetime,
+    user_id: str | None = None,
+) -> tuple[str, bool]:
+    """Create the user, or update it: (user id, created).
+
+    On an update, a ``name`` or ``patch_ids`` of None keeps what the user had.
+    """
+    if role not in ROLES:
+        raise BadRequest("validation_failed", f"role must be one of {', '.join(ROLES)}")
+    if not username or len(username) > 100:
+        raise BadRequest("validation_failed", "a username has 1 to 100 characters")
+    if not password:
+        raise BadRequest("validation_failed", "the password must not be empty")
+    values: dict[str, object] = {"password_hash": hash_password(password), "role": role}
+    if name:
+        values["name"] = name
+    if patch_ids is not None:
+        values["patch_ids"] = json.dumps(patch_ids)
+    row = conn.execute(select(USER.c.id).where(USER.c.username == username)).first()
+    if row is not None:
+        conn.execute(update(USER).where(USER.c.id == row[0]).values(**values))
+        return str(row[0]), False
+    values.setdefault("name", username)
+    values.setdefault("patch_ids", "[]")
+    new = user_id or new_id()
+    conn.execute(insert(USER).values(id=new, username=username, created_at=now, **values))
+    return new, True

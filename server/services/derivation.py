@@ -1,0 +1,78 @@
+"""Derived fields on the server, with the same domain code the tablets run.
+
+A thin guard around ``fieldapp.domain.derive``: only the entity's derived fields are taken
+from it, and a failure in the rules (a bug on some odd record) is logged and leaves the
+derived fields as they were rather than refusing the write that triggered it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Mapping
+from datetime import datetime
+from functools import cache
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from fieldapp.sync.protocol import ENTITIES
+
+if TYPE_CHECKING:
+    from fieldapp.domain.derive import Lookup
+    from fieldapp.domain.policy import Policy
+
+log = logging.getLogger("server.derive")
+# The registry computes these tuples on each access; the write path asks for every record.
+_DERIVED: dict[str, tuple[str, ...]] = {name: spec.derived for name, spec in ENTITIES.items()}
+
+
+@cache
+def _rules() -> ModuleType | None:
+    """``fieldapp.domain.derive``, imported on first use; None (logged) if it cannot be."""
+    try:
+        rules = importlib.import_module("fieldapp.domain.derive")
+    except ImportError:
+        log.exception("the domain rules do not import; derived fields are not computed")
+        return None
+    return rules
+
+
+@cache
+def policy() -> Policy:
+    """The policy in force (the defaults of domain-rules.md)."""
+    from fieldapp.domain.policy import Policy
+
+    return Policy()
+
+
+def derived_fields(
+    entity: str, data: Mapping[str, Any], lookup: Lookup, now: datetime
+) -> list[tuple[str, Any]]:
+    """(field, value) for every derived field of ``entity``; empty if the rules failed."""
+    derived = _DERIVED[entity]
+    rules = _rules()
+    if not derived or rules is None:
+        return []
+    try:
+        values = rules.derive(entity, data, lookup, policy(), now)
+    except NotImplementedError:
+        return []
+    except Exception:
+        log.exception("derive(%s, %s) failed; derived fields left as is", entity, data.get("id"))
+        return []
+    return [(name, values.get(name)) for name in derived]
+
+
+def dependents_of(entity: str, data: Mapping[str, Any], lookup: Lookup) -> list[tuple[str, str]]:
+    """Records to re-derive after this one was written."""
+    rules = _rules()
+    if rules is None:
+        return []
+    try:
+        found = rules.dependents(entity, data, lookup)
+    except NotImplementedError:
+        return []
+    except Exception:
+        log.exception("dependents(%s, %s) failed", entity, data.get("id"))
+        return []
+    return [(e, i) for e, i in found if e in ENTITIES and isinstance(i, str)]

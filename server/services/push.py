@@ -1,0 +1,357 @@
+"""``POST /sync/push``: a device's outbox mutations, applied in order in one transaction.
+
+Each mutation is checked (shape, idempotency, the registry's validation, permission), then
+created, merged field by field against the revisions since its ``base_version`` (see
+``merge``), deleted, or — for a ``conflict`` — resolved. Results are return values:
+``applied``, ``merged``, ``conflict`` or ``rejected`` with an error code. Every handled
+mutation is stored with a hash of its payload so a replay returns the same result and
+changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from fieldapp.sync.protocol import (
+    ENTITIES,
+    PARENT_LINKS,
+    project,
+    validate_patch,
+)
+from server.errors import text_ok
+from server.models import APPLIED
+from server.services import conflicts
+from server.services.auth import Principal
+from server.services.merge import changed_elsewhere, merge_patch
+from server.services.records import Row, WriteBatch, dumps
+from server.services.scope import Scope, place
+
+_OPS = ("upsert", "delete")
+
+
+@dataclass(frozen=True)
+class Rejection(Exception):
+    """A mutation refused: becomes a ``rejected`` result (never an HTTP error)."""
+
+    code: str
+    message: str
+    detail: Any = None
+
+
+def payload_hash(m: dict[str, Any]) -> str:
+    """What makes two sends the same mutation (not ``client_time`` nor ``device_seq``)."""
+    keyed = {k: m.get(k) for k in ("entity", "id", "op", "base_version", "patch")}
+    raw = json.dumps(keyed, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class Push:
+    """One push request: the batch of records and everything needed to judge a mutation."""
+
+    def __init__(self, conn: Connection, *, scope: Scope, now: datetime) -> None:
+        self.conn = conn
+        self.scope = scope
+        self.who: Principal = scope.principal
+        self.now = now
+        self.batch = WriteBatch(conn, now=now, actor_patch_ids=self.who.patch_ids)
+        self.stored: dict[str, tuple[str, str, str]] = {}  # mutation_id → hash, user, result
+        self.new_applied: list[dict[str, Any]] = []
+
+    # --- the request -------------------------------------------------------------------
+    def run(self, mutations: list[Any]) -> list[str]:
+        """The result of each mutation, as JSON text (stored as is for replays)."""
+        self._preload(mutations)
+        results = [self._one(m) for m in mutations]
+        self.batch.flush()
+        if self.new_applied:
+            self.conn.execute(insert(APPLIED), self.new_applied)
+        return results
+
+    def _preload(self, mutations: list[Any]) -> None:
+        ids = [
+            m["mutation_id"]
+            for m in mutations
+            if isinstance(m, dict) and _ok_id(m.get("mutation_id"))
+        ]
+        for start in range(0, len(ids), 900):
+            chunk = ids[start : start + 900]
+            stmt = select(
+                APPLIED.c.mutation_id, APPLIED.c.payload_hash, APPLIED.c.user_id, APPLIED.c.result
+            ).where(APPLIED.c.mutation_id.in_(chunk))
+            for mid, h, user, result in self.conn.execute(stmt):
+                self.stored[mid] = (h, user, result)
+        keys = [
+            (m["entity"], m["id"])
+            for m in mutations
+            if isinstance(m, dict) and _entity(m) is not None and _ok_id(m.get("id"))
+        ]
+        self.batch.load(keys)
+        parents: list[tuple[str, str]] = []
+        for m in mutations:
+            if isinstance(m, dict) and isinstance(m.get("patch"), dict):
+                parent = _parent_key(str(m.get("entity")), m["patch"])
+                if parent is not None:
+                    parents.append(parent)
+        self.batch.load(parents)
+        # Revisions since each edit's base (for the merge) and the children the derived
+        # fields read (a case's reports), each in one query rather than one per mutation.
+        wanted = []
+        for m in mutations:
+            if not isinstance(m, dict) or _entity(m) is None:
+                continue
+            row = self.batch.rows.get((m["entity"], str(m.get("id"))))
+            base = m.get("base_version")
+            base = base if isinstance(base, int) and not isinstance(base, bool) else 0
+            if row is not None and base < row.version:
+                wanted.append((row.key, base))
+        self.batch.load_history(wanted)
+        self.batch.load_children([k[1] for k in keys] + [k[1] for k in parents])
+
+    def _one(self, m: Any) -> str:
+        if not isinstance(m, dict) or not _ok_id(m.get("mutation_id")):
+            mid = m.get("mutation_id") if isinstance(m, dict) else None
+            return dumps(
+                _rejected(
+                    mid if isinstance(mid, str) and len(mid) <= 64 else None,
+                    Rejection(
+                        "validation_failed", "a mutation needs a mutation_id (1-64 characters)"
+                    ),
+                )
+            )
+        mid = m["mutation_id"]
+        digest = payload_hash(m)
+        if mid in self.stored:
+            h, user, stored = self.stored[mid]
+            if h == digest and user == self.who.user_id:
+                return stored
+            return dumps(
+                _rejected(
+                    mid,
+                    Rejection(
+                        "mutation_id_reused",
+                        "this mutation_id was already used for a different change",
+                    ),
+                )
+            )
+        try:
+            result = self._apply(m)
+        except Rejection as exc:
+            result = _rejected(mid, exc)
+        text = dumps(result)
+        self.stored[mid] = (digest, self.who.user_id, text)
+        self.new_applied.append(
+            {
+                "mutation_id": mid,
+                "payload_hash": digest,
+                "user_id": self.who.user_id,
+                "device_id": self.who.device_id,
+                "result": text,
+                "created_at": self.now,
+            }
+        )
+        return text
+
+    # --- one mutation --------------------------------------------------------------------
+    def _apply(self, m: dict[str, Any]) -> dict[str, Any]:
+        entity, rid, op = m.get("entity"), m.get("id"), m.get("op")
+        if not isinstance(entity, str) or entity not in ENTITIES:
+            raise Rejection("unknown_entity", f"unknown entity {str(entity)[:40]!r}")
+        if not isinstance(rid, str) or not _ok_id(rid):
+            raise Rejection("validation_failed", "id must be a string of 1-64 characters")
+        if op not in _OPS:
+            raise Rejection("validation_failed", "op must be upsert or delete")
+        base = m.get("base_version")
+        if base is not None and (not isinstance(base, int) or isinstance(base, bool) or base < 0):
+            raise Rejection("validation_failed", "base_version must be null or a whole number")
+        patch = (m.get("patch") or {}) if op == "delete" else m.get("patch")
+        if not isinstance(patch, dict):
+            raise Rejection("validation_failed", "patch must be an object")
+        spec = ENTITIES[entity]
+        if entity == "conflict":
+            if op != "upsert":
+                raise Rejection("forbidden", "conflicts are resolved, not deleted")
+            return conflicts.resolve(self, rid, patch, m)
+        if spec.reference:
+            raise Rejection("forbidden", f"{entity} is reference data, read-only on devices")
+        if op == "delete":
+            return self._delete(entity, rid, base, m)
+        return self._upsert(entity, rid, base or 0, patch, m)
+
+    def _upsert(
+        self, entity: str, rid: str, base: int, patch: dict[str, Any], m: dict[str, Any]
+    ) -> dict[str, Any]:
+        spec = ENTITIES[entity]
+        row = self.batch.row(entity, rid)
+        creating = row is None or row.version == 0
+        if self.scope.partner and not spec.partner_writable:
+            raise Rejection(
+                "forbidden", "your role may only add observations, photos and notes to walkabouts"
+            )
+        errors = validate_patch(entity, patch, creating=creating, role=self.who.role)
+        if errors:
+            first = errors[0]
+            raise Rejection(
+                first.code,
+                first.message,
+                [{"field": e.field, "code": e.code, "message": e.message} for e in errors],
+            )
+        if row is not None and row.version > 0 and spec.append_only:
+            if all(row.data.get(k) == v for k, v in patch.items()) and not row.deleted:
+                return self.result(m, "applied", row)  # the same insert again: nothing to do
+            raise Rejection("forbidden", f"{entity} is append-only: it cannot be changed")
+        if self.scope.partner:
+            self._partner_may_create(entity, patch, creating)
+        if row is None or row.version == 0:
+            self._may_write_at(entity, rid, patch, None)
+            row = row or self.batch.new_row(
+                entity, rid, device_id=self.who.device_id, user_id=self.who.user_id
+            )
+            self.batch.write(row, patch, **self.writer(m))
+            return self.result(m, "applied", row)
+        self._may_write_at(entity, rid, patch, row)
+        if row.deleted:
+            conflict = conflicts.file_deleted(self, row, m, edit=patch)
+            return self.result(m, "conflict", row, [conflict])
+        merged = merge_patch(
+            spec.by_name, row.data, patch, self.batch.history(row.key, base), self.who.device_id
+        )
+        filed = [
+            conflicts.file(self, row, name, *values, m) for name, values in merged.conflicts.items()
+        ]
+        changes = {
+            k: v for k, v in merged.apply.items() if row.data.get(k) != v or k not in row.data
+        }
+        if changes:
+            self.batch.write(row, changes, **self.writer(m))
+        elif filed:
+            self.batch.touch_scope(row)  # needs_review changed: a new seq, same version
+        status = "conflict" if filed else "merged" if merged.concurrent else "applied"
+        return self.result(m, status, row, filed)
+
+    def _delete(self, entity: str, rid: str, base: int | None, m: dict[str, Any]) -> dict[str, Any]:
+        spec = ENTITIES[entity]
+        if self.scope.partner:
+            raise Rejection("forbidden", "your role may not delete records")
+        if spec.append_only:
+            raise Rejection("forbidden", f"{entity} is append-only: it cannot be deleted")
+        row = self.batch.row(entity, rid)
+        if row is None or row.version == 0:
+            return self.result(m, "applied", None)  # never reached the server: nothing to do
+        self._may_write_at(entity, rid, {}, row)
+        if row.deleted:
+            return self.result(m, "applied", row)
+        _, edited = changed_elsewhere(
+            self.batch.history(row.key, base or 0), self.who.device_id, set(spec.derived)
+        )
+        if edited:  # edited elsewhere since this device last saw it: a person decides
+            conflict = conflicts.file_deleted(self, row, m, edit=None)
+            return self.result(m, "conflict", row, [conflict])
+        self.batch.write(row, {}, deleted=True, **self.writer(m))
+        return self.result(m, "applied", row)
+
+    # --- permission ----------------------------------------------------------------------
+    def _partner_may_create(self, entity: str, patch: dict[str, Any], creating: bool) -> None:
+        spec = ENTITIES[entity]
+        if not spec.partner_writable or not creating:
+            raise Rejection(
+                "forbidden", "your role may only add observations, photos and notes to walkabouts"
+            )
+        walkabout: Any
+        if entity == "observation":
+            walkabout = patch.get("walkabout_id")
+        elif patch.get("parent_entity") == "walkabout":
+            walkabout = patch.get("parent_id")
+        elif patch.get("parent_entity") == "observation":
+            parent = self.batch.row("observation", str(patch.get("parent_id")))
+            walkabout = None if parent is None else parent.data.get("walkabout_id")
+        else:
+            walkabout = None
+        if walkabout not in self.scope.walkabout_ids:
+            raise Rejection("forbidden", "you may only add to walkabouts you joined")
+
+    def _may_write_at(self, entity: str, rid: str, patch: dict[str, Any], row: Row | None) -> None:
+        """Officers write only in their patches (before and after the write)."""
+        if self.who.role == "manager" or self.scope.partner:
+            return
+        if row is not None and not self.scope.allows_row(row):
+            raise Rejection("forbidden", "this record is outside your patches")
+        link = PARENT_LINKS.get(entity)
+        if row is not None and (link is None or link[0] not in patch) and entity != "walkabout":
+            return  # its place does not change
+        probe = Row(entity=entity, id=rid, data={**(row.data if row else {}), **patch})
+        if row is not None:
+            probe.patch_id, probe.exists = row.patch_id, True
+        patch_id, walkabout_id, estate, _ = place(self.batch, probe)
+        if patch_id is not None and patch_id not in self.who.patch_ids:
+            raise Rejection("forbidden", "this record belongs to a patch that is not yours")
+
+    # --- results -------------------------------------------------------------------------
+    def writer(self, m: dict[str, Any]) -> dict[str, Any]:
+        """Who writes, for ``WriteBatch.write``."""
+        return {
+            "device_id": self.who.device_id,
+            "user_id": self.who.user_id,
+            "mutation_id": m.get("mutation_id"),
+        }
+
+    def result(
+        self,
+        m: dict[str, Any],
+        status: str,
+        row: Row | None,
+        filed: list[Row] | None = None,
+    ) -> dict[str, Any]:
+        role = self.who.role
+        record = None
+        if row is not None and not row.deleted:
+            record = project(row.entity, row.data, role)
+        return {
+            "mutation_id": m.get("mutation_id"),
+            "status": status,
+            "version": None if row is None else row.version,
+            "record": record,
+            "conflicts": [project("conflict", c.data, role) for c in filed or []],
+            "error": None,
+        }
+
+
+def _rejected(mid: str | None, exc: Rejection) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": exc.code, "message": exc.message}
+    if exc.detail is not None:
+        error["detail"] = exc.detail
+    return {
+        "mutation_id": mid,
+        "status": "rejected",
+        "version": None,
+        "record": None,
+        "conflicts": [],
+        "error": error,
+    }
+
+
+def _entity(m: dict[str, Any]) -> str | None:
+    entity = m.get("entity")
+    return entity if isinstance(entity, str) and entity in ENTITIES else None
+
+
+def _ok_id(value: Any) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= 64 and text_ok(value)
+
+
+def _parent_key(entity: str, patch: dict[str, Any]) -> tuple[str, str] | None:
+    link = PARENT_LINKS.get(entity)
+    if link is None:
+        return None
+    field, parent_entity = link
+    if entity in ("note", "photo"):
+        parent_entity = patch.get("parent_entity")
+    parent_id = patch.get(field)
+    if isinstance(parent_entity, str) and parent_entity in ENTITIES and isinstance(parent_id, str):
+        return (parent_entity, parent_id) if _ok_id(parent_id) else None
+    return None

@@ -1,0 +1,252 @@
+"""The write path's unit of work: records loaded in bulk, changed in memory, flushed at once.
+
+A ``WriteBatch`` lives inside one write transaction (``server.db.writing``). Pushes, imports
+and the demo seed change records through it; it keeps a revision (old and new value of each
+changed field, who wrote it) for every new version, recomputes derived fields with the shared
+domain code, re-derives the records that depend on a write once at the end, works out each
+record's scope (owner patch, walkabout, estate) and writes everything with a few
+``executemany`` statements, taking the ``seq`` values last, inside the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, delete, insert, update
+
+from server.db import take_seqs
+from server.models import MEMBER, RECORD, REVISION, SCOPE_EXIT
+from server.services import derivation, scope
+from server.services.rows import (
+    COLUMNS,
+    CREATED,
+    Key,
+    RecordCache,
+    RevisionRow,
+    Row,
+    dumps,
+    row_from_db,
+)
+
+__all__ = ["COLUMNS", "Key", "RevisionRow", "Row", "WriteBatch", "dumps", "row_from_db"]
+
+_MAX_DERIVE_ROUNDS = 3  # dependents of dependents…; derived values settle well before this
+
+
+class WriteBatch(RecordCache):
+    """Records of one write transaction. Also the ``Lookup`` the domain code reads through."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        *,
+        now: datetime,
+        actor_patch_ids: Sequence[str] = (),
+    ) -> None:
+        super().__init__(conn)
+        self.now = now
+        self.actor_patch_ids = tuple(actor_patch_ids)
+        self._revisions: list[dict[str, Any]] = []
+        self._pending_derive: dict[Key, None] = {}
+        self._tick = 0
+
+    # --- writing ---------------------------------------------------------------------
+    def new_row(self, entity: str, id_: str, *, device_id: str | None, user_id: str | None) -> Row:
+        row = Row(
+            entity=entity,
+            id=id_,
+            created_by_device=device_id,
+            created_by_user=user_id,
+            created_at=self.now,
+        )
+        self.rows[row.key] = row
+        self._missing.discard(row.key)
+        self._track(row)
+        return row
+
+    def write(
+        self,
+        row: Row,
+        changes: Mapping[str, Any],
+        *,
+        device_id: str | None,
+        user_id: str | None,
+        mutation_id: str | None = None,
+        deleted: bool | None = None,
+        derive: bool = True,
+    ) -> dict[str, list[Any]]:
+        """Apply ``changes`` (field → new value) as a new version; returns what changed."""
+        diff: dict[str, list[Any]] = {}
+        for name, value in changes.items():
+            old = row.data.get(name)
+            if old != value or name not in row.data:
+                diff[name] = [old, value]
+                row.data[name] = value
+        if deleted is not None and deleted != row.deleted:
+            diff["_deleted"] = [row.deleted, deleted]
+            row.deleted = deleted
+        row.data["id"] = row.id
+        if derive and not row.deleted:
+            for name, value in derivation.derived_fields(row.entity, row.data, self, self.now):
+                if row.data.get(name) != value or name not in row.data:
+                    diff[name] = [row.data.get(name), value]
+                    row.data[name] = value
+        self._bump(row, diff, device_id=device_id, user_id=user_id, mutation_id=mutation_id)
+        if derive:
+            for dep in derivation.dependents_of(row.entity, row.data, self):
+                if dep != row.key:
+                    self._pending_derive[dep] = None
+        return diff
+
+    def _bump(
+        self,
+        row: Row,
+        diff: dict[str, list[Any]],
+        *,
+        device_id: str | None,
+        user_id: str | None,
+        mutation_id: str | None,
+    ) -> None:
+        row.version += 1
+        row.dirty = True
+        self._tick += 1
+        row.touched = self._tick
+        row.updated_by_device, row.updated_by_user = device_id, user_id
+        self._track(row)
+        self._revisions.append(
+            {
+                "entity": row.entity,
+                "record_id": row.id,
+                "version": row.version,
+                "seq": 0,
+                "device_id": device_id,
+                "user_id": user_id,
+                "mutation_id": mutation_id,
+                "changes": dumps({CREATED: list(diff)} if row.version == 1 else diff),
+                "created_at": self.now,
+            }
+        )
+        pending = self._pending_history.setdefault(row.key, [])
+        pending.append(RevisionRow(row.version, device_id, diff))
+
+    def touch_scope(self, row: Row) -> None:
+        """Give a record a new seq without a new version (its scope changed)."""
+        row.dirty = True
+        self._tick += 1
+        row.touched = self._tick
+
+    # --- flushing --------------------------------------------------------------------
+    def _settle_derived(self) -> None:
+        for _ in range(_MAX_DERIVE_ROUNDS):
+            pending, self._pending_derive = list(self._pending_derive), {}
+            if not pending:
+                return
+            self.load(pending)
+            for key in pending:
+                row = self.rows.get(key)
+                if row is None or row.live() is None:
+                    continue
+                diff = {
+                    name: value
+                    for name, value in derivation.derived_fields(
+                        row.entity, row.data, self, self.now
+                    )
+                    if row.data.get(name) != value or name not in row.data
+                }
+                if diff:
+                    self.write(row, diff, device_id=None, user_id=None, derive=False)
+                    for dep in derivation.dependents_of(row.entity, row.data, self):
+                        if dep != row.key:
+                            self._pending_derive[dep] = None
+
+    def flush(self) -> None:
+        """Re-derive dependents, settle scopes, take seqs and write everything."""
+        self._settle_derived()
+        exits = scope.settle(self)
+        dirty = sorted((r for r in self.rows.values() if r.dirty), key=lambda r: r.touched)
+        if not dirty and not exits:
+            return
+        first = take_seqs(self.conn, len(dirty) + len(exits))
+        for offset, row in enumerate(dirty):
+            row.seq = first + offset
+        exit_rows = [
+            {"entity": e, "record_id": i, "old_patch_id": p, "seq": first + len(dirty) + n}
+            for n, (e, i, p) in enumerate(exits)
+        ]
+        self._write_rows(dirty)
+        if self._revisions:
+            seqs = {r.key: r.seq for r in dirty}
+            for rev in self._revisions:
+                rev["seq"] = seqs.get((rev["entity"], rev["record_id"]), 0)
+            self.conn.execute(insert(REVISION), self._revisions)
+            self._revisions = []
+        if exit_rows:
+            self.conn.execute(insert(SCOPE_EXIT), exit_rows)
+        self._write_members([r for r in dirty if r.entity == "walkabout"])
+        for row in dirty:
+            row.dirty = False
+            row.exists = True
+            row.loaded_patch_id = row.patch_id
+
+    def _values(self, row: Row) -> dict[str, Any]:
+        return {
+            "version": row.version,
+            "seq": row.seq,
+            "deleted": row.deleted,
+            "data": dumps(row.data),
+            "patch_id": row.patch_id,
+            "walkabout_id": row.walkabout_id,
+            "estate": row.estate,
+            "parent_id": row.parent_id,
+            "photo_sha256": row.data.get("sha256") if row.entity == "photo" else None,
+            "needs_review": row.needs_review,
+            "private": dumps(row.private) if row.private else None,
+            "updated_by_device": row.updated_by_device,
+            "updated_by_user": row.updated_by_user,
+            "updated_at": self.now,
+        }
+
+    def _write_rows(self, dirty: list[Row]) -> None:
+        new = [
+            {
+                "entity": r.entity,
+                "id": r.id,
+                "created_by_device": r.created_by_device,
+                "created_by_user": r.created_by_user,
+                "created_at": r.created_at or self.now,
+                **self._values(r),
+            }
+            for r in dirty
+            if not r.exists
+        ]
+        old = [{"k_entity": r.entity, "k_id": r.id, **self._values(r)} for r in dirty if r.exists]
+        if new:
+            self.conn.execute(insert(RECORD), new)
+        if old:
+            stmt = (
+                update(RECORD)
+                .where(
+                    and_(RECORD.c.entity == bindparam("k_entity"), RECORD.c.id == bindparam("k_id"))
+                )
+                .values({name: bindparam(name) for name in old[0] if not name.startswith("k_")})
+            )
+            self.conn.execute(stmt, old)
+
+    def _write_members(self, walkabouts: list[Row]) -> None:
+        if not walkabouts:
+            return
+        ids = [r.id for r in walkabouts]
+        self.conn.execute(delete(MEMBER).where(MEMBER.c.walkabout_id.in_(ids)))
+        members = {
+            (r.id, p["user_id"])
+            for r in walkabouts
+            if not r.deleted
+            for p in (r.data.get("participants") or [])
+            if isinstance(p, dict) and isinstance(p.get("user_id"), str) and p["user_id"]
+        }
+        if members:
+            self.conn.execute(
+                insert(MEMBER), [{"walkabout_id": w, "user_id": u} for w, u in sorted(members)]
+            )
