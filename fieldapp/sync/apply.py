@@ -1,0 +1,226 @@
+"""Applying what the server sends to the local store: pulled pages and push results.
+
+Server data is authoritative, with one exception that keeps local edits on screen: a record
+with pending mutations gets the server's row with the pending field values laid on top (and
+its derived fields recomputed), until those mutations are answered. Each function runs inside
+the caller's single transaction; rows without pending mutations go in with one
+``executemany`` per entity, which is what keeps a 10,000-record bootstrap cheap.
+
+Removes (a record leaving this user's scope) delete the local copy. A removed record that
+still has pending mutations is kept and listed in meta ``orphans``; it is deleted once its
+last pending mutation is answered, so the edit still reaches the server (which decides).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from fieldapp.domain.policy import Policy
+from fieldapp.ids import from_wire
+from fieldapp.store.db import delete_rows, get_meta, get_row, put_rows, set_meta
+from fieldapp.store.derived import derived_values
+from fieldapp.sync import outbox
+from fieldapp.sync.clock import HybridLogicalClock
+from fieldapp.sync.protocol import ENTITIES
+
+Row = tuple[Mapping[str, Any], int | None, bool]
+
+
+def observe_server_time(conn: sqlite3.Connection, server_time: Any) -> None:
+    """Keep the device clock from stamping edits before a time the server has shown it."""
+    if not isinstance(server_time, str):
+        return
+    try:
+        moment = from_wire(server_time)
+    except ValueError:
+        return
+    clock = HybridLogicalClock.from_state(get_meta(conn, "hlc"))
+    clock.observe(moment)
+    set_meta(conn, "hlc", clock.state)
+
+
+def _with_pending(
+    conn: sqlite3.Connection,
+    entity: str,
+    data: Mapping[str, Any],
+    *,
+    policy: Policy,
+    now: datetime,
+) -> tuple[dict[str, Any], bool]:
+    """Server data with the record's pending values on top; and whether a delete is pending."""
+    values, deleted = outbox.overlay(conn, entity, str(data["id"]))
+    record = dict(data) | values
+    if values:
+        record.update(derived_values(conn, entity, record, policy=policy, now=now))
+    return record, deleted
+
+
+def _orphans(conn: sqlite3.Connection) -> set[tuple[str, str]]:
+    raw = get_meta(conn, "orphans")
+    return {(e, i) for e, i in json.loads(raw)} if raw else set()
+
+
+def _set_orphans(conn: sqlite3.Connection, keys: Iterable[tuple[str, str]]) -> None:
+    items = sorted(keys)
+    set_meta(conn, "orphans", json.dumps(items) if items else None)
+
+
+def apply_pull_page(
+    conn: sqlite3.Connection, page: Mapping[str, Any], *, policy: Policy, now: datetime
+) -> None:
+    """Apply one pull page (changes, removes, next_cursor) inside the caller's transaction."""
+    pending = outbox.pending_keys(conn)
+    resyncing = get_meta(conn, "resync") == "1"
+    upserts: dict[str, list[Row]] = defaultdict(list)
+    gone: dict[str, list[str]] = defaultdict(list)
+    seen: list[tuple[str, str]] = []
+    for change in page.get("changes") or ():
+        entity, rid = change.get("entity"), change.get("id")
+        if entity not in ENTITIES or not isinstance(rid, str):
+            continue  # an entity of a newer schema: nothing here can show it
+        seen.append((entity, rid))
+        data = dict(change.get("data") or {}) | {"id": rid}
+        version = change.get("version")
+        if (entity, rid) in pending:
+            if change.get("deleted"):
+                # Deleted on the server while edited here: keep the edit on screen; the push
+                # brings a delete-versus-edit conflict for a person to decide.
+                data = (get_row(conn, entity, rid) or {}) | data
+            record, deleted = _with_pending(conn, entity, data, policy=policy, now=now)
+            put_rows(conn, entity, [(record, version, deleted)])
+        elif change.get("deleted"):
+            gone[entity].append(rid)
+        else:
+            upserts[entity].append((data, version, False))
+    for entity, rows in upserts.items():
+        put_rows(conn, entity, rows)
+    orphans = _orphans(conn)
+    for item in page.get("removes") or ():
+        entity, rid = item.get("entity"), item.get("id")
+        if entity not in ENTITIES or not isinstance(rid, str):
+            continue
+        if (entity, rid) in pending:
+            orphans.add((entity, rid))
+        else:
+            gone[entity].append(rid)
+    for entity, ids in gone.items():
+        delete_rows(conn, entity, ids)
+    _set_orphans(conn, orphans)
+    if resyncing and seen:
+        conn.executemany("INSERT OR IGNORE INTO resync_seen (entity, id) VALUES (?, ?)", seen)
+    next_cursor = page.get("next_cursor")
+    if next_cursor is not None:
+        set_meta(conn, "cursor", str(next_cursor))
+    observe_server_time(conn, page.get("server_time"))
+
+
+def store_server_record(
+    conn: sqlite3.Connection,
+    entity: str,
+    data: Mapping[str, Any],
+    version: int | None,
+    *,
+    policy: Policy,
+    now: datetime,
+) -> None:
+    """Store a record as the server returned it, with any still-pending local values on top."""
+    if entity not in ENTITIES or not isinstance(data.get("id"), str):
+        return
+    record, deleted = _with_pending(conn, entity, data, policy=policy, now=now)
+    put_rows(conn, entity, [(record, version, deleted)])
+
+
+def apply_push_results(
+    conn: sqlite3.Connection,
+    results: Iterable[Mapping[str, Any]],
+    *,
+    policy: Policy,
+    now: datetime,
+) -> None:
+    """Settle answered mutations: drop applied ones, keep conflicts, dead-letter rejections.
+
+    Batched: a 500-result answer is a few ``executemany`` statements, and only records that
+    still have pending mutations take the per-record overlay path.
+    """
+    answered: list[tuple[dict[str, Any], Mapping[str, Any]]] = []
+    results = list(results)
+    queued = outbox.get_many(conn, [str(r.get("mutation_id")) for r in results])
+    for result in results:
+        m = queued.get(str(result.get("mutation_id")))
+        if m is None or m["state"] != "pending":
+            continue  # answered before (a replayed batch)
+        status = result.get("status")
+        if status == "rejected" or status not in ("applied", "merged", "conflict"):
+            error = result.get("error")
+            outbox.mark_dead(conn, m["mutation_id"], error if isinstance(error, dict) else None)
+            m["state"] = "dead"  # as the row now is, should the answer name it twice
+        else:
+            answered.append((m, result))
+    conn.executemany(
+        "DELETE FROM outbox WHERE mutation_id = ?", ((m["mutation_id"],) for m, _ in answered)
+    )
+    pending = outbox.pending_keys(conn)
+    rows: dict[str, list[Row]] = defaultdict(list)
+    gone: dict[str, list[str]] = defaultdict(list)
+    conflicts: list[Row] = []
+    for m, result in answered:
+        entity, rid = m["entity"], m["id"]
+        record = result.get("record")
+        version = result.get("version")
+        if isinstance(record, dict) and version is None:
+            version = record.get("version")
+        if isinstance(record, dict):
+            data = {k: v for k, v in record.items() if k != "version"} | {"id": rid}
+            if (entity, rid) in pending:
+                outbox.rebase(conn, entity, rid, version)
+                store_server_record(conn, entity, data, version, policy=policy, now=now)
+            elif entity in ENTITIES:
+                rows[entity].append((data, version, False))
+        elif m["op"] == "delete" and result.get("status") != "conflict":
+            if (entity, rid) not in pending and entity in ENTITIES:
+                gone[entity].append(rid)
+        for c in result.get("conflicts") or ():
+            if isinstance(c, dict) and isinstance(c.get("id"), str):
+                conflicts.append(({k: v for k, v in c.items() if k != "version"},
+                                  c.get("version"), False))  # fmt: skip
+    for entity, batch in rows.items():
+        put_rows(conn, entity, batch)
+    for entity, ids in gone.items():
+        delete_rows(conn, entity, ids)
+    if conflicts:
+        put_rows(conn, "conflict", conflicts)
+    orphans = _orphans(conn)
+    for entity, rid in list(orphans):
+        if (entity, rid) not in pending:
+            delete_rows(conn, entity, [rid])
+            orphans.discard((entity, rid))
+    _set_orphans(conn, orphans)
+
+
+def begin_resync(conn: sqlite3.Connection) -> None:
+    """Start a full re-download (after 410): synced rows are swept only when it completes."""
+    conn.execute("DELETE FROM resync_seen")
+    set_meta(conn, "resync", "1")
+    set_meta(conn, "cursor", None)
+
+
+def finish_resync(conn: sqlite3.Connection) -> None:
+    """Delete synced rows the re-download did not bring, unless they have pending edits."""
+    if get_meta(conn, "resync") != "1":
+        return
+    for entity in ENTITIES:
+        conn.execute(
+            f'DELETE FROM "{entity}" WHERE version IS NOT NULL '
+            f"AND NOT EXISTS (SELECT 1 FROM resync_seen s WHERE s.entity = ? "
+            f'AND s.id = "{entity}".id) '
+            "AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.state = 'pending' "
+            f'AND o.entity = ? AND o.record_id = "{entity}".id)',
+            (entity, entity),
+        )
+    conn.execute("DELETE FROM resync_seen")
+    set_meta(conn, "resync", None)

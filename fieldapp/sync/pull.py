@@ -1,0 +1,60 @@
+"""Pull phase: fetch the change feed page by page until ``has_more`` is false.
+
+Each page is applied in one transaction together with its ``next_cursor``, so a connection
+cut mid-pull loses at most the page in flight and the next round resumes after the last
+applied one. ``410 resync_required`` starts a full re-download (``Store.begin_resync``): the
+outbox is kept, nothing local disappears until the new download has completed, and then only
+synced rows the server no longer sent are swept (``Store.finish_resync``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fieldapp.store.store import Store
+from fieldapp.sync.errors import ResyncRequired, ServerError
+from fieldapp.sync.protocol import API_PREFIX, MAX_PULL_LIMIT, SCHEMA_VERSION
+from fieldapp.sync.transport import Transport, check_response
+
+PULL_PATH = f"{API_PREFIX}/sync/pull"
+
+
+def pull_all(
+    *,
+    store: Store,
+    transport: Transport,
+    progress: Callable[[int, int], None] | None = None,
+    limit: int = MAX_PULL_LIMIT,
+) -> int:
+    """Pull until caught up; returns how many changes were applied."""
+    applied = 0
+    resynced = False
+    while True:
+        params: dict[str, Any] = {"limit": limit, "schema_version": SCHEMA_VERSION}
+        cursor = store.cursor()
+        if cursor:
+            params["cursor"] = cursor
+        response = transport.request("GET", PULL_PATH, params=params)
+        try:
+            check_response(response)
+        except ResyncRequired:
+            if resynced or not cursor:
+                raise  # refused even from the start: not something a retry here fixes
+            resynced = True
+            store.begin_resync()
+            continue
+        page: Any = response.json()
+        if not isinstance(page, dict):
+            raise ServerError(response.status, "bad_response", "the pull answer was not a page")
+        store.apply_pull_page(page)
+        applied += len(page.get("changes") or ())
+        if progress is not None:
+            progress(applied, 0)
+        if not page.get("has_more"):
+            break
+        if page.get("next_cursor") in (None, cursor):
+            raise ServerError(response.status, "bad_response", "the pull cursor did not move")
+    if store.get_meta("resync") == "1":
+        store.finish_resync()
+    return applied

@@ -1,0 +1,142 @@
+"""HTTP for the sync engine: one swappable ``Transport`` and its ``requests`` implementation.
+
+The engine only sees ``Transport.request``, so tests give it the real server over loopback,
+or the real transport wrapped by a fault injector. ``HttpTransport`` gzips JSON request bodies
+(``Content-Encoding: gzip``; the server inflates them), asks for gzip answers, and turns
+connection failures and timeouts into ``NetworkError``. ``check_response`` maps error answers
+onto the exceptions of ``fieldapp.sync.errors``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import requests
+
+from fieldapp.sync.errors import (
+    AuthError,
+    DeviceRevoked,
+    NetworkError,
+    ResyncRequired,
+    ServerError,
+    TokenExpired,
+)
+
+
+@dataclass
+class TransportResponse:
+    """An HTTP answer: status, headers and the (already decompressed) body."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+class Transport(Protocol):
+    """What the engine needs from HTTP; raises ``NetworkError`` when no answer arrives."""
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        params: Mapping[str, Any] | None = None,
+        data: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float = 30.0,
+    ) -> TransportResponse: ...
+
+
+class HttpTransport:
+    """``Transport`` over a ``requests.Session`` built (and closed) by the caller."""
+
+    def __init__(
+        self, *, base_url: str, session: requests.Session, token: Callable[[], str | None]
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.session = session
+        self.token = token
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        params: Mapping[str, Any] | None = None,
+        data: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float = 30.0,
+    ) -> TransportResponse:
+        sent: dict[str, str] = {"Accept": "application/json", "Accept-Encoding": "gzip"}
+        token = self.token()
+        if token:
+            sent["Authorization"] = f"Bearer {token}"
+        body = data
+        if json_body is not None:
+            raw = json.dumps(json_body, separators=(",", ":")).encode()
+            body = gzip.compress(raw, compresslevel=6)
+            sent["Content-Type"] = "application/json"
+            sent["Content-Encoding"] = "gzip"
+        sent.update(headers or {})
+        try:
+            answer = self.session.request(
+                method,
+                self.base_url + path,
+                params=dict(params) if params else None,
+                data=body,
+                headers=sent,
+                timeout=timeout,
+            )
+            content = answer.content  # read fully here: a cut body is a network failure
+        except (
+            requests.ConnectionError,
+            requests.Timeout,
+            requests.exceptions.ChunkedEncodingError,
+            requests.exceptions.ContentDecodingError,
+        ) as exc:
+            raise NetworkError(f"{method} {path}: {exc.__class__.__name__}") from exc
+        return TransportResponse(answer.status_code, dict(answer.headers), content)
+
+
+def error_of(response: TransportResponse) -> tuple[str, str]:
+    """The ``(code, message)`` of an error answer (tolerant of a body that is not ours)."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        return str(error.get("code") or "unknown"), str(error.get("message") or "")
+    return ("internal_error" if response.status >= 500 else "unknown"), ""
+
+
+def check_response(response: TransportResponse) -> TransportResponse:
+    """Return a 2xx answer; raise the matching ``SyncError`` for any other."""
+    if 200 <= response.status < 300:
+        return response
+    code, message = error_of(response)
+    if response.status == 401:
+        if code == "device_revoked":
+            raise DeviceRevoked(code, message)
+        if code == "token_expired":
+            raise TokenExpired(code, message)
+        raise AuthError(code, message)
+    if response.status == 410 or code == "resync_required":
+        raise ResyncRequired(message or code)
+    retry_after: float | None = None
+    raw = {k.lower(): v for k, v in response.headers.items()}.get("retry-after")
+    if raw is not None:
+        try:
+            retry_after = float(raw)
+        except ValueError:
+            retry_after = None
+    raise ServerError(response.status, code, message, retry_after=retry_after)
