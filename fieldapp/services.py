@@ -1,0 +1,298 @@
+"""One tablet's moving parts, wired together: data folder, store, transport, background sync.
+
+``Device`` owns a data folder (one folder = one tablet): the ``Store`` in it, the settings
+file beside it, an ``HttpTransport`` to the configured server and a background thread that
+runs the ``SyncEngine`` whenever there may be a connection — at start, every ``interval``
+seconds, after each local write and when asked ("Sync now", the network coming back). The
+UI never waits for it. In web mode several browser tabs may share one process; they share
+the process's one ``Device`` per folder (``open_device``), each with its own ``AppState``.
+
+Nothing here runs at import time; the environment is read only by ``AppConfig.from_env``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from fieldapp.listeners import Listener, Listeners
+from fieldapp.photos import process_photo
+from fieldapp.store.store import Store
+from fieldapp.sync.engine import SyncEngine, backoff_delay
+from fieldapp.sync.state import SyncState
+from fieldapp.sync.transport import HttpTransport
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SERVER_URL = "http://127.0.0.1:8700"
+DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+SYNC_INTERVAL = 20.0  # seconds between background attempts when nothing asks sooner
+SETTINGS_FILE = "settings.json"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    """Where this tablet keeps its data and which server it talks to by default."""
+
+    data_dir: Path
+    server_url: str = DEFAULT_SERVER_URL
+    device_name: str = ""
+    sync_interval: float = SYNC_INTERVAL
+    tile_url: str = DEFAULT_TILE_URL  # map tiles; empty: markers on a plain background
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> AppConfig:
+        """``FIELDAPP_DATA_DIR`` > ``FLET_APP_STORAGE_DATA`` (set by built apps) > ``./data/device``."""
+        env = dict(os.environ) if env is None else env
+        folder = (
+            env.get("FIELDAPP_DATA_DIR")
+            or env.get("FLET_APP_STORAGE_DATA")
+            or str(Path("data") / "device")
+        )
+        return cls(
+            data_dir=Path(folder).resolve(),
+            server_url=env.get("FIELDAPP_SERVER_URL") or DEFAULT_SERVER_URL,
+            device_name=env.get("FIELDAPP_DEVICE_NAME") or "",
+            sync_interval=float(env.get("FIELDAPP_SYNC_INTERVAL") or SYNC_INTERVAL),
+            tile_url=env.get("FIELDAPP_TILE_URL", DEFAULT_TILE_URL),
+        )
+
+
+class Device:
+    """One tablet: store, settings, sync engine and its background thread."""
+
+    def __init__(self, config: AppConfig, *, clock: Callable[[], datetime] = _utc_now) -> None:
+        self.config = config
+        self.clock = clock
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        self.store = Store.open(config.data_dir, clock=clock)
+        self._settings_path = config.data_dir / SETTINGS_FILE
+        self._lock = threading.RLock()
+        self._listeners = Listeners()
+        self._engine: SyncEngine = self._build_engine(self.server_url)
+        self._sync: SyncState = self._engine.state
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # --- settings --------------------------------------------------------------------------
+    def _settings(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self._settings_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _save_settings(self, **changes: Any) -> None:
+        data = self._settings() | changes
+        tmp = self._settings_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
+        os.replace(tmp, self._settings_path)
+
+    @property
+    def server_url(self) -> str:
+        return str(self._settings().get("server_url") or self.config.server_url)
+
+    def set_server_url(self, url: str) -> None:
+        with self._lock:
+            self._save_settings(server_url=url)
+            self._engine = self._build_engine(url)
+        self._notify()
+
+    @property
+    def tile_url(self) -> str:
+        return self.config.tile_url
+
+    @property
+    def device_name(self) -> str:
+        return (
+            self.config.device_name
+            or f"Tablet {self.config.data_dir.name} on {socket.gethostname()}"
+        )
+
+    # --- engine ----------------------------------------------------------------------------
+    def _on_state(self, state: SyncState) -> None:
+        self._sync = state
+        self._notify()
+
+    def _build_engine(self, server_url: str) -> SyncEngine:
+        transport = HttpTransport(
+            base_url=server_url,
+            session=requests.Session(),
+            token=lambda: self.store.get_meta("token"),
+        )
+        return SyncEngine(
+            store=self.store, transport=transport, on_state=self._on_state, clock=self.clock
+        )
+
+    @property
+    def sync(self) -> SyncState:
+        return self._sync
+
+    def user(self) -> dict[str, Any] | None:
+        return self.store.user()
+
+    def sign_in(self, *, server_url: str, username: str, password: str) -> dict[str, Any]:
+        """Enrol with the server (blocking): saves the address only when sign-in works."""
+        engine = self._build_engine(server_url)
+        user = engine.sign_in(username=username, password=password, device_name=self.device_name)
+        with self._lock:
+            self._save_settings(server_url=server_url)
+            self._engine = engine
+        self.request_sync()
+        self._notify()
+        return dict(user)
+
+    def sign_out(self) -> None:
+        """Wipe everything local: records, outbox, photos, token. The address setting stays."""
+        with self._lock:
+            self.store.wipe()
+            self._engine = self._build_engine(self.server_url)
+            self._sync = self._engine.state
+        self._notify()
+
+    def unsynced_summary(self) -> dict[str, int]:
+        return {
+            "pending": self.store.pending_count(),
+            "photos": len(self.store.pending_blobs()),
+            "dead_letters": len(self.store.dead_letters()),
+            "conflicts": len(self.store.open_conflicts()),
+        }
+
+    # --- data the screens ask for -----------------------------------------------------------
+    def add_photo(
+        self,
+        *,
+        parent_entity: str,
+        parent_id: str,
+        data: bytes,
+        caption: str | None,
+        position: tuple[float, float] | None,
+        now: datetime,
+    ) -> dict[str, Any]:
+        """Process (resize, strip EXIF) and store a photo; GPS from EXIF, else where I stand."""
+        photo = process_photo(data)
+        lat, lon = photo.lat, photo.lon
+        if (lat is None or lon is None) and position is not None:
+            lat, lon = position
+        return self.store.add_photo(
+            parent_entity=parent_entity,
+            parent_id=parent_id,
+            jpeg=photo.jpeg,
+            thumb=photo.thumb,
+            sha256=photo.sha256,
+            width=photo.width,
+            height=photo.height,
+            taken_at=photo.taken_at or now,
+            lat=lat,
+            lon=lon,
+            caption=caption,
+            now=now,
+        )
+
+    def resolve_conflict(self, conflict_id: str, resolution: str, value: Any) -> dict[str, Any]:
+        return self.store.resolve_conflict(conflict_id, resolution, value, now=self.clock())
+
+    def pending(self) -> list[dict[str, Any]]:
+        return self.store.pending_mutations(limit=500)
+
+    def pending_count(self) -> int:
+        return self.store.pending_count()
+
+    def photo_path(self, sha256: str, *, thumb: bool = False) -> Path | None:
+        return self.store.photo_path(sha256, thumb=thumb)
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        return self.store.dead_letters()
+
+    def open_conflicts(self) -> list[dict[str, Any]]:
+        return self.store.open_conflicts()
+
+    # --- background sync -------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the background sync thread (idempotent)."""
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                return
+            self._stop.clear()
+            self._thread = threading.Thread(
+                target=self._run, name=f"sync-{self.config.data_dir.name}", daemon=True
+            )
+            self._thread.start()
+
+    def stop(self, *, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def request_sync(self) -> None:
+        """Ask for a sync as soon as possible; returns at once."""
+        self._wake.set()
+
+    def sync_once(self) -> SyncState:
+        """One push/pull/photos round now, on the calling thread (the loop's step)."""
+        with self._lock:
+            engine = self._engine
+        state = engine.sync_once()
+        self._notify()  # pulled records may have changed what the screens show
+        return state
+
+    def _run(self) -> None:
+        failures = 0
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                state = self.sync_once()
+            except Exception:  # a bug in a sync round must not kill the thread; it is logged
+                log.exception("background sync round failed")
+                failures += 1
+            else:
+                failures = failures + 1 if state.status in ("offline", "error") else 0
+            # Back off while the server is unreachable, but a local write, "Sync now" or the
+            # network coming back (``request_sync``) starts the next round at once.
+            delay = backoff_delay(failures, random.random, interval=self.config.sync_interval)
+            self._wake.wait(min(delay, self.config.sync_interval * 3))
+
+    # --- change notifications --------------------------------------------------------------
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        return self._listeners.add(listener)
+
+    def _notify(self) -> None:
+        for listener in self._listeners.snapshot():
+            try:
+                listener()
+            except Exception:  # one broken session must not stop the others hearing
+                log.exception("change listener failed")
+
+
+_devices: dict[Path, Device] = {}
+_devices_lock = threading.Lock()
+
+
+def open_device(config: AppConfig) -> Device:
+    """The process's one ``Device`` for ``config.data_dir``, started on first use."""
+    key = config.data_dir.resolve()
+    with _devices_lock:
+        device = _devices.get(key)
+        if device is None:
+            device = Device(config)
+            _devices[key] = device
+        device.start()
+        return device

@@ -1,0 +1,385 @@
+"""Annual Tenancy Visit screen: verify the household, record the visit, see bedroom need live.
+
+Route ``/atv`` with ``property_id`` (a new visit to that home) and optionally ``id`` (open a
+recorded visit). Household changes are written at once, person by person (members added,
+moved out, died; unverified occupants kept apart), and the bedroom standard and size
+criteria panel is recomputed after each one and when the visit date or the overnight-carer
+answer changes (``logic_atv.household_lines``). A death raises a succession referral and a
+task note; an unverified occupant raises a tenancy-fraud check and a task note (the notes name
+no one: notes are not restricted data). Repairs and ASB found on the visit open their forms
+for this home.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import flet as ft
+
+from fieldapp.ids import to_wire
+from fieldapp.state import AppState
+from fieldapp.sync.protocol import REFERRALS
+from fieldapp.views import common
+from fieldapp.views.form_kit import (
+    Feedback,
+    Results,
+    checkbox,
+    dropdown,
+    goto,
+    grid,
+    section,
+    set_choices,
+    show_errors,
+    value_of,
+    write,
+)
+from fieldapp.views.logic_atv import (
+    CONDITION_OPTIONS,
+    REFERRAL_LABELS,
+    RELATIONSHIP_OPTIONS,
+    SEX_OPTIONS,
+    PersonInputs,
+    VisitInputs,
+    arrears_text,
+    fraud_note,
+    household_lines,
+    inputs_from_visit,
+    partner_options,
+    person_patch,
+    person_text,
+    split_household,
+    succession_note,
+    visit_day,
+    visit_patch,
+    with_referral,
+)
+from fieldapp.views.logic_forms import DATE_HINT, TIME_HINT, changed, policy_of, time_input
+from fieldapp.views.logic_property import property_title
+
+__all__ = ["ROUTES", "AtvForm", "view"]
+
+
+class AtvForm:
+    """One visit to one home: its household and the visit record."""
+
+    def __init__(self, state: AppState, home: dict[str, Any], visit: dict[str, Any] | None) -> None:
+        self.state = state
+        self.home = home
+        self.visit = visit
+        start = (
+            inputs_from_visit(visit) if visit else VisitInputs(visited_at=time_input(state.now()))
+        )
+        on = self._recompute
+        self.results = Results("Bedrooms", prefix="atv")
+        self.feedback = Feedback("atv-message")
+        self.person_feedback = Feedback("atv-person-message")
+        # The visit.
+        self.visited_at = common.field("Visit time", value=start.visited_at, hint=TIME_HINT,
+                                       on_change=on)  # fmt: skip
+        self.tenant_present = checkbox("Tenant present", start.tenant_present)
+        self.id_verified = checkbox("ID seen (two IDs, one with a photo)", start.id_verified)
+        self.arrears = common.field(
+            "Arrears (£)",
+            value=start.arrears_amount,
+            keyboard=ft.KeyboardType.NUMBER,
+            on_change=self._money,
+        )
+        self.rent = common.field("Weekly rent (£)", value=start.weekly_rent,
+                                 keyboard=ft.KeyboardType.NUMBER, on_change=self._money)  # fmt: skip
+        self.arrears_note = common.muted("")
+        self.referrals = {
+            key: checkbox(REFERRAL_LABELS[key], key in start.referrals) for key in REFERRALS
+        }
+        self.condition = dropdown("Property condition", CONDITION_OPTIONS, start.property_condition,
+                                  none_text="Not assessed")  # fmt: skip
+        self.fire = common.field("Fire safety concerns", value=start.fire_safety_concerns,
+                                 multiline=True)  # fmt: skip
+        self.pets = common.field("Pets", value=start.pets)
+        self.adaptations = common.field("Adaptations", value=start.adaptations)
+        self.carer = checkbox("Non-resident overnight carer", start.overnight_carer, on_change=on)
+        self.notes = common.field("Visit notes", value=start.notes, multiline=True)
+        self.visit_fields: dict[str, ft.Control] = {
+            "visited_at": self.visited_at, "arrears_amount": self.arrears,
+            "weekly_rent": self.rent, "property_condition": self.condition,
+            "fire_safety_concerns": self.fire, "pets": self.pets,
+            "adaptations": self.adaptations, "notes": self.notes,
+        }  # fmt: skip
+        # The person form (adding, or editing the person chosen in the list).
+        self.editing: dict[str, Any] | None = None
+        self.p_name = common.field("Name")
+        self.p_dob = common.field("Date of birth", hint=DATE_HINT)
+        self.p_sex = dropdown("Sex", SEX_OPTIONS, None, none_text="Not recorded")
+        self.p_rel = dropdown("Relationship", RELATIONSHIP_OPTIONS, None, none_text="Not recorded")
+        self.p_partner = dropdown("Partner", [], None, none_text="No partner in the home")
+        self.p_moved_in = common.field("Moved in on", hint=DATE_HINT)
+        self.p_unverified = checkbox("Unverified occupant (no ID seen)")
+        self.p_cannot_share = checkbox("Disabled child who cannot share a room")
+        self.person_fields: dict[str, ft.Control] = {
+            "name": self.p_name, "date_of_birth": self.p_dob, "sex": self.p_sex,
+            "relationship": self.p_rel, "partner_id": self.p_partner, "moved_in_on": self.p_moved_in,
+        }  # fmt: skip
+        self.person_title = ft.Container()
+        self.members = ft.Column(spacing=4)
+        self.unverified = ft.Column(spacing=4)
+        self.former = ft.Column(spacing=4)
+        self.refresh_household()
+        self._money()
+        state.subscribe(self._heard)  # household records synced in during the visit
+
+    def _heard(self) -> None:
+        self.refresh_household()
+        common.push(self.members, self.unverified, self.former, self.results.control)
+
+    # --- household -------------------------------------------------------------------------
+    def persons(self) -> list[dict[str, Any]]:
+        return self.state.find("person", "property_id", self.home["id"])
+
+    def today(self) -> Any:
+        return visit_day(self.visited_at.value or "", self.state.now(), policy_of(self.state))
+
+    def refresh_household(self) -> None:
+        people = self.persons()
+        split = split_household(people, self.today())
+        self.members.controls = [self._row(p, member=True) for p in split.members] or [
+            common.muted("No household members recorded.")
+        ]
+        self.unverified.controls = [self._row(p, member=False) for p in split.unverified] or [
+            common.muted("None.")
+        ]
+        self.former.controls = [
+            common.tile(person_text(p, self.today()), "", icon=ft.Icons.PERSON_OFF)
+            for p in split.former
+        ] or [common.muted("None.")]
+        exclude = None if self.editing is None else str(self.editing["id"])
+        set_choices(self.p_partner, partner_options(split.members, exclude_id=exclude),
+                    none_text="No partner in the home")  # fmt: skip
+        self.person_title.content = common.heading(
+            "Add a person" if self.editing is None else f"Edit {self.editing.get('name')}", level=3
+        )
+        self._recompute()
+
+    def _row(self, person: Mapping[str, Any], *, member: bool) -> ft.Control:
+        pid = str(person["id"])
+        actions: list[ft.Control] = [
+            common.button("Edit", self._act(self.edit_person, pid), primary=False),
+            common.button("Moved out", self._act(self.moved_out, pid), primary=False),
+        ]
+        if member:
+            actions.append(common.button("Died", self._act(self.died, pid), primary=False))
+        else:
+            actions.append(common.button("ID seen", self._act(self.verify, pid), primary=False))
+        return common.card([
+            ft.Text(person_text(person, self.today()), size=17),
+            ft.Row(actions, wrap=True, spacing=8),
+        ])  # fmt: skip
+
+    @staticmethod
+    def _act(fn: Callable[[str], bool], pid: str) -> Callable[[Any], bool]:
+        return lambda _: fn(pid)
+
+    def _person_inputs(self) -> PersonInputs:
+        return PersonInputs(
+            name=self.p_name.value or "", date_of_birth=self.p_dob.value or "",
+            sex=value_of(self.p_sex), relationship=value_of(self.p_rel),
+            partner_id=value_of(self.p_partner), moved_in_on=self.p_moved_in.value or "",
+            unverified=self.p_unverified.value is True,
+            cannot_share=self.p_cannot_share.value is True,
+        )  # fmt: skip
+
+    def save_person(self, _: Any = None) -> bool:
+        """Add the person typed in (or save the one being edited); the panel updates."""
+        built = person_patch(str(self.home["id"]), self._person_inputs(), today=self.today())
+        leftover = show_errors(self.person_fields, built.errors)
+        if not built.ok:
+            self.person_feedback.error(["Please correct the fields marked in red.", *leftover])
+            return False
+        editing = self.editing
+        patch = built.patch if editing is None else changed(editing, built.patch)
+        record, errors = write(self.state, "person", patch,
+                               record_id=None if editing is None else str(editing["id"]))  # fmt: skip
+        leftover = show_errors(self.person_fields, errors)
+        if record is None:
+            self.person_feedback.error(["Not saved.", *leftover])
+            return False
+        newly_unverified = record.get("status") == "unverified_occupant" and (
+            editing is None or editing.get("status") != "unverified_occupant"
+        )
+        if newly_unverified:
+            self._raise("fraud_check", fraud_note(record))
+        self.person_feedback.ok(f"{record.get('name')} saved.")
+        self.clear_person()
+        return True
+
+    def clear_person(self, _: Any = None) -> None:
+        self.editing = None
+        for f in (self.p_name, self.p_dob, self.p_moved_in):
+            f.value, f.error = "", None
+        for d in (self.p_sex, self.p_rel, self.p_partner):
+            d.value, d.error_text = None, None
+        self.p_unverified.value = self.p_cannot_share.value = False
+        self.refresh_household()
+
+    def edit_person(self, pid: str) -> bool:
+        person = self.state.get("person", pid)
+        if person is None:
+            return False
+        self.editing = person
+        self.p_name.value = str(person.get("name") or "")
+        self.p_dob.value = str(person.get("date_of_birth") or "")
+        self.p_moved_in.value = str(person.get("moved_in_on") or "")
+        self.p_unverified.value = person.get("status") == "unverified_occupant"
+        self.p_cannot_share.value = person.get("cannot_share") is True
+        self.refresh_household()
+        self.p_sex.value = person.get("sex")
+        self.p_rel.value = person.get("relationship")
+        self.p_partner.value = person.get("partner_id") or self.p_partner.value
+        return True
+
+    def _event(self, pid: str, patch: dict[str, Any], done: str) -> dict[str, Any] | None:
+        record, errors = write(self.state, "person", patch, record_id=pid)
+        if record is None:
+            self.person_feedback.error(["Not saved.", *errors.values()])
+            return None
+        self.person_feedback.ok(done)
+        self.refresh_household()
+        return record
+
+    def moved_out(self, pid: str) -> bool:
+        day = self.today().isoformat()
+        return self._event(pid, {"moved_out_on": day}, f"Marked as moved out on {day}.") is not None
+
+    def died(self, pid: str) -> bool:
+        day = self.today().isoformat()
+        record = self._event(pid, {"died_on": day}, f"Death recorded ({day}); succession raised.")
+        if record is None:
+            return False
+        self._raise("succession", succession_note(record, day))
+        return True
+
+    def verify(self, pid: str) -> bool:
+        return (
+            self._event(pid, {"status": "member"}, "ID seen: now a household member.") is not None
+        )
+
+    def _raise(self, referral: str, note: str) -> None:
+        """Tick the referral (and save it on a recorded visit) and leave a task note."""
+        self.referrals[referral].value = True
+        if self.visit is not None:
+            refs = with_referral(self.visit.get("referrals") or [], referral)
+            record, _ = write(self.state, "tenancy_visit", {"referrals": refs},
+                              record_id=str(self.visit["id"]))  # fmt: skip
+            self.visit = record or self.visit
+        user = self.state.user or {}
+        write(self.state, "note", {
+            "parent_entity": "property", "parent_id": str(self.home["id"]), "text": note,
+            "author_id": user.get("id"), "created_at": to_wire(self.state.now()),
+        })  # fmt: skip
+        self.state.toast(f"{REFERRAL_LABELS[referral]} raised")
+
+    # --- the visit -------------------------------------------------------------------------
+    def _recompute(self, _: Any = None) -> None:
+        bedrooms = self.home.get("bedrooms")
+        self.results.show(
+            household_lines(
+                self.persons(),
+                bedrooms=bedrooms if isinstance(bedrooms, int) else None,
+                visit_date=self.today(),
+                overnight_carer=self.carer.value is True,
+                policy=policy_of(self.state),
+            )
+        )
+
+    def _money(self, _: Any = None) -> None:
+        self.arrears_note.value = arrears_text(self.arrears.value or "", self.rent.value or "")
+
+    def visit_inputs(self) -> VisitInputs:
+        return VisitInputs(
+            visited_at=self.visited_at.value or "", tenant_present=self.tenant_present.value is True,
+            id_verified=self.id_verified.value is True, arrears_amount=self.arrears.value or "",
+            weekly_rent=self.rent.value or "",
+            referrals=[k for k, c in self.referrals.items() if c.value is True],
+            property_condition=value_of(self.condition),
+            fire_safety_concerns=self.fire.value or "", pets=self.pets.value or "",
+            adaptations=self.adaptations.value or "", overnight_carer=self.carer.value is True,
+            notes=self.notes.value or "",
+        )  # fmt: skip
+
+    def save_visit(self, _: Any = None) -> bool:
+        built = visit_patch(str(self.home["id"]), self.visit_inputs())
+        leftover = show_errors(self.visit_fields, built.errors)
+        if not built.ok:
+            self.feedback.error(["Please correct the fields marked in red.", *leftover])
+            return False
+        patch = built.patch if self.visit is None else changed(self.visit, built.patch)
+        if self.visit is not None and not patch:
+            self.feedback.ok("No changes to save.")
+            return True
+        record, errors = write(self.state, "tenancy_visit", patch,
+                               record_id=None if self.visit is None else str(self.visit["id"]))  # fmt: skip
+        leftover = show_errors(self.visit_fields, errors)
+        if record is None:
+            self.feedback.error(["Not saved.", *leftover])
+            return False
+        self.visit = record
+        self.feedback.ok("Visit saved. It will sync when a connection is available.")
+        self.state.toast("Tenancy visit saved")
+        return True
+
+    # --- layout ----------------------------------------------------------------------------
+    def build(self) -> ft.Control:
+        hid = str(self.home["id"])
+        return ft.Column([
+            common.heading(f"Annual Tenancy Visit: {property_title(self.home)}"),
+            common.muted(f"{self.home.get('bedrooms', '?')} bedroom(s) · {self.home.get('estate')}"),
+            section("Household members", self.members),
+            section("Unverified occupants (kept apart; tenancy fraud check)", self.unverified),
+            section("Moved out or died", self.former),
+            ft.Column([
+                self.person_title,
+                grid(self.p_name, self.p_dob, self.p_sex, self.p_rel, self.p_partner,
+                     self.p_moved_in),
+                grid(self.p_unverified, self.p_cannot_share),
+                self.person_feedback.box,
+                ft.Row([
+                    common.button("Save person", self.save_person, icon=ft.Icons.PERSON_ADD,
+                                  ident="atv-save-person"),
+                    common.button("Clear", self.clear_person, primary=False),
+                ], wrap=True, spacing=common.GAP),
+            ], spacing=common.GAP),
+            self.results.control,
+            section("The visit", grid(self.visited_at, self.tenant_present, self.id_verified,
+                                      self.carer)),
+            section("Money", grid(self.arrears, self.rent), self.arrears_note),
+            section("Referrals", grid(*self.referrals.values(), md=4)),
+            section("The home", grid(self.condition, self.pets, self.adaptations), grid(self.fire, self.notes, md=12)),
+            self.feedback.box,
+            ft.Row([
+                common.button("Save visit", self.save_visit, icon=ft.Icons.SAVE, ident="atv-save"),
+                common.button("Repair found", goto(self.state, "/repair", property_id=hid),
+                              icon=ft.Icons.BUILD, primary=False, ident="atv-repair"),
+                common.button("ASB found", goto(self.state, "/asb", property_id=hid),
+                              icon=ft.Icons.REPORT, primary=False, ident="atv-asb"),
+                common.button("Property history", goto(self.state, "/property", id=hid),
+                              primary=False, ident="atv-history"),
+            ], wrap=True, spacing=common.GAP),
+        ], spacing=18)  # fmt: skip
+
+
+def view(state: AppState, **params: str) -> ft.Control:
+    """``/atv`` (params: ``property_id``; ``id`` to open a recorded visit)."""
+    visit = state.get("tenancy_visit", params["id"]) if params.get("id") else None
+    home_id = params.get("property_id") or (visit or {}).get("property_id")
+    home = state.get("property", str(home_id)) if home_id else None
+    if home is None:
+        return ft.Column([
+            common.heading("Annual Tenancy Visit"),
+            common.banner("Choose a property first (from My patch or a search)."),
+        ])  # fmt: skip
+    form = AtvForm(state, home, visit)
+    root = form.build()
+    root.data = form
+    return root
+
+
+ROUTES = {"/atv": view}

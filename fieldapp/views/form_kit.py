@@ -1,0 +1,408 @@
+"""Form pieces of the workflow screens: dropdowns, checkboxes, grids, errors, results, photos.
+
+Builds on ``common`` (fields, buttons, banners) with what the data-entry screens need:
+dropdowns wrapped in ``Semantics(label=...)`` (Flutter gives a Dropdown no accessible name of
+its own), a tablet grid (two columns from ``md`` up, one on a phone), field errors placed
+under their fields, the computed-result panel, saving through ``AppState`` with the store's
+validation errors mapped back to the fields, and photos (picker, thumbnails). Also ``walk``
+and ``find``, which look controls up by label or identifier in a built screen (tests, and
+focusing the first error).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import flet as ft
+
+from fieldapp.domain.geo import by_distance
+from fieldapp.photos import PhotoError
+from fieldapp.state import AppState
+from fieldapp.store.errors import StoreError, ValidationError
+from fieldapp.views import common
+from fieldapp.views.logic_forms import Line, field_messages
+
+log = logging.getLogger(__name__)
+
+NONE_KEY = "__none__"  # the "nobody / not recorded" choice of a dropdown
+TONE_COLOURS = {
+    "ok": common.OK,
+    "warn": common.SOON,
+    "alert": common.OVERDUE,
+    "info": None,
+}
+Handler = Callable[[Any], Any]
+
+
+# --- inputs --------------------------------------------------------------------------------
+def dropdown(
+    label: str,
+    choices: Sequence[tuple[str, str]],
+    value: str | None = None,
+    *,
+    on_select: Handler | None = None,
+    none_text: str | None = None,
+) -> ft.Dropdown:
+    """A labelled dropdown; ``none_text`` adds a first choice meaning "none"."""
+    opts = [ft.DropdownOption(key=NONE_KEY, text=none_text)] if none_text else []
+    opts += [ft.DropdownOption(key=k, text=t) for k, t in choices]
+    keys = {o.key for o in opts}
+    chosen = value if value in keys else (NONE_KEY if none_text else None)
+    return ft.Dropdown(
+        label=label,
+        options=opts,
+        value=chosen,
+        on_select=on_select,
+        expand=True,
+        text_size=17,
+    )
+
+
+def set_choices(
+    dd: ft.Dropdown, choices: Sequence[tuple[str, str]], *, none_text: str | None = None
+) -> None:
+    """Replace a dropdown's choices, keeping its value when still offered."""
+    opts = [ft.DropdownOption(key=NONE_KEY, text=none_text)] if none_text else []
+    opts += [ft.DropdownOption(key=k, text=t) for k, t in choices]
+    dd.options = opts
+    if dd.value not in {o.key for o in opts}:
+        dd.value = NONE_KEY if none_text else None
+
+
+def value_of(dd: ft.Dropdown) -> str | None:
+    """The chosen key, None for nothing or the "none" choice."""
+    return None if dd.value in (None, "", NONE_KEY) else str(dd.value)
+
+
+def checkbox(label: str, value: bool = False, *, on_change: Handler | None = None) -> ft.Checkbox:
+    return ft.Checkbox(label=label, value=value, on_change=on_change, height=common.TOUCH)
+
+
+def labelled(control: ft.Control) -> ft.Control:
+    """The control as placed on screen: a Dropdown inside ``Semantics`` carrying its label."""
+    if isinstance(control, ft.Dropdown):
+        text = control.label if isinstance(control.label, str) else None
+        return ft.Semantics(label=text, content=control)
+    if isinstance(control, ft.Checkbox):
+        # In a grid cell a bare Checkbox is stretched to the cell's width, label and all.
+        return ft.Container(content=control, alignment=ft.Alignment.CENTER_LEFT)
+    return control
+
+
+def grid(*controls: ft.Control, md: int = 6) -> ft.ResponsiveRow:
+    """Fields side by side on a tablet (``md`` of 12 columns each), stacked on a phone."""
+    cells = []
+    for c in controls:
+        cell = labelled(c)
+        cell.col = {"xs": 12, "md": md}
+        cells.append(cell)
+    return ft.ResponsiveRow(cells, spacing=common.GAP, run_spacing=common.GAP)
+
+
+def section(title: str, *controls: ft.Control) -> ft.Control:
+    """A titled group of a form."""
+    return ft.Column([common.heading(title, level=2), *controls], spacing=common.GAP)
+
+
+# --- errors and saving ---------------------------------------------------------------------
+def show_errors(fields: Mapping[str, ft.Control], errors: Mapping[str, str]) -> list[str]:
+    """Put each message under its field (and clear the others); messages with no field back."""
+    for name, control in fields.items():
+        message = errors.get(name)
+        if isinstance(control, ft.Dropdown):
+            control.error_text = message
+        elif isinstance(control, ft.TextField):
+            control.error = message
+    return [f"{name}: {msg}" for name, msg in errors.items() if name not in fields]
+
+
+def write(
+    state: AppState, entity: str, patch: dict[str, Any], *, record_id: str | None = None
+) -> tuple[dict[str, Any] | None, dict[str, str]]:
+    """Create (or update) through the state; (record, {}) or (None, messages per field).
+
+    Nothing typed is touched on failure: the caller leaves the form as it is.
+    """
+    try:
+        if record_id is None:
+            return state.create(entity, patch), {}
+        return state.update(entity, record_id, patch), {}
+    except ValidationError as exc:
+        return None, field_messages(exc.errors)
+    except StoreError as exc:
+        return None, {"_": str(exc)}
+
+
+class Feedback:
+    """The message box at the foot of a form: what went wrong, or that it was saved."""
+
+    def __init__(self, ident: str) -> None:
+        self.ident = ident
+        self.box = ft.Container()
+
+    def error(self, messages: Iterable[str]) -> None:
+        text = " ".join(m.removeprefix("_: ") for m in messages)
+        self.box.content = common.banner(text, kind="error", ident=self.ident) if text else None
+
+    def ok(self, text: str) -> None:
+        self.box.content = common.banner(text, kind="ok", ident=self.ident)
+
+    def clear(self) -> None:
+        self.box.content = None
+
+
+# --- computed results ----------------------------------------------------------------------
+def slug(text: str) -> str:
+    return "-".join("".join(ch if ch.isalnum() else " " for ch in text.lower()).split())
+
+
+def result_rows(lines: Sequence[Line], *, prefix: str) -> list[ft.Control]:
+    """One row per computed result: title, value (coloured by urgency), reason beneath."""
+    rows: list[ft.Control] = []
+    for line in lines:
+        parts: list[ft.Control] = [ft.Text(line.title, weight=ft.FontWeight.BOLD, size=16)]
+        if line.value:
+            parts.append(
+                ft.Text(
+                    line.value,
+                    size=16,
+                    color=TONE_COLOURS.get(line.tone),
+                    weight=ft.FontWeight.W_600 if line.tone != "info" else None,
+                )
+            )
+        body: list[ft.Control] = [ft.Row(parts, spacing=10, wrap=True)]
+        if line.reason:
+            body.append(common.muted(line.reason))
+        said = f"{line.title}: {line.value}. {line.reason}".strip()
+        rows.append(
+            ft.Semantics(
+                identifier=f"{prefix}-{slug(line.title)}",
+                label=said,
+                live_region=True,
+                content=ft.Column(body, spacing=2),
+            )
+        )
+    return rows
+
+
+class Results:
+    """A panel of computed results, refreshed in place as the form changes."""
+
+    def __init__(self, title: str, *, prefix: str) -> None:
+        self.prefix = prefix
+        self.lines: list[Line] = []
+        self.column = ft.Column(spacing=10)
+        self.control = ft.Container(
+            bgcolor=ft.Colors.SURFACE_CONTAINER_HIGHEST,
+            border_radius=10,
+            padding=ft.Padding.all(14),
+            content=ft.Column([common.heading(title, level=2), self.column], spacing=8),
+        )
+
+    def show(self, lines: Sequence[Line]) -> None:
+        self.lines = list(lines)
+        self.column.controls = result_rows(self.lines, prefix=self.prefix)
+
+    def value(self, title: str) -> str:
+        """The value shown for ``title`` (tests and the browser read the same text)."""
+        return next((line.value for line in self.lines if line.title == title), "")
+
+    def reason(self, title: str) -> str:
+        return next((line.reason for line in self.lines if line.title == title), "")
+
+
+# --- photos --------------------------------------------------------------------------------
+def add_photos(
+    state: AppState,
+    *,
+    parent_entity: str,
+    parent_id: str,
+    files: Iterable[tuple[str, bytes | None]],
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Store each picked file as a photo of the parent; (photos added, messages for the rest)."""
+    added: list[dict[str, Any]] = []
+    problems: list[str] = []
+    for name, data in files:
+        if not data:
+            problems.append(f"{name}: the file could not be read")
+            continue
+        try:
+            added.append(
+                state.add_photo(parent_entity=parent_entity, parent_id=parent_id, data=data)
+            )
+        except PhotoError as exc:
+            problems.append(f"{name}: {exc.message}")
+        except StoreError as exc:
+            problems.append(f"{name}: {exc}")
+    return added, problems
+
+
+async def pick_photos(
+    state: AppState, *, parent_entity: str, parent_id: str
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Ask for image files (camera roll / files) and store them; see ``add_photos``."""
+    picker = ft.FilePicker()  # a service: kept referenced by this frame while it is awaited
+    files = await picker.pick_files(
+        file_type=ft.FilePickerFileType.IMAGE, allow_multiple=True, with_data=True
+    )
+    return add_photos(
+        state,
+        parent_entity=parent_entity,
+        parent_id=parent_id,
+        files=[(f.name, f.bytes) for f in files or []],
+    )
+
+
+def thumbnail_source(state: AppState, photo: Mapping[str, Any]) -> bytes | None:
+    """The thumbnail bytes of a photo on this tablet, or None (not downloaded, or no file).
+
+    Bytes, not a path: in web mode an ``ft.Image`` path is a URL on the app's server, which
+    does not serve the tablet's data folder.
+    """
+    if not photo.get("sha256"):
+        return None
+    try:
+        reader = getattr(state, "photo_bytes", None)
+        if reader is not None:
+            found = reader(photo, thumb=True)
+            return found if isinstance(found, bytes) else None
+        where = getattr(state, "photo_path", None)
+        path = where(photo, thumb=True) if where is not None else None
+        return Path(path).read_bytes() if path and Path(path).exists() else None
+    except Exception:  # a missing or unreadable file must not break the screen around it
+        log.exception("thumbnail lookup failed")
+        return None
+
+
+def photo_strip(state: AppState, photos: Sequence[Mapping[str, Any]]) -> ft.Control:
+    """Thumbnails of photos (an icon where the picture is not on this tablet)."""
+    tiles: list[ft.Control] = []
+    for p in photos:
+        src = thumbnail_source(state, p)
+        picture: ft.Control
+        if src is not None:
+            picture = ft.Image(src=src, width=96, height=96, fit=ft.BoxFit.COVER, border_radius=6)
+        else:
+            picture = ft.Container(
+                width=96,
+                height=96,
+                border_radius=6,
+                bgcolor=ft.Colors.SURFACE_CONTAINER_HIGH,
+                alignment=ft.Alignment.CENTER,
+                content=ft.Icon(ft.Icons.PHOTO, size=40),
+            )
+        tiles.append(ft.Semantics(image=True, label=p.get("caption") or "Photo", content=picture))
+    if not tiles:
+        return common.muted("No photos yet")
+    return ft.Row(tiles, wrap=True, spacing=8, run_spacing=8)
+
+
+# --- finding controls in a built screen ----------------------------------------------------
+def walk(root: Any) -> Iterator[Any]:
+    """Every control under ``root`` (depth first), following content/controls/options."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        yield node
+        kids: list[Any] = []
+        for attr in ("content", "controls", "leading", "title", "subtitle", "trailing"):
+            value = getattr(node, attr, None)
+            if isinstance(value, ft.BaseControl):
+                kids.append(value)
+            elif isinstance(value, list):
+                kids += [v for v in value if isinstance(v, ft.BaseControl)]
+        stack.extend(reversed(kids))
+
+
+def find(root: Any, *, label: str | None = None, ident: str | None = None) -> Any:
+    """The first control with this label (input) or Semantics identifier; KeyError if none."""
+    for node in walk(root):
+        if label is not None and getattr(node, "label", None) == label:
+            if not isinstance(node, ft.Semantics):
+                return node
+        if ident is not None and getattr(node, "identifier", None) == ident:
+            content = getattr(node, "content", None)
+            return content if content is not None else node
+    raise KeyError(label or ident)
+
+
+# --- choosing a property -------------------------------------------------------------------
+def property_text(prop: Mapping[str, Any]) -> str:
+    postcode = prop.get("postcode")
+    address = str(prop.get("address") or prop.get("id"))
+    return f"{address}, {postcode}" if postcode else address
+
+
+class PropertyPicker:
+    """A search box and a dropdown of the homes found (nearest homes before any search)."""
+
+    def __init__(
+        self,
+        state: AppState,
+        value: str | None,
+        *,
+        label: str = "Property",
+        none_text: str | None = "No property (communal area)",
+        on_change: Callable[[str | None], None] | None = None,
+    ) -> None:
+        self.state = state
+        self.none_text = none_text
+        self.on_change = on_change
+        self.found: dict[str, Mapping[str, Any]] = {}
+        self.search = common.field(
+            "Find property", hint="Address, postcode or UPRN", on_change=self._searched
+        )
+        self.dropdown = dropdown(label, [], None, on_select=self._picked, none_text=none_text)
+        chosen = state.get("property", value) if value else None
+        self._offer([chosen, *self._nearby()])
+        self.dropdown.value = value if chosen else self.dropdown.value
+
+    def _nearby(self, limit: int = 15) -> list[Mapping[str, Any]]:
+        where = self.state.position()
+        if where is None:
+            return []
+        return [p for _, p in by_distance(where[0], where[1], self.state.all("property"))][:limit]
+
+    def _offer(self, props: Iterable[Mapping[str, Any] | None]) -> None:
+        current = self.value
+        keep = {current: self.found[current]} if current in self.found else {}
+        self.found = keep | {str(p["id"]): p for p in props if p and p.get("id")}
+        set_choices(
+            self.dropdown,
+            [(pid, property_text(p)) for pid, p in self.found.items()],
+            none_text=self.none_text,
+        )
+
+    def _searched(self, _: Any = None) -> None:
+        text = self.search.value or ""
+        self._offer(
+            self.state.search_properties(text, limit=25) if text.strip() else self._nearby()
+        )
+
+    def _picked(self, _: Any = None) -> None:
+        if self.on_change is not None:
+            self.on_change(self.value)
+
+    @property
+    def value(self) -> str | None:
+        return value_of(self.dropdown)
+
+    @property
+    def controls(self) -> list[ft.Control]:
+        return [self.search, self.dropdown]
+
+
+def goto(state: AppState, route: str, **params: str) -> Handler:
+    """A click handler that navigates (a closure, so a loop's values are captured)."""
+
+    def handler(_: Any = None) -> None:
+        state.go(route, **params)
+
+    return handler

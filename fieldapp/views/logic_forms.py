@@ -1,0 +1,201 @@
+"""Plain helpers shared by the workflow forms: labels, reading typed input, showing times.
+
+The walkabout, ASB, repair, ATV and property screens turn what an officer typed into wire
+patches and show computed results next to the fields. What they have in common lives here,
+with no Flet, so each rule is unit-tested as a table: reading a local time or a sum of money,
+naming a value set's items, mapping the store's field errors to the fields, keeping only the
+fields that changed (an unchanged field sent again could raise a needless conflict).
+Times are entered and shown in Europe/London; the wire holds UTC.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from fieldapp.domain.policy import DEFAULT_POLICY, Policy
+from fieldapp.domain.wire import parse_time
+from fieldapp.ids import to_wire
+from fieldapp.sync.protocol import FieldError
+from fieldapp.views.logic_patch import due_label
+
+LOCAL = ZoneInfo("Europe/London")
+TIME_HINT = "YYYY-MM-DD HH:MM"
+DATE_HINT = "YYYY-MM-DD"
+
+Tone = Literal["ok", "info", "warn", "alert"]
+
+# Words that a plain "replace underscores" would get wrong.
+_WORDS: Mapping[str, str] = {
+    "mmf": "MMF",
+    "asb": "ASB",
+    "pcso": "PCSO",
+    "id": "ID",
+}
+
+
+def label(key: str | None) -> str:
+    """A wire value as words: ``fly_tipping`` -> ``Fly tipping``, ``pcso`` -> ``PCSO``."""
+    if not key:
+        return ""
+    words = [_WORDS.get(w, w) for w in key.split("_")]
+    first = words[0] if words[0] in _WORDS.values() else words[0].capitalize()
+    return " ".join([first, *words[1:]])
+
+
+def options(
+    values: Iterable[str], labels: Mapping[str, str] | None = None
+) -> list[tuple[str, str]]:
+    """``(key, text)`` pairs for a dropdown, in the value set's own order."""
+    names = labels or {}
+    return [(v, names.get(v) or label(v)) for v in values]
+
+
+@dataclass(frozen=True)
+class Line:
+    """One computed result shown beside a form: what, its value, why, and how pressing."""
+
+    title: str
+    value: str
+    reason: str = ""
+    tone: Tone = "info"
+
+
+@dataclass
+class FormResult:
+    """A patch built from typed input, and the problems found in it per field."""
+
+    patch: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+# --- reading typed input -------------------------------------------------------------------
+_TIME_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
+
+
+def parse_local_time(text: str | None) -> tuple[str | None, str | None]:
+    """``2026-06-10 21:30`` (London wall clock) -> (wire UTC time, None); blank -> (None, None).
+
+    Returns (None, message) when the text cannot be read, so the field can say why.
+    """
+    raw = (text or "").strip()
+    if not raw:
+        return None, None
+    match = _TIME_RE.match(raw)
+    if match is None:
+        return None, f"Enter a time as {TIME_HINT}"
+    y, mo, d, h, mi, s = (int(g) if g else 0 for g in match.groups())
+    try:
+        moment = datetime(y, mo, d, h, mi, s, tzinfo=LOCAL)
+    except ValueError:
+        return None, f"No such date or time: {raw}"
+    return to_wire(moment), None
+
+
+def time_input(value: Any) -> str:
+    """A wire time as the text a time field shows (``2026-06-10 21:30``, London)."""
+    moment = parse_time(value)
+    return "" if moment is None else moment.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M")
+
+
+def parse_date_input(text: str | None) -> tuple[str | None, str | None]:
+    """``2014-03-09`` (or ``9/3/2014``, day first) -> (ISO date, None); blank -> (None, None)."""
+    raw = (text or "").strip()
+    if not raw:
+        return None, None
+    try:
+        if "/" in raw:
+            d, m, y = (int(p) for p in raw.split("/"))
+            return date(y, m, d).isoformat(), None
+        return date.fromisoformat(raw).isoformat(), None
+    except ValueError:
+        return None, f"Enter a date as {DATE_HINT}"
+
+
+def parse_money(
+    text: str | None, *, allow_negative: bool = False
+) -> tuple[float | None, str | None]:
+    """``£1,234.50`` -> (1234.5, None); blank -> (None, None); junk -> (None, message)."""
+    raw = (text or "").strip().replace("£", "").replace(",", "").strip()
+    if not raw:
+        return None, None
+    try:
+        amount = float(raw)
+    except ValueError:
+        return None, "Enter an amount in pounds, e.g. 125.50"
+    if amount != amount or amount in (float("inf"), float("-inf")):
+        return None, "Enter an amount in pounds, e.g. 125.50"
+    if amount < 0 and not allow_negative:
+        return None, "The amount cannot be negative"
+    return round(amount, 2), None
+
+
+def money(value: Any) -> str:
+    """An amount as the text a money field shows (``125.5`` -> ``125.50``)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return ""
+    return f"{value:.2f}"
+
+
+def blank_to_none(text: str | None) -> str | None:
+    """Typed text with its edges trimmed; an empty field is None (no value), not ``""``."""
+    trimmed = (text or "").strip()
+    return trimmed or None
+
+
+# --- errors and changes --------------------------------------------------------------------
+def field_messages(errors: Sequence[FieldError]) -> dict[str, str]:
+    """The store's field errors as one message per field, worded for the officer."""
+    out: dict[str, str] = {}
+    for e in errors:
+        message = "Required" if e.message.endswith(" is required") else e.message
+        out[e.field] = f"{out[e.field]}; {message}" if e.field in out else message
+    return out
+
+
+def changed(record: Mapping[str, Any] | None, patch: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of ``patch`` whose value differs from ``record`` (all of them when new).
+
+    A missing field and None are the same "no value"; lists and objects compare as given.
+    """
+    if record is None:
+        return dict(patch)
+    return {k: v for k, v in patch.items() if record.get(k) != v}
+
+
+# --- showing times -------------------------------------------------------------------------
+def when(value: Any) -> str:
+    """A wire time as ``Wed 10 Jun 2026 21:30`` (London), or ``""`` when there is none."""
+    moment = parse_time(value)
+    return "" if moment is None else moment.astimezone(LOCAL).strftime("%a %d %b %Y %H:%M")
+
+
+def due_text(value: Any, now: datetime) -> str:
+    """``Wed 10 Jun 2026 23:59 (due in 3 h)``; ``overdue by 2 days``; ``""`` with no time."""
+    if parse_time(value) is None:
+        return ""
+    return f"{when(value)} ({due_label(value, now)})"
+
+
+def due_tone(value: Any, now: datetime) -> Tone:
+    """``alert`` once overdue, ``warn`` within two days, else ``info``."""
+    moment = parse_time(value)
+    if moment is None:
+        return "info"
+    if moment < now:
+        return "alert"
+    return "warn" if (moment - now).total_seconds() <= 48 * 3600 else "info"
+
+
+def policy_of(state: object) -> Policy:
+    """The landlord's policy if the app state carries one, else the defaults."""
+    found = getattr(state, "policy", None)
+    return found if isinstance(found, Policy) else DEFAULT_POLICY

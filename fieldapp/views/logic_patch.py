@@ -1,0 +1,168 @@
+"""What "My patch today" shows, as plain functions: SLA clocks, ATVs due, distances, labels.
+
+Kept apart from the Flet view so each rule is unit-tested without a browser. Records are the
+store's dicts in wire form; ``now`` is always given. Times are shown in Europe/London.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from geopy.distance import great_circle
+
+from fieldapp.domain.wire import parse_day, parse_time
+
+LOCAL: ZoneInfo = ZoneInfo("Europe/London")
+DUE_SOON = timedelta(hours=48)  # an SLA clock this close counts as "due soon"
+ATV_LOOKAHEAD = timedelta(days=30)  # ATVs falling due within a month are listed
+CLOSED_CASE = frozenset({"closed", "advice_given"})
+CLOSED_REPAIR = frozenset({"completed", "cancelled"})
+
+Urgency = Literal["overdue", "due_soon", "later", "none"]
+
+
+def _span(delta: timedelta) -> str:
+    """A rough, readable length of time: ``45 min``, ``3 h``, ``2 days``."""
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 60:
+        return f"{max(minutes, 1)} min"
+    hours = minutes // 60
+    if hours < 48:
+        return f"{hours} h"
+    days = hours // 24
+    return f"{days} days"
+
+
+def due_label(due_at: Any, now: datetime) -> str:
+    """``due in 3 h``, ``overdue by 2 days``, or ``no response clock`` when there is none."""
+    due = parse_time(due_at)
+    if due is None:
+        return "no response clock"
+    if due < now:
+        return f"overdue by {_span(now - due)}"
+    return f"due in {_span(due - now)}"
+
+
+def urgency(due_at: Any, now: datetime, *, soon: timedelta = DUE_SOON) -> Urgency:
+    """How pressing a clock is: overdue, due within ``soon``, later, or no clock at all."""
+    due = parse_time(due_at)
+    if due is None:
+        return "none"
+    if due < now:
+        return "overdue"
+    if due - now <= soon:
+        return "due_soon"
+    return "later"
+
+
+def local_time(value: Any) -> str:
+    """A wire time as local wall-clock text, ``Tue 10 Jun 14:00``; empty when unreadable."""
+    moment = parse_time(value)
+    if moment is None:
+        return ""
+    return moment.astimezone(LOCAL).strftime("%a %d %b %H:%M")
+
+
+def _due_key(record: Mapping[str, Any]) -> tuple[int, datetime]:
+    due = parse_time(record.get("due_at"))
+    return (1, datetime.max.replace(tzinfo=LOCAL)) if due is None else (0, due)
+
+
+def open_cases(cases: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """ASB cases still open, the most pressing clock first (no clock last)."""
+    live = [c for c in cases if c.get("status") not in CLOSED_CASE]
+    return sorted(live, key=_due_key)
+
+
+def open_repairs(repairs: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Repairs still open, the most pressing clock first."""
+    live = [r for r in repairs if r.get("status") not in CLOSED_REPAIR]
+    return sorted(live, key=_due_key)
+
+
+def atv_due_on(prop: Mapping[str, Any]) -> date | None:
+    """When the property's next Annual Tenancy Visit is due (a year after the last)."""
+    due = parse_day(prop.get("atv_due_on"))
+    if due is not None:
+        return due
+    last = parse_day(prop.get("last_atv_on"))
+    if last is None:
+        return None
+    try:
+        return last.replace(year=last.year + 1)
+    except ValueError:  # 29 February
+        return last.replace(year=last.year + 1, day=28)
+
+
+def atvs_due(
+    properties: Iterable[Mapping[str, Any]], now: datetime, *, within: timedelta = ATV_LOOKAHEAD
+) -> list[tuple[Mapping[str, Any], date]]:
+    """Homes whose ATV is due by ``now + within`` (overdue ones included), earliest first."""
+    horizon = (now.astimezone(LOCAL) + within).date()
+    due = [(p, d) for p in properties if (d := atv_due_on(p)) is not None and d <= horizon]
+    return sorted(due, key=lambda pair: pair[1])
+
+
+def atv_label(due: date, now: datetime) -> str:
+    """``ATV overdue since 3 Mar 2026`` or ``ATV due 10 Jun 2026``."""
+    text = f"{due.day} {due.strftime('%b %Y')}"
+    return f"ATV overdue since {text}" if due < now.astimezone(LOCAL).date() else f"ATV due {text}"
+
+
+@dataclass(frozen=True)
+class Nearby:
+    """A property and how far it is from where the officer stands (None: unknown)."""
+
+    record: Mapping[str, Any]
+    metres: float | None
+
+
+def by_distance(
+    properties: Iterable[Mapping[str, Any]], position: tuple[float, float] | None
+) -> list[Nearby]:
+    """Properties nearest first; those without coordinates (or with no fix) by address."""
+    rows: list[Nearby] = []
+    for p in properties:
+        lat, lon = p.get("lat"), p.get("lon")
+        metres = None
+        if position is not None and isinstance(lat, (int, float)) and isinstance(lon, (int, float)):
+            metres = great_circle(position, (lat, lon)).meters
+        rows.append(Nearby(p, metres))
+    return sorted(
+        rows,
+        key=lambda n: (
+            n.metres is None,
+            n.metres or 0.0,
+            str(n.record.get("address") or ""),
+        ),
+    )
+
+
+def distance_label(metres: float | None) -> str:
+    """``80 m``, ``1.4 km``; empty when unknown."""
+    if metres is None:
+        return ""
+    if metres < 1000:
+        return f"{round(metres / 10) * 10:.0f} m"
+    return f"{metres / 1000:.1f} km"
+
+
+def property_label(prop: Mapping[str, Any] | None) -> str:
+    """``12 Ash Court, WA7 1AB`` (or a placeholder when the home is not on this device)."""
+    if not prop:
+        return "Unknown address"
+    address = str(prop.get("address") or "").strip()
+    postcode = str(prop.get("postcode") or "").strip()
+    if postcode and postcode not in address:
+        return f"{address}, {postcode}" if address else postcode
+    return address or "Unknown address"
+
+
+def case_title(case: Mapping[str, Any]) -> str:
+    """``ASB-0042 · noise`` (the case reference, or a short id when it has none yet)."""
+    ref = case.get("ref") or f"New case {str(case.get('id', ''))[-6:]}"
+    return f"{ref} · {case.get('category') or 'uncategorised'}"

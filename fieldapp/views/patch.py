@@ -1,0 +1,236 @@
+"""My patch today: open cases with their SLA clocks, repairs due, ATVs due, search, homes near me.
+
+The rules (what is due, what is near) are in ``logic_patch``; this module only lays them out.
+Homes are listed nearest first from the last known position: the list is the offline
+fallback for a map, whose tiles cannot load without a connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import flet as ft
+
+from fieldapp.state import AppState
+from fieldapp.views import common
+from fieldapp.views.logic_patch import (
+    LOCAL,
+    atv_label,
+    atvs_due,
+    by_distance,
+    case_title,
+    distance_label,
+    due_label,
+    open_cases,
+    open_repairs,
+    property_label,
+    urgency,
+)
+from fieldapp.views.patch_map import homes_map
+
+NEARBY_ROWS = 15
+LIST_ROWS = 10
+_COLOURS = {"overdue": common.OVERDUE, "due_soon": common.SOON, "later": common.OK}
+
+
+def _clock_colour(due_at: Any, state: AppState) -> ft.ColorValue | None:
+    return _COLOURS.get(urgency(due_at, state.now()))
+
+
+def _go(state: AppState, route: str, **params: str) -> Callable[[Any], None]:
+    return lambda _: state.go(route, **params)
+
+
+def search_records(state: AppState, text: str, *, limit: int = 30) -> list[tuple[str, str, str]]:
+    """(route, id, label) for homes and cases matching an address, postcode or reference."""
+    text = text.strip()
+    if len(text) < 2:
+        return []
+    hits: list[tuple[str, str, str]] = []
+    needle = text.lower()
+    for case in state.all("asb_case"):
+        if needle in str(case.get("ref") or "").lower():
+            prop = state.get("property", str(case.get("property_id") or ""))
+            hits.append(("/asb", str(case["id"]), f"{case_title(case)} — {property_label(prop)}"))
+    for prop in state.search_properties(text, limit=limit):
+        hits.append(("/property", str(prop["id"]), property_label(prop)))
+    return hits[:limit]
+
+
+def _section(title: str, rows: list[ft.Control], empty: str) -> ft.Control:
+    body: list[ft.Control] = [common.heading(title, level=2)]
+    body.extend(rows if rows else [common.muted(empty)])
+    return ft.Column(body, spacing=4)
+
+
+def _cases(state: AppState) -> ft.Control:
+    rows: list[ft.Control] = []
+    cases = open_cases(state.all("asb_case"))
+    for case in cases[:LIST_ROWS]:
+        prop = state.get("property", str(case.get("property_id") or ""))
+        cid = str(case["id"])
+        rows.append(
+            common.tile(
+                case_title(case),
+                property_label(prop),
+                icon=ft.Icons.REPORT_OUTLINED,
+                trailing=due_label(case.get("due_at"), state.now()),
+                trailing_color=_clock_colour(case.get("due_at"), state),
+                on_click=_go(state, "/asb", id=cid),
+            )
+        )
+    title = f"Open ASB cases ({len(cases)})"
+    return _section(title, rows, "No open cases in your patch.")
+
+
+def _repairs(state: AppState) -> ft.Control:
+    rows: list[ft.Control] = []
+    repairs = [r for r in open_repairs(state.all("repair")) if r.get("due_at")]
+    for repair in repairs[:LIST_ROWS]:
+        prop = state.get("property", str(repair.get("property_id") or ""))
+        rid = str(repair["id"])
+        what = str(repair.get("hazard") or repair.get("room") or "repair").replace("_", " ")
+        rows.append(
+            common.tile(
+                f"{str(repair.get('priority') or '').capitalize()} repair · {what}",
+                property_label(prop),
+                icon=ft.Icons.BUILD_OUTLINED,
+                trailing=due_label(repair.get("due_at"), state.now()),
+                trailing_color=_clock_colour(repair.get("due_at"), state),
+                on_click=_go(state, "/repair", id=rid),
+            )
+        )
+    return _section(f"Repairs due ({len(repairs)})", rows, "No repairs with a clock running.")
+
+
+def _atvs(state: AppState, homes: Sequence[Mapping[str, Any]]) -> ft.Control:
+    rows: list[ft.Control] = []
+    due = atvs_due(homes, state.now())
+    for prop, day in due[:LIST_ROWS]:
+        pid = str(prop["id"])
+        overdue = "overdue" in atv_label(day, state.now())
+        rows.append(
+            common.tile(
+                property_label(prop),
+                str(prop.get("estate") or ""),
+                icon=ft.Icons.FACT_CHECK_OUTLINED,
+                trailing=atv_label(day, state.now()),
+                trailing_color=common.OVERDUE if overdue else common.SOON,
+                on_click=_go(state, "/atv", property_id=pid),
+            )
+        )
+    return _section(f"Annual Tenancy Visits due ({len(due)})", rows, "No ATVs due this month.")
+
+
+def _nearby(
+    state: AppState, homes: Sequence[Mapping[str, Any]], show_map: list[bool]
+) -> ft.Control:
+    position = state.position()
+    nearby = by_distance(homes, position)
+    rows: list[ft.Control] = []
+    for near in nearby[:NEARBY_ROWS]:
+        pid = str(near.record["id"])
+        where = " · ".join(
+            str(near.record.get(k)) for k in ("estate", "block") if near.record.get(k)
+        )
+        rows.append(
+            common.tile(
+                property_label(near.record),
+                where,
+                icon=ft.Icons.HOME_OUTLINED,
+                trailing=distance_label(near.metres),
+                on_click=_go(state, "/property", id=pid),
+            )
+        )
+    where = (
+        "nearest to where you stand"
+        if position
+        else "by address (no location yet: allow location to sort by distance)"
+    )
+    map_box = ft.Container()
+
+    def toggle_map(_: Any) -> None:
+        # The map is opt-in: its tiles need a connection, the list below does not.
+        map_box.content = None if map_box.content is not None else homes_map(state, nearby)
+        toggle.content = "Hide map" if map_box.content is not None else "Show map"
+
+    toggle = ft.OutlinedButton(
+        content="Show map", icon=ft.Icons.MAP, on_click=toggle_map, height=common.TOUCH
+    )
+    return _section(
+        "Homes near me",
+        [
+            ft.Row(
+                [
+                    common.muted(f"{len(homes)} homes, {where}"),
+                    ft.Semantics(identifier="patch-map", content=toggle),
+                ],
+                wrap=True,
+            ),
+            map_box,
+            *rows,
+        ],
+        "",
+    )
+
+
+def view(state: AppState, **params: str) -> ft.Control:
+    results = ft.Column([], spacing=2)
+
+    def on_search(e: Any) -> None:
+        text = str(e.control.value or "")
+        hits = search_records(state, text)
+        results.controls = [
+            common.tile(label, icon=ft.Icons.SEARCH, on_click=_go(state, route, id=rid))
+            for route, rid, label in hits
+        ]
+        if len(text.strip()) >= 2 and not hits:
+            results.controls = [common.muted(f"Nothing matches “{text.strip()}” on this tablet.")]
+
+    search = common.field(
+        "Search address, postcode or reference",
+        on_change=on_search,
+        on_submit=on_search,
+        width=560,
+    )
+
+    show_map = [False]
+
+    def signature() -> Any:
+        # Redraw only when what is listed changed, not on every background sync tick.
+        work = [
+            (r.get("id"), r.get("status"), r.get("due_at"))
+            for entity in ("asb_case", "repair")
+            for r in state.all(entity)
+        ]
+        homes = [
+            (p.get("id"), p.get("last_atv_on"), p.get("atv_due_on")) for p in state.all("property")
+        ]
+        return (state.position(), work, homes)
+
+    def body() -> ft.Control:
+        homes = state.all("property")
+        user = state.user or {}
+        return ft.Column(
+            [
+                common.muted(
+                    f"{user.get('name') or ''} · {state.now().astimezone(LOCAL):%A %d %B}"
+                ),
+                _cases(state),
+                _repairs(state),
+                _atvs(state, homes),
+                _nearby(state, homes, show_map),
+            ],
+            spacing=common.GAP * 2,
+        )
+
+    return ft.Column(
+        [
+            common.heading("My patch today"),
+            search,
+            results,
+            common.live(state, body, key=signature),
+        ],
+        spacing=common.GAP,
+    )

@@ -1,0 +1,251 @@
+"""Repair finding screen: property, room, HHSRS hazard, priority, Awaab's Law class, photos.
+
+Route ``/repair`` with ``id`` (open a finding), or ``property_id`` (new finding for a home),
+or ``observation_id`` (raised from a walkabout observation: prefilled, and the observation is
+linked to the repair on save). The due time and the Awaab's Law deadlines are shown live as
+the form changes (``logic_repair.deadline_lines``). Saving keeps the officer on the form,
+which then takes photos; a refused save leaves every typed value in place with the reason
+under its field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flet as ft
+
+from fieldapp.state import AppState
+from fieldapp.views import common
+from fieldapp.views.form_kit import (
+    Feedback,
+    PropertyPicker,
+    Results,
+    checkbox,
+    dropdown,
+    grid,
+    photo_strip,
+    pick_photos,
+    section,
+    show_errors,
+    value_of,
+    write,
+)
+from fieldapp.views.logic_forms import TIME_HINT, changed, policy_of, time_input
+from fieldapp.views.logic_repair import (
+    AWAAB_OPTIONS,
+    HAZARD_OPTIONS,
+    PRIORITY_OPTIONS,
+    STATUS_OPTIONS,
+    RepairInputs,
+    deadline_lines,
+    inputs_from_repair,
+    prefill_from_observation,
+    repair_patch,
+)
+from fieldapp.views.raised import go_back, link_observation, opened_from
+
+__all__ = ["ROUTES", "RepairForm", "view"]
+
+
+class RepairForm:
+    """The controls of one repair finding and what its buttons do."""
+
+    def __init__(self, state: AppState, **params: str) -> None:
+        self.state = state
+        self.record, self.observation = opened_from(state, "repair", params)
+        if self.record is not None:
+            start = inputs_from_repair(self.record)
+        elif self.observation is not None:
+            start = prefill_from_observation(self.observation, state.now())
+        else:
+            start = RepairInputs(
+                property_id=params.get("property_id"), reported_at=time_input(state.now())
+            )
+        self.start = start
+        self.results = Results("Deadlines", prefix="repair")
+        self.feedback = Feedback("repair-message")
+        on = self._changed
+        self.property = PropertyPicker(state, start.property_id, on_change=lambda _: on())
+        self.room = common.field("Room", value=start.room, on_change=on)
+        self.hazard = dropdown(
+            "HHSRS hazard", HAZARD_OPTIONS, start.hazard, on_select=on, none_text="Not recorded"
+        )
+        self.priority = dropdown("Priority", PRIORITY_OPTIONS, start.priority, on_select=on)
+        self.awaab = dropdown("Awaab's Law", AWAAB_OPTIONS, start.awaab, on_select=on)
+        self.description = common.field(
+            "Description", value=start.description, multiline=True, on_change=on
+        )
+        self.reported_at = common.field(
+            "Reported at", value=start.reported_at, hint=TIME_HINT, on_change=on
+        )
+        self.concluded_at = common.field(
+            "Investigation concluded at",
+            value=start.investigation_concluded_at,
+            hint=TIME_HINT,
+            on_change=on,
+        )
+        self.status = dropdown("Status", STATUS_OPTIONS, start.status, on_select=on)
+        self.concluded_now = checkbox("Investigation concluded now", on_change=self._concluded)
+        self.photos = ft.Container()
+        self.heading = ft.Container()
+        self.fields: dict[str, ft.Control] = {
+            "property_id": self.property.dropdown,
+            "room": self.room,
+            "hazard": self.hazard,
+            "priority": self.priority,
+            "awaab": self.awaab,
+            "description": self.description,
+            "reported_at": self.reported_at,
+            "investigation_concluded_at": self.concluded_at,
+            "status": self.status,
+        }
+        self._changed()
+        self._show_saved()
+
+    # --- reading and showing ---------------------------------------------------------------
+    def inputs(self) -> RepairInputs:
+        return RepairInputs(
+            property_id=self.property.value,
+            room=self.room.value or "",
+            hazard=value_of(self.hazard),
+            priority=value_of(self.priority),
+            awaab=value_of(self.awaab),
+            description=self.description.value or "",
+            reported_at=self.reported_at.value or "",
+            investigation_concluded_at=self.concluded_at.value or "",
+            status=value_of(self.status),
+            observation_id=self.start.observation_id,
+            lat=self.start.lat,
+            lon=self.start.lon,
+        )
+
+    def _changed(self, _: Any = None) -> None:
+        state = self.state
+        self.results.show(deadline_lines(self.inputs(), policy=policy_of(state), now=state.now()))
+
+    def _concluded(self, _: Any = None) -> None:
+        if self.concluded_now.value and not (self.concluded_at.value or "").strip():
+            self.concluded_at.value = time_input(self.state.now())
+        self._changed()
+
+    def _show_saved(self) -> None:
+        title = "Repair finding" if self.record else "New repair finding"
+        if self.observation is not None and self.record is None:
+            title += " from a walkabout observation"
+        self.heading.content = common.heading(title)
+        if self.record is None:
+            self.photos.content = common.muted("Photos can be added once the finding is saved.")
+        else:
+            found = self.state.find("photo", "parent_id", self.record["id"])
+            self.photos.content = photo_strip(self.state, found)
+
+    # --- actions ---------------------------------------------------------------------------
+    def save(self, _: Any = None) -> bool:
+        """Validate and write; True when saved (the form then shows the stored finding)."""
+        built = repair_patch(self.inputs())
+        leftover = show_errors(self.fields, built.errors)
+        if not built.ok:
+            self.feedback.error(["Please correct the fields marked in red.", *leftover])
+            return False
+        patch = built.patch if self.record is None else changed(self.record, built.patch)
+        if self.record is not None and not patch:
+            self.feedback.ok("No changes to save.")
+            return True
+        record, errors = write(
+            self.state,
+            "repair",
+            patch,
+            record_id=None if self.record is None else self.record["id"],
+        )
+        leftover = show_errors(self.fields, errors)
+        if record is None:
+            self.feedback.error(
+                ["Not saved.", *leftover] if leftover else ["Not saved: see the fields."]
+            )
+            return False
+        created = self.record is None
+        self.record = record
+        if created and self.observation is not None:
+            link_observation(self.state, self.observation, "repair", record["id"])
+        self.feedback.ok("Repair finding saved. It will sync when a connection is available.")
+        self.state.toast("Repair finding saved")
+        self._show_saved()
+        return True
+
+    async def add_photos(self, _: Any = None) -> None:
+        if self.record is None and not self.save():
+            return
+        assert self.record is not None
+        added, problems = await pick_photos(
+            self.state, parent_entity="repair", parent_id=self.record["id"]
+        )
+        if problems:
+            self.feedback.error(problems)
+        elif added:
+            self.feedback.ok(f"{len(added)} photo(s) added.")
+        self._show_saved()
+
+    def back(self, _: Any = None) -> None:
+        go_back(self.state, self.observation, self.property.value)
+
+    # --- layout ----------------------------------------------------------------------------
+    def build(self) -> ft.Control:
+        return ft.Column(
+            [
+                self.heading,
+                section(
+                    "Where",
+                    grid(*self.property.controls, self.room),
+                ),
+                section(
+                    "What was found",
+                    grid(self.hazard, self.priority, self.awaab, self.status),
+                    grid(self.description, md=12),
+                ),
+                section(
+                    "Times",
+                    grid(self.reported_at, self.concluded_at),
+                    self.concluded_now,
+                ),
+                self.results.control,
+                section(
+                    "Photos",
+                    self.photos,
+                    common.button(
+                        "Add photos",
+                        self.add_photos,
+                        icon=ft.Icons.ADD_A_PHOTO,
+                        ident="repair-add-photos",
+                        primary=False,
+                    ),
+                ),  # fmt: skip
+                self.feedback.box,
+                ft.Row(
+                    [
+                        common.button(
+                            "Save repair", self.save, icon=ft.Icons.SAVE, ident="repair-save"
+                        ),
+                        common.button("Back", self.back, primary=False, ident="repair-back"),
+                    ],  # fmt: skip
+                    wrap=True,
+                    spacing=common.GAP,
+                ),
+            ],
+            spacing=18,
+        )
+
+
+def view(state: AppState, **params: str) -> ft.Control:
+    """``/repair`` (params: ``id`` | ``property_id`` | ``observation_id``)."""
+    if params.get("id") and state.get("repair", params["id"]) is None:
+        return ft.Column([
+            common.heading("Repair finding"),
+            common.banner("This repair finding is not on this tablet."),
+        ])  # fmt: skip
+    form = RepairForm(state, **params)
+    root = form.build()
+    root.data = form  # the form object stays reachable (tests drive it through the controls)
+    return root
+
+
+ROUTES = {"/repair": view}

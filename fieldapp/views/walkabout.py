@@ -1,0 +1,382 @@
+"""Estate walkabout screens: the list and start form, one walkabout, and an observation.
+
+Routes (parameters as query-string keywords):
+- ``/walkabout``: walkabouts on this tablet, newest first, and (staff) starting one.
+- ``/walkabout?id=W``: one walkabout: who joined, observations, grading with the live score
+  and fail rule, notes, ending it and the link to its report (PDF, served when online).
+- ``/walkabout?id=W&observation=new`` (or ``=O``), also routed as ``/walkabout/observation``
+  with ``walkabout_id`` and ``id``: log or open an observation (``walkabout_observation``).
+Partners (PCSO, councillor) see only walkabouts they joined and only log observations,
+photos and notes: no grading, no ending, no raising a repair or an ASB case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import flet as ft
+
+from fieldapp.ids import to_wire
+from fieldapp.state import AppState
+from fieldapp.sync.protocol import GRADE_ITEMS
+from fieldapp.views import common
+from fieldapp.views.form_kit import (
+    Feedback,
+    Results,
+    dropdown,
+    goto,
+    grid,
+    section,
+    show_errors,
+    value_of,
+    write,
+)
+from fieldapp.views.logic_forms import changed, label, policy_of, when
+from fieldapp.views.logic_walkabout import (
+    FIRE_SAFETY_OPTIONS,
+    GRADE_ITEM_LABELS,
+    GRADE_OPTIONS,
+    ROLE_OPTIONS,
+    add_participant,
+    estates,
+    fire_safety_value,
+    grade_lines,
+    grades_patch,
+    may_manage,
+    nearest_place,
+    observation_title,
+    observations_newest_first,
+    participant,
+    participant_text,
+    patch_staff,
+    place_text,
+    report_url,
+    start_patch,
+    walkabouts_newest_first,
+)
+from fieldapp.views.walkabout_observation import observation_view
+
+__all__ = ["ROUTES", "WalkaboutScreen", "view"]
+
+
+# --- the list ------------------------------------------------------------------------------
+def list_view(state: AppState) -> ft.Control:
+    """Walkabouts on this tablet and, for staff, the form to start one."""
+    controls: list[ft.Control] = [common.heading("Estate walkabouts")]
+    feedback = Feedback("walkabout-message")
+    if may_manage(state.role):
+        estate = dropdown("Estate", [(e, e) for e in estates(state.all("property"))])
+
+        def start(_: Any = None) -> None:
+            built = start_patch(value_of(estate), user=state.user, now=state.now())
+            leftover = show_errors({"estate": estate}, built.errors)
+            if not built.ok:
+                feedback.error(["Choose the estate to walk.", *leftover])
+                return
+            record, errors = write(state, "walkabout", built.patch)
+            if record is None:
+                feedback.error([f"{k}: {v}" for k, v in errors.items()])
+                return
+            state.go("/walkabout", id=record["id"])
+
+        controls.append(
+            section(
+                "Start a walkabout",
+                grid(estate),
+                common.button(
+                    "Start walkabout", start, icon=ft.Icons.DIRECTIONS_WALK, ident="walkabout-start"
+                ),  # fmt: skip
+                feedback.box,
+            )
+        )
+    rows: list[ft.Control] = []
+    for w in walkabouts_newest_first(state.all("walkabout")):
+        status = f"ended {when(w['ended_at'])}" if w.get("ended_at") else "in progress"
+        result = f" · {label(w['result'])}" if w.get("result") else ""
+        rows.append(
+            common.tile(
+                str(w.get("estate") or "Estate"),
+                f"Started {when(w.get('started_at'))}, {status}{result}",
+                icon=ft.Icons.DIRECTIONS_WALK,
+                on_click=goto(state, "/walkabout", id=str(w["id"])),
+            )
+        )
+    controls.append(section("Walkabouts", *(rows or [common.muted("No walkabouts yet.")])))
+    return ft.Column(controls, spacing=18)
+
+
+# --- one walkabout -------------------------------------------------------------------------
+class WalkaboutScreen:
+    """One walkabout: participants, observations, grading, notes, end and report."""
+
+    def __init__(self, state: AppState, record: dict[str, Any]) -> None:
+        self.state = state
+        self.record = record
+        self.staff = may_manage(state.role)
+        self.feedback = Feedback("walkabout-message")
+        self.results = Results("Score", prefix="walkabout")
+        grades = record.get("grades") or {}
+        self.grades = {
+            item: dropdown(
+                GRADE_ITEM_LABELS.get(item, label(item)),
+                GRADE_OPTIONS,
+                grades.get(item),
+                on_select=self._graded,
+                none_text="Not graded",
+            )  # fmt: skip
+            for item in GRADE_ITEMS
+        }
+        self.fire = dropdown(
+            "Fire safety in communal areas", FIRE_SAFETY_OPTIONS,
+            fire_safety_value(record.get("fire_safety_met")), on_select=self._graded,
+            none_text="Not checked",
+        )  # fmt: skip
+        self.summary = common.field("Summary", value=record.get("summary") or "", multiline=True)
+        self.people = ft.Column(spacing=4)
+        self.who_name = common.field("Participant name")
+        self.who_role = dropdown("Participant role", ROLE_OPTIONS, "pcso")
+        self.who_id = common.field("Participant user id (if they use the app)")
+        self.observations = ft.Column(spacing=4)
+        self.notes = ft.Column(spacing=4)
+        self.note_text = common.field("Note", multiline=True)
+        self.ended = ft.Container()
+        self.refresh()
+        # Observations and notes of others (a PCSO on the same walk) arrive by sync.
+        state.subscribe(self._heard)
+
+    def _heard(self) -> None:
+        self.refresh()
+        common.push(self.people, self.observations, self.notes, self.ended, self.results.control)
+
+    def observations_list(self) -> list[dict[str, Any]]:
+        return self.state.find("observation", "walkabout_id", self.record["id"])
+
+    # --- showing ---------------------------------------------------------------------------
+    def refresh(self) -> None:
+        self.record = self.state.get("walkabout", self.record["id"]) or self.record
+        people = self.record.get("participants") or []
+        self.people.controls = [
+            common.tile(participant_text(p), "", icon=ft.Icons.PERSON) for p in people
+        ] or [common.muted("Nobody listed yet.")]
+        obs_rows: list[ft.Control] = []
+        homes = self.state.all("property")
+        for seen in observations_newest_first(self.observations_list()):
+            near, o = nearest_place(seen, homes)
+            raised = f" · raised {label(o['raised_entity'])}" if o.get("raised_entity") else ""
+            obs_rows.append(
+                common.tile(
+                    observation_title(o),
+                    f"{when(o.get('logged_at'))} · {place_text(o, near)}{raised}",
+                    icon=ft.Icons.PLACE,
+                    on_click=goto(
+                        self.state,
+                        "/walkabout",
+                        id=str(self.record["id"]),
+                        observation=str(o["id"]),
+                    ),
+                )
+            )
+        self.observations.controls = obs_rows or [common.muted("No observations yet.")]
+        notes = self.state.find("note", "parent_id", self.record["id"])
+        self.notes.controls = [
+            common.tile(str(n.get("text") or ""), when(n.get("created_at")), icon=ft.Icons.NOTES)
+            for n in sorted(notes, key=lambda n: str(n.get("created_at") or ""), reverse=True)
+        ] or [common.muted("No notes yet.")]
+        ended = self.record.get("ended_at")
+        self.ended.content = common.muted(
+            f"Ended {when(ended)}" if ended else f"Started {when(self.record.get('started_at'))}"
+        )
+        self._graded()
+
+    def _graded(self, _: Any = None) -> None:
+        patch = grades_patch({i: value_of(d) for i, d in self.grades.items()}, value_of(self.fire))
+        self.results.show(
+            grade_lines(
+                patch["grades"],
+                patch["fire_safety_met"],
+                self.observations_list(),
+                started_at=self.record.get("started_at"),
+                policy=policy_of(self.state),
+                now=self.state.now(),
+            )
+        )
+
+    # --- actions ---------------------------------------------------------------------------
+    def open_observation(self, observation_id: str = "new") -> None:
+        self.state.go("/walkabout", id=str(self.record["id"]), observation=observation_id)
+
+    def _save(self, patch: dict[str, Any], done: str) -> bool:
+        diff = changed(self.record, patch)
+        if not diff:
+            self.feedback.ok("No changes to save.")
+            return True
+        record, errors = write(self.state, "walkabout", diff, record_id=self.record["id"])
+        leftover = show_errors({"summary": self.summary}, errors)
+        if record is None:
+            self.feedback.error(["Not saved.", *leftover])
+            return False
+        self.record = record
+        self.feedback.ok(done)
+        self.refresh()
+        return True
+
+    def save_grades(self, _: Any = None) -> bool:
+        patch = grades_patch({i: value_of(d) for i, d in self.grades.items()}, value_of(self.fire))
+        patch["summary"] = (self.summary.value or "").strip() or None
+        return self._save(patch, "Grades saved.")
+
+    def end(self, _: Any = None) -> bool:
+        patch = grades_patch({i: value_of(d) for i, d in self.grades.items()}, value_of(self.fire))
+        patch["summary"] = (self.summary.value or "").strip() or None
+        if not self.record.get("ended_at"):
+            patch["ended_at"] = to_wire(self.state.now())
+        return self._save(patch, "Walkabout ended. The report is ready once it has synced.")
+
+    def add_participant(self, _: Any = None) -> bool:
+        built = participant(self.who_name.value or "", value_of(self.who_role),
+                            self.who_id.value or "")  # fmt: skip
+        leftover = show_errors(
+            {"participant_name": self.who_name, "participant_role": self.who_role}, built.errors
+        )
+        if not built.ok:
+            self.feedback.error(["Who joined?", *leftover])
+            return False
+        people = add_participant(self.record.get("participants") or [], built.patch)
+        if self._save({"participants": people}, f"{built.patch['name']} added."):
+            self.who_name.value = self.who_id.value = ""
+            return True
+        return False
+
+    def _staff_adder(self, user_id: str) -> Callable[[Any], bool]:
+        return lambda _: self.add_staff(user_id)
+
+    def add_staff(self, user_id: str) -> bool:
+        person = {"user_id": user_id, "name": f"Patch officer {user_id}", "role": "officer"}
+        people = add_participant(self.record.get("participants") or [], person)
+        return self._save({"participants": people}, "Patch officer added.")
+
+    def add_note(self, _: Any = None) -> bool:
+        text = (self.note_text.value or "").strip()
+        if not text:
+            self.note_text.error = "Write the note first"
+            return False
+        user = self.state.user or {}
+        record, errors = write(
+            self.state,
+            "note",
+            {"parent_entity": "walkabout", "parent_id": self.record["id"], "text": text,
+             "author_id": user.get("id"), "created_at": to_wire(self.state.now())},
+        )  # fmt: skip
+        if record is None:
+            self.feedback.error(["Note not saved.", *errors.values()])
+            return False
+        self.note_text.value, self.note_text.error = "", None
+        self.refresh()
+        return True
+
+    # --- layout ----------------------------------------------------------------------------
+    def build(self) -> ft.Control:
+        wid = str(self.record["id"])
+        url = report_url(self.state.server_url, wid)
+        parts: list[ft.Control] = [
+            common.heading(f"Walkabout: {self.record.get('estate')}"),
+            self.ended,
+            section("Who joined", self.people),
+        ]
+        if self.staff:
+            present = {p.get("user_id") for p in self.record.get("participants") or []}
+            quick = [
+                common.button(f"Add patch officer {uid}", self._staff_adder(uid), primary=False)
+                for uid in patch_staff(
+                    str(self.record.get("estate")),
+                    self.state.all("property"),
+                    self.state.all("patch"),
+                )  # fmt: skip
+                if uid not in present
+            ]
+            parts.append(
+                ft.Column(
+                    [
+                        grid(self.who_name, self.who_role, self.who_id),
+                        ft.Row(
+                            [
+                                common.button(
+                                    "Add participant",
+                                    self.add_participant,
+                                    icon=ft.Icons.PERSON_ADD,
+                                    ident="walkabout-add-person",
+                                    primary=False,
+                                ),
+                                *quick,
+                            ],
+                            wrap=True,
+                        ),
+                    ]
+                )  # fmt: skip
+            )
+        parts += [
+            section(
+                "Observations",
+                common.button(
+                    "Log observation",
+                    lambda _: self.open_observation(),
+                    icon=ft.Icons.ADD_LOCATION_ALT,
+                    ident="walkabout-log-observation",
+                ),
+                self.observations,
+            ),  # fmt: skip
+        ]
+        if self.staff:
+            parts += [
+                section("Grading", grid(*self.grades.values(), self.fire, md=4),
+                        grid(self.summary, md=12)),
+                self.results.control,
+                ft.Row([
+                    common.button("Save grades", self.save_grades, icon=ft.Icons.SAVE,
+                                  ident="walkabout-save-grades"),
+                    common.button("End walkabout", self.end, icon=ft.Icons.FLAG,
+                                  ident="walkabout-end", primary=False),
+                ], wrap=True, spacing=common.GAP),
+            ]  # fmt: skip
+        parts += [
+            self.feedback.box,
+            section(
+                "Notes", self.notes, grid(self.note_text, md=12),
+                common.button("Add note", self.add_note, icon=ft.Icons.NOTE_ADD,
+                              ident="walkabout-add-note", primary=False),
+            ),
+            section(
+                "Report",
+                common.muted("The report (PDF, no personal data) opens when the tablet is "
+                             "online and the walkabout has synced."),
+                ft.Semantics(identifier="walkabout-report-link", link=True, content=ft.TextButton(
+                    content="Open walkabout report (PDF)", url=url, icon=ft.Icons.PICTURE_AS_PDF,
+                    height=common.TOUCH)),
+                ft.Text(url, selectable=True, size=13, color=common.MUTED),
+            ),
+        ]  # fmt: skip
+        return ft.Column(parts, spacing=18)
+
+
+def view(state: AppState, **params: str) -> ft.Control:
+    """``/walkabout`` (params: ``id``; ``observation`` = ``new`` or an observation id)."""
+    wid = params.get("id")
+    if not wid:
+        return list_view(state)
+    record = state.get("walkabout", wid)
+    if record is None:
+        return ft.Column([
+            common.heading("Walkabout"),
+            common.banner("This walkabout is not on this tablet (or you did not join it)."),
+        ])  # fmt: skip
+    if params.get("observation"):
+        oid = params["observation"]
+        return observation_view(state, walkabout_id=wid, id="" if oid == "new" else oid)
+    screen = WalkaboutScreen(state, record)
+    root = screen.build()
+    root.data = screen
+    return root
+
+
+ROUTES = {"/walkabout": view, "/walkabout/observation": observation_view}

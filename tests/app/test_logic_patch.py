@@ -1,0 +1,172 @@
+"""My patch today: SLA clock labels and urgency, ATVs due, distance order, labels (no Flet)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from fieldapp.ids import to_wire
+from fieldapp.views.logic_patch import (
+    DUE_SOON,
+    atv_due_on,
+    atv_label,
+    atvs_due,
+    by_distance,
+    case_title,
+    distance_label,
+    due_label,
+    local_time,
+    open_cases,
+    open_repairs,
+    property_label,
+    urgency,
+)
+
+NOW = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("offset", "label"),
+    [
+        (timedelta(hours=3), "due in 3 h"),
+        (timedelta(minutes=45), "due in 45 min"),
+        (timedelta(seconds=20), "due in 1 min"),
+        (timedelta(hours=47, minutes=59), "due in 47 h"),
+        (timedelta(hours=48), "due in 2 days"),
+        (timedelta(days=5, hours=2), "due in 5 days"),
+        (-timedelta(minutes=5), "overdue by 5 min"),
+        (-timedelta(days=2), "overdue by 2 days"),
+        (-timedelta(hours=30), "overdue by 30 h"),
+    ],
+)
+def test_due_label(offset: timedelta, label: str) -> None:
+    assert due_label(to_wire(NOW + offset), NOW) == label
+
+
+@pytest.mark.parametrize("value", [None, "", "not a time", "2026-06-10T12:00:00"])
+def test_due_label_without_a_clock(value: object) -> None:
+    assert due_label(value, NOW) == "no response clock"
+
+
+@pytest.mark.parametrize(
+    ("offset", "expected"),
+    [
+        (-timedelta(seconds=1), "overdue"),
+        (timedelta(0), "due_soon"),
+        (DUE_SOON, "due_soon"),
+        (DUE_SOON + timedelta(seconds=1), "later"),
+    ],
+)
+def test_urgency_boundaries(offset: timedelta, expected: str) -> None:
+    assert urgency(to_wire(NOW + offset), NOW) == expected
+
+
+def test_urgency_none_without_clock() -> None:
+    assert urgency(None, NOW) == "none"
+
+
+def test_local_time_is_london_wall_clock() -> None:
+    # 12:00 UTC in June is 13:00 British Summer Time.
+    assert local_time("2026-06-10T12:00:00Z") == "Wed 10 Jun 13:00"
+    assert local_time("2026-12-10T12:00:00Z") == "Thu 10 Dec 12:00"
+    assert local_time(None) == ""
+
+
+def test_open_cases_drop_closed_and_sort_by_clock() -> None:
+    cases = [
+        {"id": "a", "status": "open", "due_at": None},
+        {"id": "b", "status": "closed", "due_at": "2026-06-01T00:00:00Z"},
+        {"id": "c", "status": "action_plan", "due_at": "2026-06-12T00:00:00Z"},
+        {"id": "d", "status": "open", "due_at": "2026-06-09T00:00:00Z"},
+        {"id": "e", "status": "advice_given", "due_at": "2026-06-09T00:00:00Z"},
+    ]
+    assert [c["id"] for c in open_cases(cases)] == ["d", "c", "a"]
+
+
+def test_open_repairs_drop_finished() -> None:
+    repairs = [
+        {"id": "a", "status": "completed", "due_at": "2026-06-01T00:00:00Z"},
+        {"id": "b", "status": "open", "due_at": "2026-06-11T00:00:00Z"},
+        {"id": "c", "status": "cancelled"},
+        {"id": "d", "status": "investigating", "due_at": "2026-06-10T00:00:00Z"},
+    ]
+    assert [r["id"] for r in open_repairs(repairs)] == ["d", "b"]
+
+
+@pytest.mark.parametrize(
+    ("prop", "due"),
+    [
+        ({"atv_due_on": "2026-07-01", "last_atv_on": "2020-01-01"}, date(2026, 7, 1)),
+        ({"last_atv_on": "2025-06-10"}, date(2026, 6, 10)),
+        ({"last_atv_on": "2024-02-29"}, date(2025, 2, 28)),
+        ({}, None),
+        ({"last_atv_on": "junk"}, None),
+    ],
+)
+def test_atv_due_on(prop: dict[str, str], due: date | None) -> None:
+    assert atv_due_on(prop) == due
+
+
+def test_atvs_due_within_lookahead_including_overdue() -> None:
+    props = [
+        {"id": "overdue", "last_atv_on": "2025-01-01"},
+        {"id": "edge", "last_atv_on": "2025-07-10"},  # due 2026-07-10 = today + 30 days
+        {"id": "past_edge", "last_atv_on": "2025-07-11"},
+        {"id": "never", "last_atv_on": None},
+    ]
+    assert [p["id"] for p, _ in atvs_due(props, NOW)] == ["overdue", "edge"]
+
+
+def test_atv_label() -> None:
+    assert atv_label(date(2026, 3, 3), NOW) == "ATV overdue since 3 Mar 2026"
+    assert atv_label(date(2026, 6, 10), NOW) == "ATV due 10 Jun 2026"
+
+
+def test_by_distance_nearest_first_unknowns_last() -> None:
+    here = (53.3300, -2.6900)
+    props = [
+        {"id": "far", "address": "A", "lat": 53.3400, "lon": -2.6900},  # ~1.1 km north
+        {"id": "none", "address": "B", "lat": None, "lon": None},
+        {"id": "near", "address": "C", "lat": 53.3305, "lon": -2.6900},  # ~56 m
+    ]
+    rows = by_distance(props, here)
+    assert [r.record["id"] for r in rows] == ["near", "far", "none"]
+    assert rows[0].metres is not None and 50 < rows[0].metres < 60
+    assert rows[2].metres is None
+
+
+def test_by_distance_without_position_sorts_by_address() -> None:
+    props = [
+        {"id": "2", "address": "Beta", "lat": 1.0, "lon": 1.0},
+        {"id": "1", "address": "Alpha"},
+    ]
+    assert [r.record["id"] for r in by_distance(props, None)] == ["1", "2"]
+
+
+@pytest.mark.parametrize(
+    ("metres", "label"),
+    [
+        (None, ""),
+        (0.0, "0 m"),
+        (84.0, "80 m"),
+        (999.0, "1000 m"),
+        (1000.0, "1.0 km"),
+        (1449.0, "1.4 km"),
+    ],
+)
+def test_distance_label(metres: float | None, label: str) -> None:
+    assert distance_label(metres) == label
+
+
+def test_labels() -> None:
+    assert (
+        property_label({"address": "12 Ash Court", "postcode": "WA7 1AB"})
+        == "12 Ash Court, WA7 1AB"
+    )
+    assert property_label({"address": "12 Ash Court, WA7 1AB", "postcode": "WA7 1AB"}) == (
+        "12 Ash Court, WA7 1AB"
+    )
+    assert property_label(None) == "Unknown address"
+    assert case_title({"ref": "ASB-1", "category": "noise"}) == "ASB-1 · noise"
+    assert case_title({"id": "0190-abcdef", "category": None}) == "New case abcdef · uncategorised"

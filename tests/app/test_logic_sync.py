@@ -1,0 +1,172 @@
+"""Status line, sync screen words and typed conflict values (no Flet)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from fieldapp.sync.state import Progress, SyncState
+from fieldapp.views.logic_sync import (
+    connection,
+    error_text,
+    field_label,
+    format_value,
+    mutation_summary,
+    parse_entered,
+    photo_progress,
+    photos_waiting,
+    progress_label,
+    status_line,
+)
+
+
+@dataclass
+class Snapshot:
+    status: str
+    progress: Any = None
+
+
+@pytest.mark.parametrize(
+    ("status", "shown"),
+    [
+        ("syncing", "syncing"),
+        ("pushing", "syncing"),
+        ("online", "online"),
+        ("idle", "online"),
+        ("offline", "offline"),
+        ("error", "sync problem"),
+        ("unknown", "offline"),
+        ("", "offline"),
+        ("revoked", "signed out"),
+    ],
+)
+def test_connection(status: str, shown: str) -> None:
+    assert connection(Snapshot(status)) == shown
+    assert connection({"status": status}) == shown
+
+
+@pytest.mark.parametrize(
+    ("status", "pending", "conflicts", "line"),
+    [
+        ("offline", 3, 1, "Offline · 3 pending · 1 conflict"),
+        ("online", 0, 0, "Online · all saved to server"),
+        ("syncing", 1, 2, "Syncing · 1 pending · 2 conflicts"),
+    ],
+)
+def test_status_line(status: str, pending: int, conflicts: int, line: str) -> None:
+    assert status_line(Snapshot(status), pending=pending, conflicts=conflicts) == line
+
+
+@pytest.mark.parametrize(
+    ("progress", "expected"),
+    [
+        (None, None),
+        (Progress("photos", 1, 3), (1, 3)),
+        (Progress("photos", 4, 3), (3, 3)),
+        (Progress("photos", 0, 0), None),
+        (Progress("push", 10, 100), None),
+        ({"phase": "photos", "done": 2, "total": 5}, (2, 5)),
+    ],
+)
+def test_photo_progress(progress: Any, expected: tuple[int, int] | None) -> None:
+    assert photo_progress(Snapshot("syncing", progress)) == expected
+
+
+def test_progress_words() -> None:
+    assert progress_label(1, 3) == "Uploading photos: 1 of 3"
+    assert photos_waiting(SyncState("offline", blobs_pending=2)) == 2
+    assert photos_waiting(Snapshot("offline")) == 0
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (None, "(empty)"),
+        ("", "(empty)"),
+        (True, "yes"),
+        (False, "no"),
+        ("action_plan", "action plan"),
+        ("Flat 7, Windsor Court", "Flat 7, Windsor Court"),
+        (["money_advice", "safeguarding"], "money advice, safeguarding"),
+        ({"litter": "poor"}, "Litter: poor"),
+        (3, "3"),
+    ],
+)
+def test_format_value(value: Any, text: str) -> None:
+    assert format_value(value) == text
+
+
+def test_field_label() -> None:
+    assert field_label("received_at") == "Received at"
+
+
+@pytest.mark.parametrize(
+    ("entry", "text"),
+    [
+        ({"entity": "asb_case", "op": "upsert", "base_version": 3, "patch": {"status": "closed"}},
+         "Change to asb case: Status"),
+        ({"entity": "observation", "op": "upsert", "base_version": None, "patch": {"kind": "x"}},
+         "New observation: Kind"),
+        ({"entity": "note", "op": "delete"}, "Delete note"),
+    ],
+)  # fmt: skip
+def test_mutation_summary(entry: dict[str, Any], text: str) -> None:
+    assert mutation_summary(entry) == text
+
+
+def test_later_edit_of_a_queued_record_is_a_change() -> None:
+    entry = {"entity": "walkabout", "base_version": None, "patch": {"participants": []}}
+    assert mutation_summary(entry, first=False) == "Change to walkabout: Participants"
+
+
+def test_error_text() -> None:
+    assert (
+        error_text({"error": {"code": "forbidden", "message": "Not your patch"}})
+        == "Not your patch"
+    )
+    assert error_text({"error": {"code": "forbidden"}}) == "forbidden"
+    assert error_text({}) == "refused by the server"
+
+
+@pytest.mark.parametrize(
+    ("entity", "field", "text", "value"),
+    [
+        ("asb_case", "status", "Action plan", "action_plan"),
+        ("asb_case", "urgent_crime", "yes", True),
+        ("asb_case", "urgent_crime", "No", False),
+        ("asb_case", "description", "  Loud music  ", "Loud music"),
+        ("asb_case", "description", "", None),
+        ("property", "bedrooms", "3", 3),
+        ("asb_case", "lat", "53.3", 53.3),
+        (
+            "tenancy_visit",
+            "referrals",
+            "money_advice, safeguarding",
+            ["money_advice", "safeguarding"],
+        ),
+        ("tenancy_visit", "referrals", '["tenancy_support"]', ["tenancy_support"]),
+    ],
+)
+def test_parse_entered(entity: str, field: str, text: str, value: Any) -> None:
+    assert parse_entered(entity, field, text) == value
+
+
+@pytest.mark.parametrize(
+    ("entity", "field", "text", "message"),
+    [
+        ("asb_case", "status", "sorted", "status must be one of"),
+        ("asb_case", "urgent_crime", "maybe", "answer yes or no"),
+        ("property", "bedrooms", "three", "whole number"),
+        ("asb_case", "lat", "north", "enter a number"),
+        ("tenancy_visit", "referrals", "[oops", "not readable"),
+        ("tenancy_visit", "referrals", "bingo", "referrals must be one of"),
+        ("asb_case", "received_at", "yesterday", "ISO 8601"),
+    ],
+)
+def test_parse_entered_refuses_with_a_message(
+    entity: str, field: str, text: str, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_entered(entity, field, text)
