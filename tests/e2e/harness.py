@@ -1,0 +1,282 @@
+"""Drive tablets in a real Chromium: app processes, the server that keeps its port, page helpers.
+
+``AppProcess`` is one tablet: ``python -m fieldapp.app`` on a free loopback port with its own
+data folder, its output in a log file that ``problems()`` scans for tracebacks and crashed
+sessions (a handler that raises must fail the test, not just print). ``Tablet`` wraps a
+Playwright page on it: Flutter draws on a canvas, so it turns on the accessibility tree and
+finds controls by label (text fields), Semantics identifier (key buttons) and text.
+``RestartableServer`` is the real sync server that comes back on the same port after a stop,
+as a real server would, so the tablets find it again without being told.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Browser, Page
+from playwright.sync_api import Error as PlaywrightError
+
+from tests.support.live_server import REPO, LiveServer, free_port
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+# Screenshots refresh the README's pictures only when asked (UPDATE_SCREENSHOTS=1), so a
+# test run leaves the work tree clean; otherwise they go beside the failure evidence.
+SCREENSHOTS = (
+    REPO / "docs" / "screenshots"
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1"
+    else REPO / "test-results" / "screenshots"
+)
+EVIDENCE = REPO / "test-results" / "e2e"  # failure screenshots and logs (git-ignored)
+PROBLEM = re.compile(r"Traceback|Unhandled error|session crashed|^ERROR", re.MULTILINE)
+
+
+class RestartableServer(LiveServer):
+    """``LiveServer`` whose ``start()`` after a ``stop()`` reuses the same port."""
+
+    def start(self) -> LiveServer:
+        if self.proc is not None and self.proc.poll() is None:
+            return self
+        self.port = self.port or free_port()
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "server", "serve", "--host", "127.0.0.1",
+                 "--port", str(self.port)],
+                cwd=REPO,
+                env=self.env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        ok, error = self._wait_healthy()
+        if not ok:
+            self.kill()
+            raise RuntimeError(f"server did not start on port {self.port}:\n{error}")
+        return self
+
+
+class AppProcess:
+    """One tablet: the Flet app in web mode on 127.0.0.1, with its own data folder."""
+
+    def __init__(self, *, name: str, folder: Path, server_url: str) -> None:
+        self.name = name
+        self.data_dir = folder / name
+        self.log_path = folder / f"{name}.log"
+        self.server_url = server_url
+        self.port = 0
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def start(self, *, timeout: float = 60.0) -> AppProcess:
+        self.port = free_port()
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        # No map tiles from the internet here: the map shows its markers on a plain ground.
+        env = dict(os.environ, FLET_WEB_NO_CDN="1", PYTHONUNBUFFERED="1", FIELDAPP_TILE_URL="")
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "fieldapp.app", "--port", str(self.port),
+                 "--data-dir", str(self.data_dir), "--server-url", self.server_url,
+                 "--name", self.name],
+                cwd=REPO,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"app {self.name} exited:\n{self.log()}")
+            try:
+                with urllib.request.urlopen(self.url, timeout=2) as resp:
+                    if resp.status == 200:
+                        return self
+            except (urllib.error.URLError, OSError):
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"app {self.name} did not start:\n{self.log()}")
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self.proc = None
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def problems(self) -> list[str]:
+        """Tracebacks and crashed sessions in this tablet's output (empty when healthy)."""
+        text = self.log()
+        return [text[max(0, m.start() - 200) : m.start() + 1500] for m in PROBLEM.finditer(text)]
+
+    def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        """Read this tablet's SQLite file (read-only, beside the running app)."""
+        uri = f"file:{self.data_dir / 'field.db'}?mode=ro"
+        with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=10)) as conn:
+            return list(conn.execute(sql, params).fetchall())
+
+    def wait_for_rows(
+        self, sql: str, *params: Any, expect: list[tuple[Any, ...]], timeout: float = 45.0
+    ) -> None:
+        """Wait (bounded) until a background sync has brought the expected rows."""
+        deadline = time.monotonic() + timeout
+        rows: list[tuple[Any, ...]] = []
+        while time.monotonic() < deadline:
+            rows = self.query(sql, *params)
+            if rows == expect:
+                return
+            time.sleep(0.3)
+        outbox = self.query("SELECT entity, op, state, patch, error FROM outbox")
+        conflicts = self.query(
+            "SELECT entity, field, kept_value, proposed_value, status FROM conflict"
+        )
+        raise AssertionError(
+            f"{self.name}: {sql} gave {rows}, expected {expect}\noutbox: {outbox}\n"
+            f"conflicts: {conflicts}\n--- log ---\n{self.log()[-3000:]}"
+        )
+
+    def stored_bytes(self) -> bytes:
+        """Everything this tablet keeps on disk: the SQLite file, its journal, settings."""
+        out = b""
+        for path in sorted(self.data_dir.rglob("*")):
+            if path.is_file() and not path.name.endswith(".jpg"):
+                out += path.read_bytes()
+        return out
+
+
+class Tablet:
+    """A Playwright page on one ``AppProcess``."""
+
+    def __init__(self, app: AppProcess, browser: Browser, *, width: int = 1280) -> None:
+        self.app = app
+        self.context = browser.new_context(
+            viewport={"width": width, "height": 860},
+            geolocation={"latitude": 53.3318, "longitude": -2.6958},
+            permissions=["geolocation"],
+        )
+        self.page: Page = self.context.new_page()
+
+    def open(self) -> Tablet:
+        self.page.goto(self.app.url)
+        self.page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=60_000)
+        self.page.locator("flt-semantics-placeholder").dispatch_event("click")
+        self.page.locator("flt-semantics").first.wait_for(state="attached", timeout=30_000)
+        return self
+
+    def close(self) -> None:
+        self.context.close()
+
+    # --- finding and acting --------------------------------------------------------------
+    def type(self, label: str, text: str) -> None:
+        """Type into the field labelled ``label``, replacing what it held.
+
+        Flutter makes the real <input> only once the field has focus, so keys sent too early
+        are lost: the value is read back (while focused) and typed again if it differs.
+        """
+        box = self.page.get_by_role("textbox", name=label, exact=True)
+        value = None
+        for _attempt in range(3):
+            box.click()
+            box.press("Control+A")
+            if text:
+                self.page.keyboard.type(text)
+            else:
+                box.press("Delete")
+            value = box.input_value()
+            if value == text:
+                return
+            time.sleep(0.3)
+        raise AssertionError(f"{self.app.name}: {label!r} holds {value!r}, not {text!r}")
+
+    def tap(self, ident: str) -> None:
+        self.page.locator(f"flt-semantics[flt-semantics-identifier='{ident}']").click()
+
+    def tap_text(self, text: str) -> None:
+        self.see(text)
+        self.page.get_by_text(text, exact=False).first.click()
+
+    def choose(self, label: str, option: str) -> None:
+        """Pick ``option`` in the dropdown labelled ``label`` (a button with aria-expanded)."""
+        pattern = re.compile(rf"^\s*{re.escape(label)}")
+        self.page.locator("flt-semantics[aria-expanded]").filter(has_text=pattern).first.click()
+        self.page.get_by_role("button", name=option, exact=True).last.click()
+
+    def nav(self, label: str) -> None:
+        # Rail destinations are buttons named "<label> Tab N of M".
+        self.page.get_by_role(
+            "button", name=re.compile(rf"^{re.escape(label)}\b.*Tab \d")
+        ).first.click()
+
+    def see(self, text: str, *, timeout: float = 20.0) -> None:
+        try:
+            self.page.get_by_text(text, exact=False).first.wait_for(timeout=timeout * 1000)
+        except PlaywrightError:
+            raise AssertionError(
+                f"{self.app.name}: never showed {text!r}\n{self.evidence()}"
+            ) from None
+
+    def evidence(self) -> str:
+        """A screenshot beside the tablet's log and the page's text, for a failure message."""
+        EVIDENCE.mkdir(parents=True, exist_ok=True)
+        shot = EVIDENCE / f"{self.app.name}-{time.monotonic_ns()}.png"
+        (EVIDENCE / f"{self.app.name}.log").write_text(self.app.log())
+        try:
+            self.page.screenshot(path=str(shot))
+            body = self.text()
+        except PlaywrightError as exc:
+            body = f"(page unreadable: {exc})"
+        return f"screenshot: {shot}\n--- page text ---\n{body[:3000]}\n--- log ---\n{self.app.log()[-2000:]}"
+
+    def wait_status(self, pattern: str, *, timeout: float = 30.0) -> str:
+        """Wait until the always-visible status line matches ``pattern``; returns it."""
+        status = self.page.locator("flt-semantics[flt-semantics-identifier='sync-status']")
+        deadline = time.monotonic() + timeout
+        text = ""
+        while time.monotonic() < deadline:
+            text = status.inner_text(timeout=5_000) if status.count() else ""
+            if re.search(pattern, text):
+                return text
+            time.sleep(0.25)
+        raise AssertionError(
+            f"{self.app.name}: status {text!r} never matched {pattern!r}\n{self.evidence()}"
+        )
+
+    def text(self) -> str:
+        return self.page.inner_text("body")
+
+    def sign_in(self, username: str, password: str) -> None:
+        self.type("Username", username)
+        self.type("Password", password)
+        self.tap("sign-in")
+
+    def screenshot(self, name: str) -> Path:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{name}.png"
+        time.sleep(1.0)  # the accessibility tree is ahead of the canvas: let it paint
+        self.page.screenshot(path=str(path))
+        return path

@@ -1,0 +1,100 @@
+"""The README's main command, ``python -m fieldapp.demo_run``, as a new officer would run it:
+it prepares the demo server, starts it and a tablet, prints where they are and the demo
+sign-ins, lets a second tablet join the running server, and Ctrl-C stops all it started."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.support.live_server import REPO, free_port
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def _start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
+    with open(log, "wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "fieldapp.demo_run", *args],
+            cwd=REPO,
+            env=dict(os.environ, PYTHONUNBUFFERED="1"),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def _wait_for(log: Path, pattern: str, proc: subprocess.Popen[bytes], timeout: float = 90) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = log.read_text(errors="replace")
+        if re.search(pattern, text):
+            return text
+        if proc.poll() is not None:
+            break
+        time.sleep(0.2)
+    raise AssertionError(f"never printed {pattern!r}:\n{log.read_text(errors='replace')}")
+
+
+def _ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            return bool(resp.status == 200)
+    except OSError:
+        return False
+
+
+def _interrupt(proc: subprocess.Popen[bytes]) -> int:
+    proc.send_signal(signal.SIGINT)
+    try:
+        return proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+        raise
+
+
+def test_demo_run_starts_server_and_tablets_and_stops_them(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    app_port, server_port = free_port(), free_port()
+    first = _start(
+        ["--data-dir", str(data), "--app-port", str(app_port), "--server-port", str(server_port)],
+        tmp_path / "first.log",
+    )
+    second: subprocess.Popen[bytes] | None = None
+    try:
+        text = _wait_for(tmp_path / "first.log", r"Stop with Ctrl-C", first)
+        app_url = re.search(r"Tablet 'tablet1':\s+(\S+)", text).group(1)  # type: ignore[union-attr]
+        server_url = re.search(r"Sync server:\s+(\S+)", text).group(1)  # type: ignore[union-attr]
+        assert server_url == f"http://127.0.0.1:{server_port}"
+        assert _ok(app_url) and _ok(server_url + "/api/v1/health")
+        assert re.search(r"officer1\s+demo-officer1\s+officer", text)
+        assert re.search(r"pcso\s+demo-pcso\s+pcso", text)
+        assert (data / "server" / "server.db").exists()
+
+        second = _start(
+            ["--data-dir", str(data), "--app-port", str(app_port), "--server-port",
+             str(server_port), "--device", "tablet2"],
+            tmp_path / "second.log",
+        )  # fmt: skip
+        text2 = _wait_for(tmp_path / "second.log", r"Stop with Ctrl-C", second)
+        assert "using the server already running" in text2
+        app2 = re.search(r"Tablet 'tablet2':\s+(\S+)", text2).group(1)  # type: ignore[union-attr]
+        assert app2 != app_url and _ok(app2)
+        assert _interrupt(second) == 0
+        assert _ok(server_url + "/api/v1/health")  # the second tablet leaves the server alone
+    finally:
+        if second is not None and second.poll() is None:
+            second.kill()
+            second.wait(timeout=10)
+        code = _interrupt(first) if first.poll() is None else first.returncode
+    assert code == 0
+    assert not _ok(app_url) and not _ok(server_url + "/api/v1/health")
+    assert "Traceback" not in (tmp_path / "first.log").read_text(errors="replace")
