@@ -24,7 +24,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Locator, Page
 from playwright.sync_api import Error as PlaywrightError
 
 from tests.support.live_server import REPO, LiveServer, free_port
@@ -215,6 +215,23 @@ class Tablet:
 
     def tap(self, ident: str) -> None:
         self.page.locator(f"flt-semantics[flt-semantics-identifier='{ident}']").click()
+
+    def open_item(self, item: Locator, expect: str, *, attempts: int = 3) -> None:
+        """Click a list row until the screen it leads to shows ``expect``.
+
+        A list can be redrawn between finding a row and clicking it (a sync finishing, a
+        search keystroke landing); Flutter then drops the tap on the old row. The row is
+        found again and clicked again, and only a screen that never appears fails.
+        """
+        for _attempt in range(attempts - 1):
+            item.first.click()
+            try:
+                self.page.get_by_text(expect, exact=False).first.wait_for(timeout=8_000)
+                return
+            except PlaywrightError:
+                continue
+        item.first.click()
+        self.see(expect)
 
     def tap_text(self, text: str) -> None:
         self.see(text)

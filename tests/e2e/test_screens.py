@@ -31,8 +31,7 @@ def test_a_manager_reaches_every_screen(tablets: Callable[[str], Tablet]) -> Non
     # The most overdue demo case has reached the Community Trigger: its record opens from it.
     m.nav("My patch")
     m.see("Open ASB cases")
-    m.page.get_by_text(re.compile(r"^ASB-\d{4}-\d{4}")).first.click()
-    m.see("Triage")
+    m.open_item(m.page.get_by_text(re.compile(r"^ASB-\d{4}-\d{4}")), "Triage")
     m.see("Community Trigger: Eligible")
     m.screenshot("asb-case")
     m.tap("asb-community-trigger")

@@ -160,9 +160,7 @@ def _open_case(t: Tablet, ref: str) -> None:
     t.type("Search address, postcode or reference", ref)
     hit = t.page.get_by_role("button", name=re.compile(re.escape(ref) + ".*—"))
     hit.first.wait_for()
-    time.sleep(0.5)  # the list is redrawn per keystroke: let the last redraw land first
-    hit.first.click()
-    t.see("Save ASB report")
+    t.open_item(hit, "Save ASB report")
 
 
 def test_offline_clash_is_shown_and_resolved(
