@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -284,10 +284,15 @@ class Store:
         with self._db.tx() as conn:
             return outbox.pending(conn, limit=limit)
 
-    def take_push_batch(self, *, limit: int = 500) -> list[dict[str, Any]]:
-        """The next push batch, counted as sent (a record's later edits wait for its answer)."""
+    def take_push_batch(
+        self, *, limit: int = 500, skip: Collection[tuple[str, str]] = ()
+    ) -> list[dict[str, Any]]:
+        """The next push batch, counted as sent (a record's later edits wait for its answer).
+
+        ``skip``: (entity, id) of records in a batch still in flight, left for a later batch.
+        """
         with self._db.tx() as conn:
-            return outbox.take_batch(conn, limit=limit)
+            return outbox.take_batch(conn, limit=limit, skip=skip)
 
     def apply_push_results(self, results: list[dict[str, Any]], *, server_time: Any = None) -> None:
         with self._db.tx() as conn:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from fieldapp.store.db import get_meta, set_meta
@@ -140,13 +140,16 @@ def pending(conn: sqlite3.Connection, *, limit: int) -> list[dict[str, Any]]:
     return [_wire(r) for r in rows]
 
 
-def take_batch(conn: sqlite3.Connection, *, limit: int) -> list[dict[str, Any]]:
+def take_batch(
+    conn: sqlite3.Connection, *, limit: int, skip: Collection[tuple[str, str]] = ()
+) -> list[dict[str, Any]]:
     """The next push batch (wire form, device_seq order), counted as sent.
 
-    Only a record's first pending mutation goes; its later ones wait for its answer.
+    Only a record's first pending mutation goes; its later ones wait for its answer. Records
+    in ``skip`` (in a batch still awaiting its answer) are left out altogether.
     """
     batch: list[dict[str, Any]] = []
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str]] = set(skip)
     # Read lazily: a batch is normally the first ``limit`` rows, not the whole queue.
     rows = conn.execute(f"SELECT {_COLS} FROM outbox WHERE state = 'pending' ORDER BY device_seq")
     for row in rows:

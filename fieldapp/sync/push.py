@@ -5,19 +5,28 @@ record is queued apart, not folded into a payload the server may have seen), and
 are applied in one transaction. A lost answer is harmless: the next round sends the same
 mutations again and the server replays its stored results. A batch the server finds too large
 (413) is halved; a single mutation still too large is dead-lettered so the queue goes on.
+
+Requests go one at a time, in order, but the device's own work overlaps the server's: while
+the server handles batch N, the next batch is taken from the outbox and encoded, and while it
+handles batch N+1, the answer to N is settled. The next batch never holds a record that is
+still in flight, so a record's later edits still wait for the answer to its earlier one.
 """
 
 from __future__ import annotations
 
+import gzip
+import json
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from fieldapp.store.store import Store
 from fieldapp.sync.errors import ServerError
 from fieldapp.sync.protocol import API_PREFIX, MAX_MUTATIONS_PER_PUSH, SCHEMA_VERSION
-from fieldapp.sync.transport import Transport, check_response
+from fieldapp.sync.transport import Transport, TransportResponse, check_response
 
 PUSH_PATH = f"{API_PREFIX}/sync/push"
+_GZIP_LEVEL = 6
 
 
 def push_all(
@@ -30,29 +39,65 @@ def push_all(
     """Push until nothing is pending; returns how many mutations were answered."""
     total = store.pending_count()
     answered = 0
-    while True:
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="push") as sender:
+
+        def send(batch: list[dict[str, Any]]) -> Future[TransportResponse]:
+            body, headers = _encode(store, batch)
+            return sender.submit(transport.request, "POST", PUSH_PATH, data=body, headers=headers)
+
         batch = store.take_push_batch(limit=limit)
-        if not batch:
-            return answered
-        body = {"device_id": store.device_id, "schema_version": SCHEMA_VERSION, "mutations": batch}
-        response = transport.request("POST", PUSH_PATH, json_body=body)
-        if response.status == 413:
-            if limit > 1:
-                limit = max(1, limit // 2)
+        in_flight = send(batch) if batch else None
+        while in_flight is not None:
+            # While the server works on ``batch``, take the next one (none of its records).
+            following = store.take_push_batch(limit=limit, skip={_key(m) for m in batch})
+            response = in_flight.result()
+            in_flight = None
+            if response.status == 413:
+                # ``following`` was never sent: its mutations are still pending, taken again.
+                if limit > 1:
+                    limit = max(1, limit // 2)
+                else:
+                    _dead_letter(
+                        store, batch[0], "payload_too_large", "this change is too large to send"
+                    )
+                batch = store.take_push_batch(limit=limit)
+                in_flight = send(batch) if batch else None
                 continue
-            _dead_letter(store, batch[0], "payload_too_large", "this change is too large to send")
-            continue
-        check_response(response)
-        reply: Any = response.json()
-        results = [r for r in (reply or {}).get("results") or () if isinstance(r, dict)]
-        store.apply_push_results(results, server_time=(reply or {}).get("server_time"))
-        sent = {m["mutation_id"] for m in batch}
-        got = sent & {r.get("mutation_id") for r in results}
-        if not got:  # an answer that settles nothing: stop rather than loop
-            raise ServerError(response.status, "bad_response", "the push answer had no results")
-        answered += len(got)
-        if progress is not None:
-            progress(answered, max(total, answered))
+            check_response(response)
+            if following:
+                in_flight = send(following)  # the server starts on it while this one settles
+            answered += _settle(store, batch, response)
+            if progress is not None:
+                progress(answered, max(total, answered))
+            batch = following
+    return answered
+
+
+def _key(m: dict[str, Any]) -> tuple[str, str]:
+    return (str(m["entity"]), str(m["id"]))
+
+
+def _encode(store: Store, batch: list[dict[str, Any]]) -> tuple[bytes, dict[str, str]]:
+    """The gzip JSON body and its headers, made here so the sending thread only sends."""
+    body = {"device_id": store.device_id, "schema_version": SCHEMA_VERSION, "mutations": batch}
+    raw = json.dumps(body, separators=(",", ":")).encode()
+    headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+    token = store.get_meta("token")
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return gzip.compress(raw, compresslevel=_GZIP_LEVEL), headers
+
+
+def _settle(store: Store, batch: list[dict[str, Any]], response: TransportResponse) -> int:
+    """Apply a push answer; returns how many of ``batch`` it answered."""
+    reply: Any = response.json()
+    results = [r for r in (reply or {}).get("results") or () if isinstance(r, dict)]
+    store.apply_push_results(results, server_time=(reply or {}).get("server_time"))
+    sent = {m["mutation_id"] for m in batch}
+    got = sent & {r.get("mutation_id") for r in results}
+    if not got:  # an answer that settles nothing: stop rather than loop
+        raise ServerError(response.status, "bad_response", "the push answer had no results")
+    return len(got)
 
 
 def _dead_letter(store: Store, mutation: dict[str, Any], code: str, message: str) -> None:

@@ -77,7 +77,10 @@ class HttpTransport:
         timeout: float = 30.0,
     ) -> TransportResponse:
         sent: dict[str, str] = {"Accept": "application/json", "Accept-Encoding": "gzip"}
-        token = self.token()
+        # A caller on another thread may pass its own Authorization (read from the store on
+        # its thread), so sending never waits on the store's lock.
+        given = {k.lower() for k in headers or {}}
+        token = None if "authorization" in given else self.token()
         if token:
             sent["Authorization"] = f"Bearer {token}"
         body = data
