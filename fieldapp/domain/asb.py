@@ -37,7 +37,7 @@ from datetime import date, datetime
 from typing import Any
 
 from fieldapp.domain.calendar import due_after, local_date
-from fieldapp.domain.community_trigger import Complaint, community_trigger, distinct_incidents
+from fieldapp.domain.community_trigger import Complaint, distinct_incidents, trigger_eligibility
 from fieldapp.domain.policy import Deadline, Policy
 
 CATEGORY_WORDS = {"crime": "Crime", "noise": "Noise", "other": "Other ASB"}
@@ -87,8 +87,16 @@ def assess_vulnerability(
 def threshold_met_at(complaints: Iterable[Complaint], policy: Policy) -> datetime | None:
     """When the problem first had ``threshold_reports`` reports within the window, or None."""
     reports = distinct_incidents(complaints)
+    return _threshold_met(reports, [local_date(c.reported_at, policy) for c in reports], policy)
+
+
+def _threshold_met(
+    reports: Sequence[Complaint], days: Sequence[date], policy: Policy
+) -> datetime | None:
+    """``threshold_met_at`` from the distinct incidents and the local date of each report."""
     need = max(policy.threshold_reports, 1)
-    days = [local_date(c.reported_at, policy) for c in reports]
+    if len(reports) < need:
+        return None  # no window can hold enough (a new case: its receipt alone)
     start = 0
     for end, day in enumerate(days):
         while (day - days[start]).days > policy.threshold_window_days:
@@ -206,12 +214,20 @@ def triage_case(
         complaints.append(
             Complaint(received_at, incident_at, "landlord", complainant_id, hate_motivated, case_id)
         )
-    met_at = threshold_met_at(complaints, policy)
+    # Grouped and dated once, for both the threshold and the Community Trigger.
+    incidents = distinct_incidents(complaints) if reports else complaints
+    days = [
+        received_on if c.reported_at is received_at else local_date(c.reported_at, policy)
+        for c in incidents
+    ]
+    met_at = _threshold_met(incidents, days, policy)
     exempt = known is not None and known in policy.asb_threshold_exempt
     threshold_applies = None if known is None else not exempt and not vuln.vulnerable
     any_hate = hate_motivated or any(c.hate_motivated for c in reports)
     risk = assess_risk(risk_answers or {}, policy=policy, hate_motivated=any_hate)
-    trigger = community_trigger(complaints, policy=policy, complainant_id=complainant_id)
+    ct_eligible, ct_reason = trigger_eligibility(
+        incidents, days, policy=policy, complainant_id=complainant_id
+    )
 
     urgent = urgent_crime and known == "crime"
     target = None if known is None else _target(known, urgent, policy)
@@ -243,8 +259,8 @@ def triage_case(
     if risk_answers is not None or risk.level != "standard":
         flags = f", red flag: {', '.join(risk.red_flags)}" if risk.red_flags else ""
         parts.append(f"risk {risk.level} (score {risk.score}{flags})")
-    if trigger.eligible:
-        parts.append(trigger.reason)
+    if ct_eligible:
+        parts.append(ct_reason)
     return Triage(
         priority=priority,
         vulnerable=vuln.vulnerable,
@@ -252,6 +268,6 @@ def triage_case(
         threshold_met=met_at is not None,
         due_at=due_at,
         risk=risk,
-        ct_eligible=trigger.eligible,
+        ct_eligible=ct_eligible,
         reason="; ".join(parts),
     )

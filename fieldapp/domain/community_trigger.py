@@ -28,7 +28,7 @@ The same grouping feeds the ASB threshold (``asb.py``), which counts reports, no
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -65,12 +65,18 @@ def incident_key(complaint: Complaint) -> tuple[object, ...]:
     return ("incident", minute)
 
 
+def _reported_order(c: Complaint) -> tuple[datetime, str]:
+    return (c.reported_at, c.ref or "")
+
+
 def distinct_incidents(complaints: Iterable[Complaint]) -> list[Complaint]:
     """One complaint per incident (the earliest reported), oldest first.
 
     A merged incident is hate-motivated if any of its reports says so.
     """
-    ordered = sorted(complaints, key=lambda c: (c.reported_at, c.ref or ""))
+    ordered = sorted(complaints, key=_reported_order)
+    if len(ordered) < 2:
+        return ordered  # nothing to merge (a new case: its receipt alone)
     kept: dict[tuple[object, ...], Complaint] = {}
     for c in ordered:
         key = incident_key(c)
@@ -82,55 +88,117 @@ def distinct_incidents(complaints: Iterable[Complaint]) -> list[Complaint]:
                 first.reported_at, first.incident_at, first.agency, first.reporter_id, True,
                 first.ref,
             )  # fmt: skip
-    return sorted(kept.values(), key=lambda c: (c.reported_at, c.ref or ""))
+    # Already oldest first: each incident keeps the place (and the time) of its first report.
+    return list(kept.values())
 
 
 def qualifies(complaint: Complaint, policy: Policy) -> bool:
     """Made within ``ct_qualify_months`` of the behaviour (London dates, inclusive)."""
     if complaint.incident_at is None:
         return True
+    return _qualifies_on(complaint, local_date(complaint.reported_at, policy), policy)
+
+
+def _qualifies_on(complaint: Complaint, reported_on: date, policy: Policy) -> bool:
+    """``qualifies``, with the local date of the report already known."""
+    if complaint.incident_at is None:
+        return True
     limit = add_months(local_date(complaint.incident_at, policy), policy.ct_qualify_months)
-    return local_date(complaint.reported_at, policy) <= limit
+    return reported_on <= limit
 
 
-def _within(first: date, last: date, policy: Policy) -> bool:
-    return last <= add_months(first, policy.ct_window_months)
-
-
-Measure = Callable[[Sequence[Complaint]], int]
-
-
-def _count(window: Sequence[Complaint]) -> int:
-    return len(window)
-
-
-def _individuals(window: Sequence[Complaint]) -> int:
-    return len({c.reporter_id for c in window})
-
-
-def _hate(window: Sequence[Complaint]) -> int:
-    return sum(1 for c in window if c.hate_motivated)
-
-
-def _best_window(
-    items: Sequence[Complaint], policy: Policy, measure: Measure
-) -> tuple[int, tuple[Complaint, ...]]:
-    """The largest ``measure`` over windows of at most ``ct_window_months``, and its members.
-
-    Every measure here grows with the window, so the longest window ending at each
-    complaint is the only one worth measuring.
-    """
-    days = [local_date(c.reported_at, policy) for c in items]
-    best: tuple[int, tuple[Complaint, ...]] = (0, ())
+def _window_starts(days: Sequence[date], months: int) -> list[int]:
+    """For each complaint (oldest first), the first of the longest run ending at it that
+    spans at most ``months`` calendar months (first date + months >= last date)."""
+    starts: list[int] = []
     start = 0
-    for end in range(len(items)):
-        while not _within(days[start], days[end], policy):
+    limit = add_months(days[0], months) if days else None
+    for day in days:
+        while limit is not None and day > limit:
             start += 1
-        window = tuple(items[start : end + 1])
-        value = measure(window)
+            limit = add_months(days[start], months)
+        starts.append(start)
+    return starts
+
+
+def _best(values: Iterable[int], starts: Sequence[int]) -> tuple[int, int, int]:
+    """The largest value over the windows ending at each complaint, as (value, start, stop);
+    the first such window wins, and a value of 0 counts nothing (an empty window)."""
+    best = (0, 0, 0)
+    for end, value in enumerate(values):
         if value > best[0]:
-            best = (value, window)
+            best = (value, starts[end], end + 1)
     return best
+
+
+def _verdict(
+    items: Sequence[Complaint],
+    days: Sequence[date],
+    policy: Policy,
+    complainant_id: str | None,
+) -> tuple[bool, int, int, str]:
+    """(eligible, start, stop, reason) over qualifying incidents, oldest first, with the
+    local date of each report. Eligible: ``items[start:stop]`` is the window that made it.
+
+    Every measure grows with the window, so the longest window ending at each complaint is
+    the only one worth measuring. A report without a reporter is the complainant's.
+    """
+    months = policy.ct_window_months
+    starts = _window_starts(days, months)
+    best_note = ""
+    for needed, words in (
+        (policy.ct_min_complaints, "qualifying complaints"),
+        (policy.ct_min_individuals, "different individuals complaining"),
+        (policy.ct_min_hate_incidents, "hate-motivated incidents"),
+    ):
+        if needed is None:
+            continue
+        if words == "qualifying complaints":
+            values: Iterable[int] = (end - start + 1 for end, start in enumerate(starts))
+        elif words == "hate-motivated incidents":
+            values = (
+                sum(1 for c in items[start : end + 1] if c.hate_motivated)
+                for end, start in enumerate(starts)
+            )
+        else:
+            values = (
+                len(
+                    {
+                        complainant_id if c.reporter_id is None else c.reporter_id
+                        for c in items[start : end + 1]
+                    }
+                )
+                for end, start in enumerate(starts)
+            )
+        found, first, stop = _best(values, starts)
+        if found >= needed:
+            reason = (
+                f"Community Trigger: {found} {words} within {months} months (threshold {needed})"
+            )
+            return True, first, stop, reason
+        if not best_note:
+            best_note = f"{found} of {needed} {words} within {months} months"
+    reason = f"No Community Trigger: {best_note}" if best_note else "No Community Trigger rule set"
+    return False, 0, len(items), reason
+
+
+def trigger_eligibility(
+    incidents: Sequence[Complaint],
+    reported_on: Sequence[date],
+    *,
+    policy: Policy,
+    complainant_id: str | None = None,
+) -> tuple[bool, str]:
+    """(eligible, reason) of ``community_trigger`` from work already done: the distinct
+    incidents (``distinct_incidents``) and the local date of each one's report."""
+    qualifying: list[Complaint] = []
+    days: list[date] = []
+    for c, day in zip(incidents, reported_on, strict=True):
+        if _qualifies_on(c, day, policy):
+            qualifying.append(c)
+            days.append(day)
+    eligible, _, _, reason = _verdict(qualifying, days, policy, complainant_id)
+    return eligible, reason
 
 
 def community_trigger(
@@ -148,28 +216,12 @@ def community_trigger(
         )
         for c in complaints
     ]
-    qualifying = [c for c in distinct_incidents(filled) if qualifies(c, policy)]
-    months = policy.ct_window_months
-    checks: list[tuple[int | None, Measure, str]] = [
-        (policy.ct_min_complaints, _count, "qualifying complaints"),
-        (policy.ct_min_individuals, _individuals, "different individuals complaining"),
-        (policy.ct_min_hate_incidents, _hate, "hate-motivated incidents"),
-    ]
-    best_note = ""
-    for needed, measure, words in checks:
-        if needed is None:
-            continue
-        found, window = _best_window(qualifying, policy, measure)
-        if found >= needed:
-            return TriggerResult(
-                True,
-                window,
-                f"Community Trigger: {found} {words} within {months} months (threshold {needed})",
-            )
-        if not best_note:
-            best_note = f"{found} of {needed} {words} within {months} months"
-    return TriggerResult(
-        False,
-        tuple(qualifying),
-        f"No Community Trigger: {best_note}" if best_note else "No Community Trigger rule set",
-    )
+    qualifying: list[Complaint] = []
+    days: list[date] = []
+    for c in distinct_incidents(filled):
+        day = local_date(c.reported_at, policy)
+        if _qualifies_on(c, day, policy):
+            qualifying.append(c)
+            days.append(day)
+    eligible, start, stop, reason = _verdict(qualifying, days, policy, complainant_id)
+    return TriggerResult(eligible, tuple(qualifying[start:stop]), reason)
