@@ -37,7 +37,12 @@ from datetime import date, datetime
 from typing import Any
 
 from fieldapp.domain.calendar import due_after, local_date
-from fieldapp.domain.community_trigger import Complaint, distinct_incidents, trigger_eligibility
+from fieldapp.domain.community_trigger import (
+    Complaint,
+    distinct_incidents,
+    qualifies_on,
+    trigger_verdict,
+)
 from fieldapp.domain.policy import Deadline, Policy
 
 CATEGORY_WORDS = {"crime": "Crime", "noise": "Noise", "other": "Other ASB"}
@@ -84,25 +89,29 @@ def assess_vulnerability(
     return Vulnerability(bool(grounds), tuple(grounds))
 
 
+_NOT_VULNERABLE = Vulnerability(False, ())
+
+
 def threshold_met_at(complaints: Iterable[Complaint], policy: Policy) -> datetime | None:
     """When the problem first had ``threshold_reports`` reports within the window, or None."""
     reports = distinct_incidents(complaints)
-    return _threshold_met(reports, [local_date(c.reported_at, policy) for c in reports], policy)
+    times = [c.reported_at for c in reports]
+    return _threshold_met(times, [local_date(t, policy) for t in times], policy)
 
 
 def _threshold_met(
-    reports: Sequence[Complaint], days: Sequence[date], policy: Policy
+    times: Sequence[datetime], days: Sequence[date], policy: Policy
 ) -> datetime | None:
-    """``threshold_met_at`` from the distinct incidents and the local date of each report."""
+    """``threshold_met_at`` from the distinct incidents' report times and local dates."""
     need = max(policy.threshold_reports, 1)
-    if len(reports) < need:
+    if len(times) < need:
         return None  # no window can hold enough (a new case: its receipt alone)
     start = 0
     for end, day in enumerate(days):
         while (day - days[start]).days > policy.threshold_window_days:
             start += 1
         if end - start + 1 >= need:
-            return reports[end].reported_at
+            return times[end]
     return None
 
 
@@ -173,6 +182,55 @@ def _target(category: str, urgent: bool, policy: Policy) -> tuple[Deadline, str]
     return deadline, CATEGORY_WORDS.get(category, category.capitalize())
 
 
+def _complaints(
+    reports: Sequence[Complaint],
+    received_at: datetime | None,
+    received_on: date,
+    incident_at: datetime | None,
+    hate_motivated: bool,
+    case_id: str | None,
+    complainant_id: str | None,
+    policy: Policy,
+) -> tuple[datetime | None, bool, str]:
+    """(threshold met at, Community Trigger eligible, its reason) of a case's complaints: its
+    receipt, when known, and its reports, grouped and dated once for both rules."""
+    times: Sequence[datetime]
+    days: Sequence[date]
+    if reports:
+        complaints = list(reports)
+        if received_at is not None:
+            complaints.append(
+                Complaint(
+                    received_at, incident_at, "landlord", complainant_id, hate_motivated, case_id
+                )
+            )
+        incidents = distinct_incidents(complaints)
+        times = [c.reported_at for c in incidents]
+        days = [received_on if t is received_at else local_date(t, policy) for t in times]
+        counted = [
+            (day, c)
+            for c, day in zip(incidents, days, strict=True)
+            if qualifies_on(c.incident_at, day, policy)
+        ]
+        eligible, _, _, reason = trigger_verdict(
+            [day for day, _ in counted],
+            [complainant_id if c.reporter_id is None else c.reporter_id for _, c in counted],
+            [c.hate_motivated for _, c in counted],
+            policy=policy,
+        )
+    elif received_at is not None:  # a new case: its receipt is the only complaint
+        times, days = (received_at,), (received_on,)
+        if qualifies_on(incident_at, received_on, policy):
+            verdict = trigger_verdict(days, (complainant_id,), (hate_motivated,), policy=policy)
+        else:
+            verdict = trigger_verdict((), (), (), policy=policy)
+        eligible, _, _, reason = verdict
+    else:
+        times = days = ()
+        eligible, _, _, reason = trigger_verdict((), (), (), policy=policy)
+    return _threshold_met(times, days, policy), eligible, reason
+
+
 def triage_case(
     *,
     category: str | None,
@@ -200,34 +258,28 @@ def triage_case(
     known = category if category in policy.asb_priority else None
     priority = policy.asb_priority[known] if known is not None else None
     received_on = local_date(received_at if received_at is not None else now, policy)
-    vuln = assess_vulnerability(
-        received_on=received_on,
-        date_of_birth=complainant_dob,
-        over_75=over_75,
-        other_org_support=other_org_support,
-        personal_budget=personal_budget,
-        by_judgement=vulnerable_by_judgement,
-        policy=policy,
-    )
-    complaints = list(reports)
-    if received_at is not None:
-        complaints.append(
-            Complaint(received_at, incident_at, "landlord", complainant_id, hate_motivated, case_id)
+    if complainant_dob is None and not (
+        over_75 or other_org_support or personal_budget or vulnerable_by_judgement
+    ):
+        vuln = _NOT_VULNERABLE  # no question answered yes (most cases)
+    else:
+        vuln = assess_vulnerability(
+            received_on=received_on,
+            date_of_birth=complainant_dob,
+            over_75=over_75,
+            other_org_support=other_org_support,
+            personal_budget=personal_budget,
+            by_judgement=vulnerable_by_judgement,
+            policy=policy,
         )
-    # Grouped and dated once, for both the threshold and the Community Trigger.
-    incidents = distinct_incidents(complaints) if reports else complaints
-    days = [
-        received_on if c.reported_at is received_at else local_date(c.reported_at, policy)
-        for c in incidents
-    ]
-    met_at = _threshold_met(incidents, days, policy)
+    met_at, ct_eligible, ct_reason = _complaints(
+        reports, received_at, received_on, incident_at, hate_motivated, case_id, complainant_id,
+        policy,
+    )  # fmt: skip
     exempt = known is not None and known in policy.asb_threshold_exempt
     threshold_applies = None if known is None else not exempt and not vuln.vulnerable
-    any_hate = hate_motivated or any(c.hate_motivated for c in reports)
+    any_hate = hate_motivated or bool(reports) and any(c.hate_motivated for c in reports)
     risk = assess_risk(risk_answers or {}, policy=policy, hate_motivated=any_hate)
-    ct_eligible, ct_reason = trigger_eligibility(
-        incidents, days, policy=policy, complainant_id=complainant_id
-    )
 
     urgent = urgent_crime and known == "crime"
     target = None if known is None else _target(known, urgent, policy)

@@ -43,7 +43,9 @@ def _aware(moment: datetime) -> datetime:
 
 def local_date(moment: datetime, policy: Policy) -> date:
     """The calendar date of ``moment`` in the policy's time zone (Europe/London)."""
-    return _aware(moment).astimezone(_zone(policy.timezone)).date()
+    if moment.tzinfo is not UTC:  # times read from the wire are UTC: aware, nothing to ask
+        _aware(moment)
+    return moment.astimezone(_zone(policy.timezone)).date()
 
 
 def bank_holiday_name(day: date, policy: Policy) -> str | None:

@@ -96,55 +96,49 @@ def qualifies(complaint: Complaint, policy: Policy) -> bool:
     """Made within ``ct_qualify_months`` of the behaviour (London dates, inclusive)."""
     if complaint.incident_at is None:
         return True
-    return _qualifies_on(complaint, local_date(complaint.reported_at, policy), policy)
+    return qualifies_on(complaint.incident_at, local_date(complaint.reported_at, policy), policy)
 
 
-def _qualifies_on(complaint: Complaint, reported_on: date, policy: Policy) -> bool:
-    """``qualifies``, with the local date of the report already known."""
-    if complaint.incident_at is None:
+def qualifies_on(incident_at: datetime | None, reported_on: date, policy: Policy) -> bool:
+    """``qualifies``, from the incident time and the local date of the report."""
+    if incident_at is None:
         return True
-    limit = add_months(local_date(complaint.incident_at, policy), policy.ct_qualify_months)
-    return reported_on <= limit
+    return reported_on <= add_months(local_date(incident_at, policy), policy.ct_qualify_months)
 
 
 def _window_starts(days: Sequence[date], months: int) -> list[int]:
     """For each complaint (oldest first), the first of the longest run ending at it that
     spans at most ``months`` calendar months (first date + months >= last date)."""
+    if not days or len(days) == 1 and months >= 0:
+        return [0] * len(days)  # a run of one spans no time
     starts: list[int] = []
     start = 0
-    limit = add_months(days[0], months) if days else None
+    limit = add_months(days[0], months)
     for day in days:
-        while limit is not None and day > limit:
+        while day > limit:
             start += 1
             limit = add_months(days[start], months)
         starts.append(start)
     return starts
 
 
-def _best(values: Iterable[int], starts: Sequence[int]) -> tuple[int, int, int]:
-    """The largest value over the windows ending at each complaint, as (value, start, stop);
-    the first such window wins, and a value of 0 counts nothing (an empty window)."""
-    best = (0, 0, 0)
-    for end, value in enumerate(values):
-        if value > best[0]:
-            best = (value, starts[end], end + 1)
-    return best
-
-
-def _verdict(
-    items: Sequence[Complaint],
-    days: Sequence[date],
+def trigger_verdict(
+    reported_on: Sequence[date],
+    reporters: Sequence[str | None],
+    hate: Sequence[bool],
+    *,
     policy: Policy,
-    complainant_id: str | None,
 ) -> tuple[bool, int, int, str]:
-    """(eligible, start, stop, reason) over qualifying incidents, oldest first, with the
-    local date of each report. Eligible: ``items[start:stop]`` is the window that made it.
+    """(eligible, start, stop, reason) of the qualifying incidents, oldest first, given as
+    the local date of each one's report, its reporter (the complainant where it names none)
+    and its hate flag. ``start:stop`` are the incidents counted: the window that made it
+    eligible, or all of them.
 
     Every measure grows with the window, so the longest window ending at each complaint is
-    the only one worth measuring. A report without a reporter is the complainant's.
+    the only one worth measuring.
     """
     months = policy.ct_window_months
-    starts = _window_starts(days, months)
+    starts = _window_starts(reported_on, months)
     best_note = ""
     for needed, words in (
         (policy.ct_min_complaints, "qualifying complaints"),
@@ -154,23 +148,16 @@ def _verdict(
         if needed is None:
             continue
         if words == "qualifying complaints":
-            values: Iterable[int] = (end - start + 1 for end, start in enumerate(starts))
+            values = [end - start + 1 for end, start in enumerate(starts)]
         elif words == "hate-motivated incidents":
-            values = (
-                sum(1 for c in items[start : end + 1] if c.hate_motivated)
-                for end, start in enumerate(starts)
-            )
+            values = [sum(hate[start : end + 1]) for end, start in enumerate(starts)]
         else:
-            values = (
-                len(
-                    {
-                        complainant_id if c.reporter_id is None else c.reporter_id
-                        for c in items[start : end + 1]
-                    }
-                )
-                for end, start in enumerate(starts)
-            )
-        found, first, stop = _best(values, starts)
+            values = [len(set(reporters[start : end + 1])) for end, start in enumerate(starts)]
+        # The first window with the largest value; a value of 0 counts nothing (no window).
+        found, first, stop = 0, 0, 0
+        for end, value in enumerate(values):
+            if value > found:
+                found, first, stop = value, starts[end], end + 1
         if found >= needed:
             reason = (
                 f"Community Trigger: {found} {words} within {months} months (threshold {needed})"
@@ -179,26 +166,7 @@ def _verdict(
         if not best_note:
             best_note = f"{found} of {needed} {words} within {months} months"
     reason = f"No Community Trigger: {best_note}" if best_note else "No Community Trigger rule set"
-    return False, 0, len(items), reason
-
-
-def trigger_eligibility(
-    incidents: Sequence[Complaint],
-    reported_on: Sequence[date],
-    *,
-    policy: Policy,
-    complainant_id: str | None = None,
-) -> tuple[bool, str]:
-    """(eligible, reason) of ``community_trigger`` from work already done: the distinct
-    incidents (``distinct_incidents``) and the local date of each one's report."""
-    qualifying: list[Complaint] = []
-    days: list[date] = []
-    for c, day in zip(incidents, reported_on, strict=True):
-        if _qualifies_on(c, day, policy):
-            qualifying.append(c)
-            days.append(day)
-    eligible, _, _, reason = _verdict(qualifying, days, policy, complainant_id)
-    return eligible, reason
+    return False, 0, len(reported_on), reason
 
 
 def community_trigger(
@@ -220,8 +188,13 @@ def community_trigger(
     days: list[date] = []
     for c in distinct_incidents(filled):
         day = local_date(c.reported_at, policy)
-        if _qualifies_on(c, day, policy):
+        if qualifies_on(c.incident_at, day, policy):
             qualifying.append(c)
             days.append(day)
-    eligible, start, stop, reason = _verdict(qualifying, days, policy, complainant_id)
+    eligible, start, stop, reason = trigger_verdict(
+        days,
+        [c.reporter_id for c in qualifying],
+        [c.hate_motivated for c in qualifying],
+        policy=policy,
+    )
     return TriggerResult(eligible, tuple(qualifying[start:stop]), reason)

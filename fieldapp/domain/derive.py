@@ -87,12 +87,11 @@ def _complaint(report: Mapping[str, Any]) -> Complaint | None:
 def _asb_case(
     record: Mapping[str, Any], lookup: Lookup, policy: Policy, now: datetime
 ) -> dict[str, Any]:
-    reports = [
-        c
-        for c in (_complaint(r) for r in _find(lookup, "asb_report", "case_id", record.get("id")))
-        if c is not None
-    ]
-    complainant = _get(lookup, "person", record.get("complainant_id"))
+    case_id = text(record.get("id"))
+    complainant_id = text(record.get("complainant_id"))
+    found = () if case_id is None else lookup.find("asb_report", "case_id", case_id)
+    reports = [c for c in map(_complaint, found) if c is not None] if found else []
+    complainant = None if complainant_id is None else lookup.get("person", complainant_id)
     answers = record.get("risk_answers")
     category = record.get("category")
     result = triage_case(
@@ -102,8 +101,8 @@ def _asb_case(
         reports=reports,
         urgent_crime=flag(record.get("urgent_crime")),
         hate_motivated=flag(record.get("hate_motivated")),
-        case_id=text(record.get("id")),
-        complainant_id=text(record.get("complainant_id")),
+        case_id=case_id,
+        complainant_id=complainant_id,
         complainant_dob=None
         if complainant is None
         else parse_day(complainant.get("date_of_birth")),
