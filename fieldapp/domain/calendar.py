@@ -73,11 +73,19 @@ def nth_working_day_after(day: date, n: int, policy: Policy) -> date:
         raise ValueError("a number of working days cannot be negative")
     if not policy.working_weekdays:
         raise ValueError("the policy has no working weekdays")
+    # ``is_working_day`` day by day, with the year's bank holidays fetched once per year.
+    weekdays, closed = policy.working_weekdays, policy.extra_closed_days
+    one_day = timedelta(days=1)
+    year = day.year
+    bank = _bank_holidays(policy.holiday_country, policy.holiday_subdiv, year)
     current = day
     remaining = n
     while remaining > 0:
-        current += timedelta(days=1)
-        if is_working_day(current, policy):
+        current += one_day
+        if current.year != year:
+            year = current.year
+            bank = _bank_holidays(policy.holiday_country, policy.holiday_subdiv, year)
+        if current.weekday() in weekdays and current not in closed and current not in bank:
             remaining -= 1
     return current
 

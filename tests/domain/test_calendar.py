@@ -3,10 +3,14 @@ changes, the local day of receipt."""
 
 from __future__ import annotations
 
-from datetime import date, time
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo
 
 import holidays
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fieldapp.domain.calendar import (
     add_days,
@@ -17,6 +21,7 @@ from fieldapp.domain.calendar import (
     due_after,
     is_working_day,
     local_date,
+    nth_working_day_after,
 )
 from fieldapp.domain.policy import Deadline, Policy
 from tests.domain.helpers import utc
@@ -181,3 +186,42 @@ def test_policy_is_frozen_hashable_and_read_only() -> None:
         P.pass_mark_pct = 10.0  # type: ignore[misc]
     with pytest.raises(TypeError):
         P.asb_priority["crime"] = 3  # type: ignore[index]
+
+
+def _nth_working_day_one_by_one(day: date, n: int, policy: Policy) -> date:
+    """The plain definition: step a day at a time, asking ``is_working_day`` each time."""
+    current = day
+    while n > 0:
+        current += timedelta(days=1)
+        n -= is_working_day(current, policy)
+    return current
+
+
+@given(
+    st.dates(date(2019, 1, 1), date(2031, 12, 31)),
+    st.integers(0, 400),
+    st.frozensets(st.integers(0, 6), min_size=1),
+    st.frozensets(st.dates(date(2019, 1, 1), date(2033, 12, 31)), max_size=20),
+)
+@settings(max_examples=300)
+def test_nth_working_day_after_matches_asking_day_by_day(
+    day: date, n: int, weekdays: frozenset[int], closed: frozenset[date]
+) -> None:
+    # across year ends (each year's bank holidays), other working weeks and closure days
+    policy = replace(P, working_weekdays=weekdays, extra_closed_days=closed)
+    assert nth_working_day_after(day, n, policy) == _nth_working_day_one_by_one(day, n, policy)
+
+
+def test_local_date_of_a_naive_or_offsetless_time_is_refused() -> None:
+    class NoOffset(tzinfo):
+        def utcoffset(self, dt: datetime | None) -> timedelta | None:
+            return None
+
+    with pytest.raises(ValueError, match="naive"):
+        local_date(datetime(2026, 6, 1, 12), P)
+    with pytest.raises(ValueError, match="naive"):
+        local_date(datetime(2026, 6, 1, 12, tzinfo=NoOffset()), P)
+    assert local_date(datetime(2026, 6, 1, 23, 30, tzinfo=UTC), P) == date(2026, 6, 2)
+    assert local_date(datetime(2026, 6, 1, 23, 30, tzinfo=ZoneInfo("Europe/London")), P) == date(
+        2026, 6, 1
+    )
