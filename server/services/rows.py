@@ -275,39 +275,48 @@ class RecordCache:
         return [r for r in (*held[1], *pending) if r.version > after_version]
 
     # --- the Lookup protocol of fieldapp.domain.derive ---------------------------------
+    # Called for every derived write (a push re-derives each record), so the common answers,
+    # a held row and a lookup already complete, cost a dict look-up or two.
     def get(self, entity: str, id: str) -> Mapping[str, Any] | None:
-        row = self.row(entity, id)
+        row = self.rows.get((entity, id))
+        if row is None:
+            row = self.row(entity, id)
         return None if row is None else row.live()
 
     def find(self, entity: str, field: str, value: Any) -> Sequence[Mapping[str, Any]]:
-        if not _hashable(value):
+        if type(value) is not str and not _hashable(value):
             return []
         key = (entity, field, value)
+        if key not in self._complete:
+            self._complete_lookup(entity, field, value)
+            self._complete.add(key)
+        held = self._ix.get(key)
+        if not held:
+            return []
+        return [r.data for r in held.values() if r.live() is not None]
+
+    def _complete_lookup(self, entity: str, field: str, value: Any) -> None:
+        """Index ``field`` and hold every live record of ``entity`` whose ``field`` is ``value``."""
         fields = self._fields_of(entity)
         if field not in fields:  # a field with no column: index it over what is held
             fields.add(field)
             for row in [r for r in self.rows.values() if r.entity == entity]:
                 self._track(row)
-        if (
-            entity not in self._everything
-            and key not in self._complete
-            and (entity, field) not in self._field_loaded
-        ):
-            link = PARENT_LINKS.get(entity)
-            if link is not None and link[0] == field:
-                if value not in self._children_loaded:  # a push preloads its records' children
-                    self.load_children([value])
-            elif field == "estate" and entity in ("property", "walkabout"):
-                for r in self.conn.execute(_BY_ESTATE, {"e": entity, "v": value}):
-                    self._add_db(r)
-            elif isinstance(value, str) and _FIELD_NAME.match(field):
-                # Matched inside the stored JSON by the database, not parsed here row by row.
-                for r in self.conn.execute(_by_json_field(self.conn, entity, field, value)):
-                    self._add_db(r)
-            else:
-                self._load_everything(entity)
-            self._complete.add(key)
-        return [r.data for r in self._ix.get(key, {}).values() if r.live() is not None]
+        if entity in self._everything or (entity, field) in self._field_loaded:
+            return
+        link = PARENT_LINKS.get(entity)
+        if link is not None and link[0] == field:
+            if value not in self._children_loaded:  # a push preloads its records' children
+                self.load_children([value])
+        elif field == "estate" and entity in ("property", "walkabout"):
+            for r in self.conn.execute(_BY_ESTATE, {"e": entity, "v": value}):
+                self._add_db(r)
+        elif isinstance(value, str) and _FIELD_NAME.match(field):
+            # Matched inside the stored JSON by the database, not parsed here row by row.
+            for r in self.conn.execute(_by_json_field(self.conn, entity, field, value)):
+                self._add_db(r)
+        else:
+            self._load_everything(entity)
 
     def load_having(self, entity: str, field: str) -> None:
         """Fetch every live record of ``entity`` whose ``field`` is set (one query), so that
