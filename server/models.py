@@ -53,6 +53,9 @@ class Record(SQLModel, table=True):
     created_by_user: str | None = Field(default=None, max_length=64)
     updated_by_device: str | None = Field(default=None, max_length=64)
     updated_by_user: str | None = Field(default=None, max_length=64)
+    # The device whose push result carried exactly this version (``omit_own`` pulls leave
+    # the record out for it); NULL after any other write. See ``WriteBatch.flush``.
+    echo_device: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(sa_type=Tz)
     updated_at: datetime = Field(sa_type=Tz)
 
@@ -101,7 +104,10 @@ class Meta(SQLModel, table=True):
 # A record that left a patch (reassigned), so that patch's devices get it in ``removes``.
 class ScopeExit(SQLModel, table=True):
     __tablename__ = "scope_exit"
-    __table_args__ = (Index("ix_scope_exit_seq", "seq"),)
+    __table_args__ = (
+        Index("ix_scope_exit_seq", "seq"),
+        Index("ix_scope_exit_record", "record_id"),  # has this record ever left a patch?
+    )
     id: int | None = Field(default=None, primary_key=True)
     entity: str = Field(max_length=40)
     record_id: str = Field(max_length=64)

@@ -125,6 +125,9 @@ def pull(request: Request, user: CurrentUser, engine: EngineDep, settings: Setti
         if limit < 1:
             raise BadRequest("validation_failed", "limit must be at least 1")
         limit = min(limit, MAX_PULL_LIMIT)
+    omit_own = params.get("omit_own", "0")
+    if omit_own not in ("0", "1"):
+        raise BadRequest("validation_failed", "omit_own must be 0 or 1")
     now = utcnow()
     with engine.connect() as conn:
         with conn.begin():  # one snapshot on SQLite; a consistent prefix on PostgreSQL
@@ -136,6 +139,7 @@ def pull(request: Request, user: CurrentUser, engine: EngineDep, settings: Setti
                 limit=limit,
                 secret=settings.secret_key,
                 server_time=to_wire(now),
+                omit_device=user.device_id if omit_own == "1" else None,
             )
     if sent:
         with writing(engine) as conn:

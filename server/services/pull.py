@@ -6,6 +6,11 @@ removed). The cursor is opaque: signed base64 of the last ``seq`` served, a fing
 caller's scope, the schema version and the database epoch. A cursor that does not match any
 of them (scope changed, another schema, another or restored database, tampered) gets
 ``410 resync_required``.
+
+With ``omit_own`` the caller's own echoes are left out: records whose current version reached
+this device in a push result (``record.echo_device``, see ``WriteBatch``). The filter is in
+SQL, so ``limit``, ``has_more`` and the cursor count only what is sent, and the cursor still
+moves past the rows left out.
 """
 
 from __future__ import annotations
@@ -73,8 +78,13 @@ def pull_page(
     limit: int,
     secret: str,
     server_time: str,
+    omit_device: str | None = None,
 ) -> tuple[str, list[tuple[str, str]]]:
-    """The response body (JSON text) and, for partners, the (entity, id) they were sent."""
+    """The response body (JSON text) and, for partners, the (entity, id) they were sent.
+
+    ``omit_device``: leave out the records whose current version that device was told in a
+    push result (it already holds exactly that version and data).
+    """
     fingerprint, db_epoch = scope.fingerprint(), epoch(conn)
     top = int(conn.execute(select(COUNTER.c.value).where(COUNTER.c.name == "seq")).scalar_one())
     after = 0
@@ -90,6 +100,9 @@ def pull_page(
     where = and_(RECORD.c.seq > after, scope.clause())
     if after == 0:
         where = and_(where, RECORD.c.deleted.is_(False))  # a fresh device needs no tombstones
+    if omit_device is not None:
+        echo = RECORD.c.echo_device
+        where = and_(where, or_(echo.is_(None), echo != omit_device))
     stmt = (
         select(
             RECORD.c.entity,

@@ -59,7 +59,9 @@ class Push:
         self.scope = scope
         self.who: Principal = scope.principal
         self.now = now
-        self.batch = WriteBatch(conn, now=now, actor_patch_ids=self.who.patch_ids)
+        self.batch = WriteBatch(
+            conn, now=now, actor_patch_ids=self.who.patch_ids, echo_device=self.who.device_id
+        )
         self.stored: dict[str, tuple[str, str, str]] = {}  # mutation_id → hash, user, result
         self.new_applied: list[dict[str, Any]] = []
 
@@ -311,6 +313,8 @@ class Push:
         record = None
         if row is not None and not row.deleted:
             record = project(row.entity, row.data, role)
+            if row.key == (m.get("entity"), m.get("id")):  # what the device stores it as
+                self.batch.told[row.key] = row.version  # echo suppression: see WriteBatch
         return {
             "mutation_id": m.get("mutation_id"),
             "status": status,

@@ -6,6 +6,11 @@ changed field, who wrote it) for every new version, recomputes derived fields wi
 domain code, re-derives the records that depend on a write once at the end, works out each
 record's scope (owner patch, walkabout, estate) and writes everything with a few
 ``executemany`` statements, taking the ``seq`` values last, inside the transaction.
+
+Echo suppression: a push tells its device the version of each record it answers with
+(``told``); at flush a row is written with ``echo_device`` = that device only when the version
+told is the row's final version, so a pull with ``omit_own=1`` may leave it out for that
+device. Every other write (re-derivation, scope moves, imports, seed, CLI) writes NULL.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, insert, update
+from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
 
 from server.db import take_seqs
 from server.models import MEMBER, RECORD, REVISION, SCOPE_EXIT
@@ -44,10 +49,14 @@ class WriteBatch(RecordCache):
         *,
         now: datetime,
         actor_patch_ids: Sequence[str] = (),
+        echo_device: str | None = None,
     ) -> None:
         super().__init__(conn)
         self.now = now
         self.actor_patch_ids = tuple(actor_patch_ids)
+        self.echo_device = echo_device  # the pushing device, if this batch is a push
+        self.told: dict[Key, int] = {}  # record → version its push result carried
+        self._echo: set[Key] = set()  # rows of this flush written with echo_device
         self._revisions: list[dict[str, Any]] = []
         self._pending_derive: dict[Key, None] = {}
         self._tick = 0
@@ -175,6 +184,7 @@ class WriteBatch(RecordCache):
             {"entity": e, "record_id": i, "old_patch_id": p, "seq": first + len(dirty) + n}
             for n, (e, i, p) in enumerate(exits)
         ]
+        self._echo = self._echoed(dirty, exits)
         self._write_rows(dirty)
         if self._revisions:
             seqs = {r.key: r.seq for r in dirty}
@@ -189,6 +199,25 @@ class WriteBatch(RecordCache):
             row.dirty = False
             row.exists = True
             row.loaded_patch_id = row.patch_id
+
+    def _echoed(self, dirty: list[Row], exits: list[tuple[str, str, str]]) -> set[Key]:
+        """The rows whose final version is the one the pushing device was told.
+
+        Left out too: a record that ever left a patch. A device that got it in ``removes``
+        while its own edit was pending keeps it as an orphan and deletes it once that edit
+        is answered; only a pull can then bring it back, so such a record is always sent.
+        """
+        if self.echo_device is None or not self.told:
+            return set()
+        keys = {r.key for r in dirty if self.told.get(r.key) == r.version}
+        keys -= {(e, i) for e, i, _ in exits}
+        ids = sorted({i for _, i in keys})
+        for start in range(0, len(ids), 900):
+            stmt = select(SCOPE_EXIT.c.entity, SCOPE_EXIT.c.record_id).where(
+                SCOPE_EXIT.c.record_id.in_(ids[start : start + 900])
+            )
+            keys -= {(e, i) for e, i in self.conn.execute(stmt)}
+        return keys
 
     def _values(self, row: Row) -> dict[str, Any]:
         return {
@@ -205,6 +234,7 @@ class WriteBatch(RecordCache):
             "private": dumps(row.private) if row.private else None,
             "updated_by_device": row.updated_by_device,
             "updated_by_user": row.updated_by_user,
+            "echo_device": self.echo_device if row.key in self._echo else None,
             "updated_at": self.now,
         }
 
