@@ -5,6 +5,15 @@ cut mid-pull loses at most the page in flight and the next round resumes after t
 applied one. ``410 resync_required`` starts a full re-download (``Store.begin_resync``): the
 outbox is kept, nothing local disappears until the new download has completed, and then only
 synced rows the server no longer sent are swept (``Store.finish_resync``).
+
+Echo suppression: every request asks ``omit_own=1`` — leave out records whose current version
+this device was told in a push result — except during a re-download, which must see every row
+because ``finish_resync`` sweeps the rows it did not see. It is safe because what a push
+result told is stored in the same transaction that drops the mutation from the outbox: if
+that transaction never happened (answer lost, app killed), the mutation is still pending, is
+sent again and the server replays the stored result, carrying the same version. A record
+written again after the answer (by anyone, or re-derived) no longer counts as told. A wiped
+device takes a new ``device_id``, so nothing is ever left out for it.
 """
 
 from __future__ import annotations
@@ -32,6 +41,8 @@ def pull_all(
     resynced = False
     while True:
         params: dict[str, Any] = {"limit": limit, "schema_version": SCHEMA_VERSION}
+        if store.get_meta("resync") != "1":
+            params["omit_own"] = 1
         cursor = store.cursor()
         if cursor:
             params["cursor"] = cursor
