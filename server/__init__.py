@@ -7,6 +7,7 @@ Nothing here connects to a database or reads the environment at import time: the
 
 from __future__ import annotations
 
+import gc
 import importlib
 import importlib.util
 import logging
@@ -41,6 +42,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        _settle_heap()
         yield
         if own_engine:
             db.dispose()
@@ -72,6 +74,20 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
         api.include_router(blobs)
     app.include_router(api)
     return app
+
+
+def _settle_heap() -> None:
+    """Take what start-up built out of the garbage collector's sight.
+
+    The modules, routes and SQLAlchemy structures live as long as the process, yet every full
+    collection walked all of them: a push of 10,000 records paid for a few such walks (about
+    70 ms each). The domain rules are imported first, so they are frozen with the rest.
+    """
+    from server.services import derivation
+
+    derivation.warm()
+    gc.collect()
+    gc.freeze()
 
 
 def _optional_router(module_name: str) -> APIRouter | None:

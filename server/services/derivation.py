@@ -45,6 +45,12 @@ def policy() -> Policy:
     return Policy()
 
 
+def warm() -> None:
+    """Import the rules and build the policy now (at start-up) rather than on a first write."""
+    _rules()
+    policy()
+
+
 def derived_fields(
     entity: str, data: Mapping[str, Any], lookup: Lookup, now: datetime
 ) -> list[tuple[str, Any]]:
