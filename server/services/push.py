@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, select
 
 from fieldapp.sync.protocol import (
     ENTITIES,
@@ -24,6 +24,7 @@ from fieldapp.sync.protocol import (
     project,
     validate_patch,
 )
+from server.db import insert_many
 from server.errors import text_ok
 from server.models import APPLIED
 from server.services import conflicts
@@ -72,7 +73,7 @@ class Push:
         results = [self._one(m) for m in mutations]
         self.batch.flush()
         if self.new_applied:
-            self.conn.execute(insert(APPLIED), self.new_applied)
+            insert_many(self.conn, APPLIED, self.new_applied)
         return results
 
     def _preload(self, mutations: list[Any]) -> None:

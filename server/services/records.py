@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
 
-from server.db import take_seqs
+from server.db import insert_many, take_seqs
 from server.models import MEMBER, RECORD, REVISION, SCOPE_EXIT
 from server.services import derivation, scope
 from server.services.rows import (
@@ -190,7 +190,7 @@ class WriteBatch(RecordCache):
             seqs = {r.key: r.seq for r in dirty}
             for rev in self._revisions:
                 rev["seq"] = seqs.get((rev["entity"], rev["record_id"]), 0)
-            self.conn.execute(insert(REVISION), self._revisions)
+            insert_many(self.conn, REVISION, self._revisions)
             self._revisions = []
         if exit_rows:
             self.conn.execute(insert(SCOPE_EXIT), exit_rows)
@@ -253,7 +253,7 @@ class WriteBatch(RecordCache):
         ]
         old = [{"k_entity": r.entity, "k_id": r.id, **self._values(r)} for r in dirty if r.exists]
         if new:
-            self.conn.execute(insert(RECORD), new)
+            insert_many(self.conn, RECORD, new)
         if old:
             stmt = (
                 update(RECORD)
