@@ -41,15 +41,17 @@ def push_all(
     answered = 0
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="push") as sender:
 
-        def send(batch: list[dict[str, Any]]) -> Future[TransportResponse]:
-            body, headers = _encode(store, batch)
+        def send(encoded: tuple[bytes, dict[str, str]]) -> Future[TransportResponse]:
+            body, headers = encoded
             return sender.submit(transport.request, "POST", PUSH_PATH, data=body, headers=headers)
 
         batch = store.take_push_batch(limit=limit)
-        in_flight = send(batch) if batch else None
+        in_flight = send(_encode(store, batch)) if batch else None
         while in_flight is not None:
-            # While the server works on ``batch``, take the next one (none of its records).
+            # While the server works on ``batch``, take and encode the next one (none of its
+            # records), so that it goes the moment the answer is in.
             following = store.take_push_batch(limit=limit, skip={_key(m) for m in batch})
+            ready = _encode(store, following) if following else None
             response = in_flight.result()
             in_flight = None
             if response.status == 413:
@@ -61,11 +63,11 @@ def push_all(
                         store, batch[0], "payload_too_large", "this change is too large to send"
                     )
                 batch = store.take_push_batch(limit=limit)
-                in_flight = send(batch) if batch else None
+                in_flight = send(_encode(store, batch)) if batch else None
                 continue
             check_response(response)
-            if following:
-                in_flight = send(following)  # the server starts on it while this one settles
+            if ready is not None:
+                in_flight = send(ready)  # the server starts on it while this one settles
             answered += _settle(store, batch, response)
             if progress is not None:
                 progress(answered, max(total, answered))
