@@ -8,6 +8,7 @@ locks the ``seq`` counter row first, which serialises writers and orders their c
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -110,25 +111,33 @@ def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
         return
     names = list(rows[0])
     dialect = conn.dialect
-    processors = [
-        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+    processed = [
+        (i, process)
+        for i, name in enumerate(names)
+        if (process := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
     ]
     memo: dict[tuple[int, Any], Any] = {}
-
-    def bind(i: int, value: Any) -> Any:
-        process = processors[i]
-        if process is None or value is None:
-            return value
-        if isinstance(value, (datetime, bool)):
-            key = (i, value)
-            if key not in memo:
-                memo[key] = process(value)
-            return memo[key]
-        return process(value)
-
+    pick = operator.itemgetter(*names)
+    params: list[Any] = []
+    for row in rows:
+        values = pick(row)
+        if processed:
+            values = list(values)
+            for i, process in processed:
+                value = values[i]
+                if value is None:
+                    continue
+                if isinstance(value, (datetime, bool)):  # few distinct values: bind each once
+                    key = (i, value)
+                    if key not in memo:
+                        memo[key] = process(value)
+                    values[i] = memo[key]
+                else:
+                    values[i] = process(value)
+        params.append(tuple(values))
     marks = ", ".join("?" * len(names))
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})"
-    conn.exec_driver_sql(sql, [tuple(bind(i, r[n]) for i, n in enumerate(names)) for r in rows])
+    conn.exec_driver_sql(sql, params)
 
 
 def utcnow() -> datetime:
