@@ -6,7 +6,9 @@ figure is the median of ``--runs`` runs, each on a fresh server (SQLite). Bytes 
 on the wire (gzip bodies). The device apply rate is the store's ``apply_pull_page`` over the
 pages the bootstrap received, as a ratio of a raw ``sqlite3`` ``executemany`` upsert of the
 same rows into the same table (same indexes, same pragmas: WAL, synchronous=FULL), one
-transaction per page in both.
+transaction per page in both. The push is also set against its floor on this machine: raw
+``json`` decoding and encoding of the same batches and raw ``sqlite3`` writes of the three rows
+the server keeps per mutation (record, revision, applied mutation), fsynced per batch.
 
     .venv/bin/python bench/sync_bench.py [--records 10000] [--runs 3]
 """
@@ -14,6 +16,7 @@ transaction per page in both.
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import sqlite3
 import statistics
@@ -53,6 +56,7 @@ class CountingSession(requests.Session):
         self.up = 0
         self.down = 0
         self.pages: list[dict[str, Any]] = []
+        self.bodies: list[bytes] = []  # push bodies as sent (gzip JSON)
 
     def reset(self) -> None:
         self.requests = self.up = self.down = 0
@@ -66,6 +70,8 @@ class CountingSession(requests.Session):
         self.down += int(length) if length else len(response.content)
         if request.method == "GET" and "/sync/pull" in (request.url or ""):
             self.pages.append(response.json())
+        if request.method == "POST" and "/sync/push" in (request.url or ""):
+            self.bodies.append(body if isinstance(body, bytes) else b"")
         return response
 
 
@@ -133,6 +139,51 @@ def _apply_ratio(pages: list[dict[str, Any]], folder: Path, reps: int = 3) -> tu
     return statistics.median(t[0] for t in times), statistics.median(t[1] for t in times)
 
 
+def _push_floor(bodies: list[bytes], folder: Path) -> float:
+    """Seconds for the least any server must do for the pushed batches: decode each body
+    and encode an answer of the same size (raw ``json``), and write what this server writes
+    per mutation (the record, its revision, the applied mutation with its result) with a raw
+    ``sqlite3`` ``executemany`` into the server's own schema, one fsynced transaction each."""
+    from server.db import make_engine, upgrade
+
+    engine = make_engine(f"sqlite:///{folder / 'floor.db'}")
+    upgrade(engine)
+    engine.dispose()
+    db = sqlite3.connect(folder / "floor.db", isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    stamp = "2026-06-10 09:00:00.000000"
+    start = time.perf_counter()
+    for n, body in enumerate(bodies):
+        mutations = json.loads(gzip.decompress(body))["mutations"]
+        texts = [json.dumps(m["patch"]) for m in mutations]
+        answer = json.dumps([{"mutation_id": m["mutation_id"], "record": m["patch"]}
+                             for m in mutations])  # fmt: skip
+        db.execute("BEGIN IMMEDIATE")
+        db.executemany(
+            "INSERT INTO record (entity, id, version, seq, deleted, data, needs_review, "
+            "created_at, updated_at) VALUES (?, ?, 1, ?, 0, ?, 0, ?, ?)",
+            [(m["entity"], m["id"], n * 1000 + i, t, stamp, stamp)
+             for i, (m, t) in enumerate(zip(mutations, texts, strict=True))],
+        )  # fmt: skip
+        db.executemany(
+            "INSERT INTO revision (entity, record_id, version, seq, mutation_id, changes, "
+            "created_at) VALUES (?, ?, 1, ?, ?, '{}', ?)",
+            [(m["entity"], m["id"], n * 1000 + i, m["mutation_id"], stamp)
+             for i, m in enumerate(mutations)],
+        )  # fmt: skip
+        db.executemany(
+            "INSERT INTO applied_mutation (mutation_id, payload_hash, user_id, device_id, "
+            "result, created_at) VALUES (?, '', '', '', ?, ?)",
+            [(m["mutation_id"], t, stamp) for m, t in zip(mutations, texts, strict=True)],
+        )
+        db.execute("COMMIT")
+        gzip.compress(answer.encode(), 5)
+    took = time.perf_counter() - start
+    db.close()
+    return took
+
+
 def one_run(records: int, folder: Path) -> dict[str, dict[str, float]]:
     with LiveServer(data_dir=folder / "server") as server:
         server.import_properties(
@@ -160,7 +211,9 @@ def one_run(records: int, folder: Path) -> dict[str, dict[str, float]]:
                         now=now,
                     )["id"]
                 )  # fmt: skip
+        sa.bodies.clear()
         out = {"push": _phase(sa, engine_a.sync_once)}
+        out["push_floor"] = {"s": _push_floor(sa.bodies, folder)}
         sb.pages.clear()
         out["bootstrap"] = _phase(sb, engine_b.sync_once)
         pages = [p for p in sb.pages if p.get("changes")]
@@ -196,6 +249,12 @@ def main() -> None:
             f"{phase:<10} {med['s']:>8.3f} {med['requests']:>9.0f} {med['up'] / 1024:>9.1f} "
             f"{med['down'] / 1024:>9.1f}  {TARGETS[phase]}"
         )
+    push = statistics.median(r["push"]["s"] for r in runs)
+    floor = statistics.median(r["push_floor"]["s"] for r in runs)
+    print(
+        f"push floor: raw json + sqlite3 writes of the same batches {floor:.3f} s -> "
+        f"the push took {push / floor:.1f}x that"
+    )
     ratio = statistics.median(r["apply"]["ratio"] for r in runs)
     ours = statistics.median(r["apply"]["s"] for r in runs)
     raw = statistics.median(r["apply"]["raw_s"] for r in runs)
