@@ -11,6 +11,7 @@ import json
 import re
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
@@ -57,6 +58,29 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")  # NaN / Infinity would poison every later reader
 
 
+# A number of 19 digits or more: ``orjson`` would read a whole one beyond 64 bits as a float.
+_LONG_NUMBER = re.compile(rb"\d{19}")
+
+
+def _loads(raw: bytes) -> Any:
+    """The body as JSON: strict (no NaN or Infinity, which would poison every later reader).
+
+    ``orjson`` reads a 500-mutation body about three times faster than ``json``; a body with
+    a very long number (rare: it may be text in a description) takes ``json``, which keeps
+    whole numbers whole.
+    """
+    if _LONG_NUMBER.search(raw) is None:
+        return orjson.loads(raw)
+    return json.loads(raw, parse_constant=_no_constant, parse_float=_finite)
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"{text[:20]} is too large a number")
+    return value
+
+
 def _schema(value: Any) -> int:
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         value = int(value)
@@ -76,7 +100,7 @@ def _schema(value: Any) -> int:
 async def push(request: Request, user: CurrentUser, engine: EngineDep) -> Response:
     raw = await request.body()
     try:
-        body = json.loads(raw, parse_constant=_no_constant)
+        body = _loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise BadRequest("invalid_json", "the request body is not valid JSON") from None
     if _SUSPECT_ESCAPE.search(raw) and not _unicode_ok(body):
