@@ -211,7 +211,8 @@ class WriteBatch(RecordCache):
             return set()
         keys = {r.key for r in dirty if self.told.get(r.key) == r.version}
         keys -= {(e, i) for e, i, _ in exits}
-        ids = sorted({i for _, i in keys})
+        # Only a record that was in the database before this batch can have left a patch.
+        ids = sorted({r.id for r in dirty if r.key in keys and r.exists})
         for start in range(0, len(ids), 900):
             stmt = select(SCOPE_EXIT.c.entity, SCOPE_EXIT.c.record_id).where(
                 SCOPE_EXIT.c.record_id.in_(ids[start : start + 900])
