@@ -58,12 +58,3 @@ def test_nothing_to_insert_is_fine(tmp_path: Path) -> None:
         insert_many(conn, RECORD, [])
         assert conn.exec_driver_sql("SELECT count(*) FROM record").scalar_one() == 0
     engine.dispose()
-
-
-def test_server_sqlite_commits_survive_a_power_cut(tmp_path: Path) -> None:
-    """WAL with synchronous=FULL: an answered push is gone from the tablet's outbox."""
-    engine = make_engine(f"sqlite:///{tmp_path / 's.db'}")
-    with engine.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "wal"
-        assert conn.exec_driver_sql("PRAGMA synchronous").scalar_one() == 2  # FULL
-    engine.dispose()
