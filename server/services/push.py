@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, select
 
 from fieldapp.sync.protocol import (
@@ -46,10 +47,35 @@ class Rejection(Exception):
 
 
 def payload_hash(m: dict[str, Any]) -> str:
-    """What makes two sends the same mutation (not ``client_time`` nor ``device_seq``)."""
+    """What makes two sends the same mutation (not ``client_time`` nor ``device_seq``).
+
+    The text hashed is ``json.dumps(sort_keys=True, separators=(",", ":"),
+    ensure_ascii=False)``. ``orjson`` writes the same text five times faster except for
+    some floats (``1.2e-7`` where ``json`` writes ``1.2e-07``), so a payload with a float, or
+    anything ``orjson`` refuses, is written by ``json``: a stored hash never depends on the
+    encoder.
+    """
     keyed = {k: m.get(k) for k in ("entity", "id", "op", "base_version", "patch")}
+    if not _has_float(keyed):
+        try:
+            return hashlib.sha256(orjson.dumps(keyed, option=orjson.OPT_SORT_KEYS)).hexdigest()
+        except TypeError:
+            pass
     raw = json.dumps(keyed, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _has_float(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float):
+            return True
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 class Push:

@@ -2,12 +2,14 @@
 what ``orjson`` refuses (integers beyond 64 bits, lone surrogates, non-string keys) is still
 encoded, by ``json``. A push body keeps long whole numbers whole and refuses non-numbers.
 
-(The payload hash stays on ``json``: ``orjson`` writes some floats differently, 1.2e-7 as
-``1.2e-7`` not ``1.2e-07``, and a stored hash must not change with the encoder.)
+The payload hash must be exactly the ``json`` one whichever encoder wrote it (``orjson``
+writes some floats differently, 1.2e-7 as ``1.2e-7`` not ``1.2e-07``): a stored hash must
+not change with the encoder, or a replay after an upgrade would be ``mutation_id_reused``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -15,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from server.routes.sync import _loads
+from server.services.push import payload_hash
 from server.services.rows import dumps
 
 _scalars = (
@@ -60,3 +63,30 @@ def test_long_numbers_stay_whole_and_constants_are_refused() -> None:
         except ValueError:
             continue
         raise AssertionError(f"{bad!r} was accepted")
+
+
+def _reference_hash(m: dict[str, Any]) -> str:
+    keyed = {k: m.get(k) for k in ("entity", "id", "op", "base_version", "patch")}
+    raw = json.dumps(keyed, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    patch=st.dictionaries(st.text(max_size=8), _values, max_size=6),
+    base=st.none() | st.integers(min_value=0, max_value=10**6),
+)
+def test_payload_hash_is_the_json_one(patch: dict[str, Any], base: int | None) -> None:
+    m = {"entity": "asb_case", "id": "r1", "op": "upsert", "base_version": base, "patch": patch}
+    assert payload_hash(m) == _reference_hash(m)
+
+
+def test_payload_hash_of_what_orjson_writes_differently() -> None:
+    for patch in (
+        {"x": 1.192092896e-07},
+        {"n": 10**30},
+        {"a": [{"b": 1e16}]},
+        {"t": "\x07\u2028é"},
+    ):
+        m = {"entity": "asb_case", "id": "r1", "op": "upsert", "patch": patch}
+        assert payload_hash(m) == _reference_hash(m)
