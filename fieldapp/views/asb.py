@@ -48,8 +48,8 @@ from fieldapp.views.logic_asb import (
     reports_newest_first,
     triage_lines,
 )
-from fieldapp.views.logic_forms import TIME_HINT, changed, label, policy_of, time_input, when
-from fieldapp.views.raised import go_back, link_observation, opened_from
+from fieldapp.views.logic_forms import TIME_HINT, label, policy_of, time_input, when
+from fieldapp.views.raised import go_back, opened_from, save_raised
 
 __all__ = ["ROUTES", "AsbForm", "view"]
 
@@ -219,34 +219,11 @@ class AsbForm:
     # --- actions ---------------------------------------------------------------------------
     def save(self, _: Any = None) -> bool:
         """Validate and write; True when saved (the form then shows the stored case)."""
-        built = case_patch(self.inputs())
-        leftover = show_errors(self.fields, built.errors)
-        if not built.ok:
-            self.feedback.error(["Please correct the fields marked in red.", *leftover])
-            return False
-        patch = built.patch if self.record is None else changed(self.record, built.patch)
-        if self.record is not None and not patch:
-            self.feedback.ok("No changes to save.")
-            return True
-        record, errors = write(
-            self.state,
-            "asb_case",
-            patch,
-            record_id=None if self.record is None else self.record["id"],
-        )
-        leftover = show_errors(self.fields, errors)
-        if record is None:
-            self.feedback.error(["Not saved.", *leftover])
-            return False
-        created = self.record is None
-        self.record = record
-        if created and self.observation is not None:
-            link_observation(self.state, self.observation, "asb_case", record["id"])
-        self.feedback.ok("ASB case saved. It will sync when a connection is available.")
-        self.state.toast("ASB case saved")
-        self._show_saved()
-        self._changed()
-        return True
+        saved = save_raised(self, "asb_case", case_patch(self.inputs()), what="ASB case")
+        if saved:
+            self._show_saved()
+            self._changed()
+        return saved is not False
 
     def back(self, _: Any = None) -> None:
         go_back(self.state, self.observation, self.property.value)

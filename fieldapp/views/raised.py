@@ -8,10 +8,23 @@ it (``raised_entity`` / ``raised_id``), and "Back" returns to where the officer 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
+
+import flet as ft
 
 from fieldapp.state import AppState
-from fieldapp.views.form_kit import write
+from fieldapp.views.form_kit import Feedback, show_errors, write
+from fieldapp.views.logic_forms import FormResult, changed
+
+
+class RaisedForm(Protocol):
+    """What ``save_raised`` needs of a form (the ASB case and repair forms)."""
+
+    state: AppState
+    fields: dict[str, ft.Control]
+    feedback: Feedback
+    record: dict[str, Any] | None
+    observation: dict[str, Any] | None
 
 
 def opened_from(
@@ -39,6 +52,42 @@ def link_observation(
     )
     if errors:
         state.toast("Saved, but the observation could not be linked to it")
+
+
+def save_raised(form: RaisedForm, entity: str, built: FormResult, *, what: str) -> bool | None:
+    """Write the form's record (new, or only its changed fields) and tell the officer.
+
+    True when saved (``form.record`` is then the stored record, and a new one is linked to
+    the observation it was raised from); None when nothing had changed; False when not saved,
+    with the problems shown on the fields and in the form's message.
+    """
+    leftover = show_errors(form.fields, built.errors)
+    if not built.ok:
+        form.feedback.error(["Please correct the fields marked in red.", *leftover])
+        return False
+    patch = built.patch if form.record is None else changed(form.record, built.patch)
+    if form.record is not None and not patch:
+        form.feedback.ok("No changes to save.")
+        return None
+    record, errors = write(
+        form.state,
+        entity,
+        patch,
+        record_id=None if form.record is None else form.record["id"],
+    )
+    leftover = show_errors(form.fields, errors)
+    if record is None:
+        form.feedback.error(
+            ["Not saved.", *leftover] if leftover else ["Not saved: see the fields."]
+        )
+        return False
+    created = form.record is None
+    form.record = record
+    if created and form.observation is not None:
+        link_observation(form.state, form.observation, entity, record["id"])
+    form.feedback.ok(f"{what} saved. It will sync when a connection is available.")
+    form.state.toast(f"{what} saved")
+    return True
 
 
 def go_back(state: AppState, observation: Mapping[str, Any] | None, property_id: Any) -> None:

@@ -26,11 +26,9 @@ from fieldapp.views.form_kit import (
     photo_strip,
     pick_photos,
     section,
-    show_errors,
     value_of,
-    write,
 )
-from fieldapp.views.logic_forms import TIME_HINT, changed, policy_of, time_input
+from fieldapp.views.logic_forms import TIME_HINT, policy_of, time_input
 from fieldapp.views.logic_repair import (
     AWAAB_OPTIONS,
     HAZARD_OPTIONS,
@@ -42,7 +40,7 @@ from fieldapp.views.logic_repair import (
     prefill_from_observation,
     repair_patch,
 )
-from fieldapp.views.raised import go_back, link_observation, opened_from
+from fieldapp.views.raised import go_back, opened_from, save_raised
 
 __all__ = ["ROUTES", "RepairForm", "view"]
 
@@ -142,35 +140,10 @@ class RepairForm:
     # --- actions ---------------------------------------------------------------------------
     def save(self, _: Any = None) -> bool:
         """Validate and write; True when saved (the form then shows the stored finding)."""
-        built = repair_patch(self.inputs())
-        leftover = show_errors(self.fields, built.errors)
-        if not built.ok:
-            self.feedback.error(["Please correct the fields marked in red.", *leftover])
-            return False
-        patch = built.patch if self.record is None else changed(self.record, built.patch)
-        if self.record is not None and not patch:
-            self.feedback.ok("No changes to save.")
-            return True
-        record, errors = write(
-            self.state,
-            "repair",
-            patch,
-            record_id=None if self.record is None else self.record["id"],
-        )
-        leftover = show_errors(self.fields, errors)
-        if record is None:
-            self.feedback.error(
-                ["Not saved.", *leftover] if leftover else ["Not saved: see the fields."]
-            )
-            return False
-        created = self.record is None
-        self.record = record
-        if created and self.observation is not None:
-            link_observation(self.state, self.observation, "repair", record["id"])
-        self.feedback.ok("Repair finding saved. It will sync when a connection is available.")
-        self.state.toast("Repair finding saved")
-        self._show_saved()
-        return True
+        saved = save_raised(self, "repair", repair_patch(self.inputs()), what="Repair finding")
+        if saved:
+            self._show_saved()
+        return saved is not False
 
     async def add_photos(self, _: Any = None) -> None:
         if self.record is None and not self.save():
