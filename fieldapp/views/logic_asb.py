@@ -118,15 +118,9 @@ def _answer(key: str, value: Any) -> bool | int:
 def case_patch(inputs: AsbInputs) -> FormResult:
     """The ``asb_case`` fields from the form, or the fields that cannot be read."""
     result = FormResult()
-    received, problem = parse_local_time(inputs.received_at)
-    if problem:
-        result.errors["received_at"] = problem
-    elif received is None:
-        result.errors["received_at"] = "Required"
-    incident, problem = parse_local_time(inputs.incident_at)
-    if problem:
-        result.errors["incident_at"] = problem
-    elif incident is not None and received is not None and incident > received:
+    received = result.time("received_at", inputs.received_at, required=True)
+    incident = result.time("incident_at", inputs.incident_at)
+    if incident is not None and received is not None and incident > received:
         result.errors["incident_at"] = "The incident cannot be after the report"
     if inputs.category not in ASB_CATEGORIES:
         result.errors["category"] = "Required"
@@ -211,15 +205,9 @@ class ReportInputs:
 def report_patch(case_id: str, inputs: ReportInputs) -> FormResult:
     """The ``asb_report`` record (append-only: written once, never edited)."""
     result = FormResult()
-    reported, problem = parse_local_time(inputs.reported_at)
-    if problem:
-        result.errors["reported_at"] = problem
-    elif reported is None:
-        result.errors["reported_at"] = "Required"
-    incident, problem = parse_local_time(inputs.incident_at)
-    if problem:
-        result.errors["incident_at"] = problem
-    elif incident is not None and reported is not None and incident > reported:
+    reported = result.time("reported_at", inputs.reported_at, required=True)
+    incident = result.time("incident_at", inputs.incident_at)
+    if incident is not None and reported is not None and incident > reported:
         result.errors["incident_at"] = "The incident cannot be after the report"
     result.patch = {
         "case_id": case_id,

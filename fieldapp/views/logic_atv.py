@@ -261,11 +261,7 @@ class VisitInputs:
 def visit_patch(property_id: str, inputs: VisitInputs) -> FormResult:
     """The ``tenancy_visit`` fields from the form, or the fields that cannot be read."""
     result = FormResult()
-    visited, problem = parse_local_time(inputs.visited_at)
-    if problem:
-        result.errors["visited_at"] = problem
-    elif visited is None:
-        result.errors["visited_at"] = "Required"
+    visited = result.time("visited_at", inputs.visited_at, required=True)
     arrears, problem = parse_money(inputs.arrears_amount)
     if problem:
         result.errors["arrears_amount"] = problem

@@ -76,6 +76,16 @@ class FormResult:
     def ok(self) -> bool:
         return not self.errors
 
+    def time(self, name: str, text: str | None, *, required: bool = False) -> str | None:
+        """Field ``name`` typed as London wall-clock time, as a wire time; None when blank
+        or unreadable, with the problem (or "Required") noted against the field."""
+        moment, problem = parse_local_time(text)
+        if problem:
+            self.errors[name] = problem
+        elif moment is None and required:
+            self.errors[name] = "Required"
+        return moment
+
 
 # --- reading typed input -------------------------------------------------------------------
 _TIME_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")

@@ -118,15 +118,9 @@ class RepairInputs:
 def repair_patch(inputs: RepairInputs) -> FormResult:
     """The ``repair`` fields from the form, or the fields that cannot be read."""
     result = FormResult()
-    reported, problem = parse_local_time(inputs.reported_at)
-    if problem:
-        result.errors["reported_at"] = problem
-    elif reported is None:
-        result.errors["reported_at"] = "Required"
-    concluded, problem = parse_local_time(inputs.investigation_concluded_at)
-    if problem:
-        result.errors["investigation_concluded_at"] = problem
-    elif concluded is not None and reported is not None and concluded < reported:
+    reported = result.time("reported_at", inputs.reported_at, required=True)
+    concluded = result.time("investigation_concluded_at", inputs.investigation_concluded_at)
+    if concluded is not None and reported is not None and concluded < reported:
         result.errors["investigation_concluded_at"] = "It cannot conclude before the report"
     if inputs.priority not in REPAIR_PRIORITIES:
         result.errors["priority"] = "Required"
