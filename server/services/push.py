@@ -32,7 +32,7 @@ from server.services import conflicts
 from server.services.auth import Principal
 from server.services.merge import changed_elsewhere, merge_patch
 from server.services.records import Row, WriteBatch, dumps
-from server.services.scope import Scope, place
+from server.services.scope import Scope, parent_key, place
 
 _OPS = ("upsert", "delete")
 
@@ -124,8 +124,8 @@ class Push:
         parents: list[tuple[str, str]] = []
         for m in mutations:
             if isinstance(m, dict) and isinstance(m.get("patch"), dict):
-                parent = _parent_key(str(m.get("entity")), m["patch"])
-                if parent is not None:
+                parent = parent_key(str(m.get("entity")), m["patch"])
+                if parent is not None and _ok_id(parent[1]):
                     parents.append(parent)
         self.batch.load(parents)
         # Revisions since each edit's base (for the merge) and the children the derived
@@ -373,16 +373,3 @@ def _entity(m: dict[str, Any]) -> str | None:
 
 def _ok_id(value: Any) -> bool:
     return isinstance(value, str) and 0 < len(value) <= 64 and text_ok(value)
-
-
-def _parent_key(entity: str, patch: dict[str, Any]) -> tuple[str, str] | None:
-    link = PARENT_LINKS.get(entity)
-    if link is None:
-        return None
-    field, parent_entity = link
-    if entity in ("note", "photo"):
-        parent_entity = patch.get("parent_entity")
-    parent_id = patch.get(field)
-    if isinstance(parent_entity, str) and parent_entity in ENTITIES and isinstance(parent_id, str):
-        return (parent_entity, parent_id) if _ok_id(parent_id) else None
-    return None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -172,21 +173,27 @@ def can_read_blob(session: Session | Connection, user: Principal, sha256: str) -
 
 
 # --- the write side: each record's owner patch, walkabout and estate ---------------------
-def _parent(batch: WriteBatch, row: Row) -> Row | None:
-    link = PARENT_LINKS.get(row.entity)
+def parent_key(entity: str, data: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(entity, id) of the record whose scope a record of ``entity`` with ``data`` follows."""
+    link = PARENT_LINKS.get(entity)
     if link is None:
         return None
     field, parent_entity = link
-    if row.entity in ("note", "photo"):
-        parent_entity = row.data.get("parent_entity")
-    elif row.entity == "conflict":
-        parent_entity = row.data.get("entity")
-    parent_id = row.data.get(field)
+    if entity in ("note", "photo"):
+        parent_entity = data.get("parent_entity")
+    elif entity == "conflict":
+        parent_entity = data.get("entity")
+    parent_id = data.get(field)
     if not isinstance(parent_entity, str) or not isinstance(parent_id, str):
         return None
-    if parent_entity not in ENTITIES or parent_entity == "patch" and row.entity != "property":
+    if parent_entity not in ENTITIES or parent_entity == "patch" and entity != "property":
         return None
-    return batch.row(parent_entity, parent_id)
+    return parent_entity, parent_id
+
+
+def _parent(batch: WriteBatch, row: Row) -> Row | None:
+    key = parent_key(row.entity, row.data)
+    return None if key is None else batch.row(*key)
 
 
 def _estate_patch(batch: WriteBatch, estate: Any) -> str | None:
