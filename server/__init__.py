@@ -31,19 +31,24 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
 
     from fieldapp.sync.protocol import API_PREFIX
     from server import errors
-    from server.db import make_engine
+    from server.db import BACKSTOP_PAGES, Checkpointer, is_sqlite, make_engine
     from server.middleware import RequestBodyMiddleware
     from server.routes import auth, devices, exports, health, sync
 
     own_engine = engine is None
     db = engine or make_engine(
-        settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms
+        settings.database_url,
+        busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        wal_autocheckpoint=BACKSTOP_PAGES,
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        checkpointer = Checkpointer(db).start() if is_sqlite(db) else None
         _settle_heap()
         yield
+        if checkpointer is not None:
+            checkpointer.stop()
         if own_engine:
             db.dispose()
 

@@ -8,7 +8,10 @@ locks the ``seq`` counter row first, which serialises writers and orders their c
 
 from __future__ import annotations
 
+import logging
 import operator
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -21,6 +24,12 @@ from sqlalchemy.engine import make_url
 from server.models import COUNTER
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# SQLite's own checkpoint threshold, in WAL pages (its default). The server's engine raises it
+# to BACKSTOP_PAGES and checkpoints on a thread of its own instead: see ``Checkpointer``.
+DEFAULT_CHECKPOINT_PAGES = 1000
+BACKSTOP_PAGES = 16_000
+
+log = logging.getLogger("server.db")
 
 
 def normalise_url(url: str) -> str:
@@ -35,8 +44,18 @@ def is_sqlite(engine_or_conn: Engine | Connection) -> bool:
     return engine_or_conn.dialect.name == "sqlite"
 
 
-def make_engine(url: str, *, busy_timeout_ms: int = 15_000, pool_size: int = 8) -> Engine:
-    """An engine for ``url`` with the pragmas and transaction handling described above."""
+def make_engine(
+    url: str,
+    *,
+    busy_timeout_ms: int = 15_000,
+    pool_size: int = 8,
+    wal_autocheckpoint: int = DEFAULT_CHECKPOINT_PAGES,
+) -> Engine:
+    """An engine for ``url`` with the pragmas and transaction handling described above.
+
+    ``wal_autocheckpoint``: the WAL size (pages) at which a committing writer copies the WAL
+    into the database itself; raise it only where a ``Checkpointer`` runs.
+    """
     url = normalise_url(url)
     if make_url(url).get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=8)
@@ -60,6 +79,7 @@ def make_engine(url: str, *, busy_timeout_ms: int = 15_000, pool_size: int = 8) 
         cur.execute("PRAGMA cache_size=-65536")  # 64 MiB of pages: index updates stay in memory
         cur.execute("PRAGMA temp_store=MEMORY")
         cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cur.execute(f"PRAGMA wal_autocheckpoint={int(wal_autocheckpoint)}")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -78,6 +98,71 @@ def writing(engine: Engine) -> Iterator[Connection]:
         with conn.begin():
             lock_writers(conn)
             yield conn
+    checkpointer = _CHECKPOINTERS.get(engine)
+    if checkpointer is not None:
+        checkpointer.nudge()
+
+
+class Checkpointer:
+    """Copies the SQLite WAL into the database file on a thread of its own.
+
+    Left to itself, SQLite checkpoints inside the COMMIT that takes the WAL past 1,000 pages:
+    the push that happened to cross it paid for copying the previous pushes' pages into the
+    database and for a second fsync, a third of the commit time of a 500-record push. The
+    server's engine raises that threshold to ``BACKSTOP_PAGES`` (so the WAL stays bounded if
+    this thread falls behind) and every write transaction nudges this thread, which runs a
+    PASSIVE checkpoint: it blocks neither readers nor writers and copies only committed pages.
+    Durability is unchanged: a commit is on disk once its WAL frames are fsynced.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._wake = threading.Event()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="wal-checkpoint", daemon=True)
+
+    def start(self) -> Checkpointer:
+        _CHECKPOINTERS[self._engine] = self
+        self._thread.start()
+        return self
+
+    def nudge(self) -> None:
+        self._wake.set()
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Checkpoint what is left and end the thread."""
+        _CHECKPOINTERS.pop(self._engine, None)
+        self._stopping = True
+        self._wake.set()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            self.checkpoint()
+            if self._stopping:
+                return
+
+    def checkpoint(self) -> None:
+        try:
+            raw = self._engine.raw_connection()
+            try:
+                cur = raw.cursor()
+                cur.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                cur.fetchall()
+                cur.close()
+            finally:
+                raw.close()
+        except Exception:  # a failed checkpoint leaves the WAL to the next one (or SQLite)
+            log.warning("WAL checkpoint failed", exc_info=True)
+
+
+_CHECKPOINTERS: weakref.WeakKeyDictionary[Engine, Checkpointer] = weakref.WeakKeyDictionary()
 
 
 def lock_writers(conn: Connection) -> int:
