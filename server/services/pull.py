@@ -37,6 +37,10 @@ class Cursor:
     fingerprint: str
     schema: int
     epoch: str
+    # A first download's starting point (the top seq when it began), while its pages are
+    # still below it: deletions and scope exits up to there happened before the device had
+    # anything, so it is sent no tombstone or remove for them. 0 otherwise.
+    fresh: int = 0
 
 
 def _sign(payload: bytes, secret: str) -> str:
@@ -45,10 +49,15 @@ def _sign(payload: bytes, secret: str) -> str:
 
 
 def encode_cursor(cursor: Cursor, secret: str) -> str:
-    raw = json.dumps(
-        {"s": cursor.seq, "f": cursor.fingerprint, "v": cursor.schema, "e": cursor.epoch},
-        separators=(",", ":"),
-    ).encode()
+    parts: dict[str, Any] = {
+        "s": cursor.seq,
+        "f": cursor.fingerprint,
+        "v": cursor.schema,
+        "e": cursor.epoch,
+    }
+    if cursor.fresh > cursor.seq:
+        parts["t"] = cursor.fresh
+    raw = json.dumps(parts, separators=(",", ":")).encode()
     body = base64.urlsafe_b64encode(raw).decode().rstrip("=")
     return f"{body}.{_sign(raw, secret)}"
 
@@ -61,7 +70,13 @@ def decode_cursor(text: str, secret: str) -> Cursor:
         if not hmac.compare_digest(_sign(raw, secret), sig):
             raise ValueError("signature")
         parts = json.loads(raw)
-        return Cursor(int(parts["s"]), str(parts["f"]), int(parts["v"]), str(parts["e"]))
+        return Cursor(
+            int(parts["s"]),
+            str(parts["f"]),
+            int(parts["v"]),
+            str(parts["e"]),
+            int(parts.get("t", 0)),
+        )
     except (ValueError, KeyError, TypeError, UnicodeDecodeError, json.JSONDecodeError):
         raise ResyncRequired("this cursor cannot be served; download afresh") from None
 
@@ -87,7 +102,7 @@ def pull_page(
     """
     fingerprint, db_epoch = scope.fingerprint(), epoch(conn)
     top = int(conn.execute(select(COUNTER.c.value).where(COUNTER.c.name == "seq")).scalar_one())
-    after = 0
+    after, fresh = 0, top
     if cursor:
         cur = decode_cursor(cursor, secret)
         if cur.epoch != db_epoch or cur.schema != SCHEMA_VERSION:
@@ -96,10 +111,10 @@ def pull_page(
             raise ResyncRequired("what you may see has changed; download afresh")
         if cur.seq > top:
             raise ResyncRequired("this cursor is ahead of the server; download afresh")
-        after = cur.seq
+        after, fresh = cur.seq, cur.fresh
     where = and_(RECORD.c.seq > after, scope.clause())
-    if after == 0:
-        where = and_(where, RECORD.c.deleted.is_(False))  # a fresh device needs no tombstones
+    if after < fresh:  # a first download: no tombstones of what was deleted before it began
+        where = and_(where, or_(RECORD.c.deleted.is_(False), RECORD.c.seq > fresh))
     if omit_device is not None:
         echo = RECORD.c.echo_device
         where = and_(where, or_(echo.is_(None), echo != omit_device))
@@ -111,6 +126,7 @@ def pull_page(
             RECORD.c.deleted,
             RECORD.c.data,
             RECORD.c.seq,
+            RECORD.c.needs_review,
         )
         .where(where)
         .order_by(RECORD.c.seq)
@@ -120,19 +136,22 @@ def pull_page(
     has_more = len(rows) > limit
     rows = rows[:limit]
     upper = rows[-1][5] if has_more else max(top, rows[-1][5] if rows else 0)
-    removes = _removes(conn, scope, after, upper)
+    removes = _removes(conn, scope, max(after, fresh), upper)
     parts: list[str] = []
     sent: list[tuple[str, str]] = []
     partner = scope.partner
-    for entity, rid, version, deleted, data, _seq in rows:
+    for entity, rid, version, deleted, data, _seq, review in rows:
         if partner:
             data = dumps(project(entity, json.loads(data), scope.role))
             sent.append((entity, rid))
+        # The stored text with the server's review mark added (an open conflict waits on it).
+        mark = '"needs_review":true}' if review else '"needs_review":false}'
+        data = data[:-1] + ("," + mark if len(data) > 2 else mark)
         parts.append(
             f'{{"entity":"{entity}","id":{json.dumps(rid)},"version":{int(version)},'
             f'"deleted":{"true" if deleted else "false"},"data":{data}}}'
         )
-    next_cursor = encode_cursor(Cursor(upper, fingerprint, SCHEMA_VERSION, db_epoch), secret)
+    next_cursor = encode_cursor(Cursor(upper, fingerprint, SCHEMA_VERSION, db_epoch, fresh), secret)
     body = (
         '{"changes":[' + ",".join(parts) + '],"removes":' + json.dumps(removes)
         + ',"next_cursor":' + json.dumps(next_cursor)

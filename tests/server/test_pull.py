@@ -303,3 +303,38 @@ def test_children_written_with_their_parent_in_one_push_are_in_scope(cast: Cast)
     assert [r["status"] for r in results] == ["applied"] * 5
     assert {("walkabout", wid), ("observation", obs), ("note", note)} <= set(partner)
     assert {("asb_case", case), ("asb_report", report), ("note", note)} <= set(officer)
+
+
+def test_a_first_download_sends_no_tombstone_of_what_was_deleted_before_it(cast: Cast) -> None:
+    """Over several pages too; a record deleted during the download still arrives deleted."""
+    with cast.api("boss") as boss, cast.api("north1") as a:
+        gone, patch = new_case(property_id=cast.homes["100000000001"])
+        create(a, "asb_case", patch, gone)
+        assert a.push_one(mutation("asb_case", gone, op="delete", base_version=1))["status"] == (
+            "applied"
+        )
+        later, patch = new_case(property_id=cast.homes["100000000001"])
+        create(a, "asb_case", patch, later)
+        first = boss.pull(None, limit=2).json()
+        assert first["has_more"] is True
+        # Deleted after the download began: the device may hold it from an earlier page.
+        assert a.push_one(mutation("asb_case", later, op="delete", base_version=1))["status"] == (
+            "applied"
+        )
+        changes = list(first["changes"])
+        cursor = first["next_cursor"]
+        while True:
+            page = boss.pull(cursor, limit=2).json()
+            changes += page["changes"]
+            cursor = page["next_cursor"]
+            if not page["has_more"]:
+                break
+        tombstones = {c["id"] for c in changes if c["deleted"]}
+        assert gone not in {c["id"] for c in changes}
+        assert tombstones == {later}
+        # The next incremental pull is an ordinary one: later deletions come as tombstones.
+        third, patch = new_case(property_id=cast.homes["100000000001"])
+        create(a, "asb_case", patch, third)
+        a.push_one(mutation("asb_case", third, op="delete", base_version=1))
+        page = boss.pull(cursor).json()
+        assert [(c["id"], c["deleted"]) for c in page["changes"]] == [(third, True)]
