@@ -5,8 +5,9 @@ for delete against edit), the base, kept and proposed values and who proposed it
 is marked for review. Resolving is a push of ``{"entity": "conflict", "op": "upsert", "id": …,
 "patch": {"resolution": "kept"|"proposed"|"value", "value": …}}``: the chosen value is written
 to the record as a new version in the same transaction, the conflict becomes ``resolved``,
-and the record stops needing review once no conflict on it is open. Only the officers of the
-record's patch and managers may resolve.
+and the record stops needing review once no conflict on it is open. A field's conflict on a
+record deleted since can only be kept (which closes it). Only the officers of the record's
+patch and managers may resolve.
 """
 
 from __future__ import annotations
@@ -120,12 +121,18 @@ def resolve(
         spec = ENTITIES[row.entity].by_name.get(str(field))
         if spec is None:
             raise Rejection("validation_failed", "this conflict names no field of its record")
-        if row.deleted:
-            raise Rejection("record_deleted", "the record was deleted; resolve that first")
-        problem = check_value(spec, chosen)
-        if problem is not None:
-            raise Rejection(problem.code, problem.message)
-        push.batch.write(row, {spec.name: chosen}, **by)
+        if row.deleted and resolution != "kept":
+            # Deleted since (by someone who had seen the kept value, or it would be a
+            # conflict of its own): the proposal has nothing to apply to. Keeping closes it.
+            raise Rejection(
+                "record_deleted",
+                "the record was deleted: resolve this conflict as kept, or restore the record",
+            )
+        if not row.deleted:
+            problem = check_value(spec, chosen)
+            if problem is not None:
+                raise Rejection(problem.code, problem.message)
+            push.batch.write(row, {spec.name: chosen}, **by)
     push.batch.write(
         conflict,
         {
@@ -142,5 +149,8 @@ def resolve(
         for c in push.batch.find("conflict", "record_id", row.id)
         if c.get("status") == "open" and c.get("entity") == row.entity
     ]
-    row.needs_review = bool(still_open)
+    review = bool(still_open)
+    if review != row.needs_review:
+        row.needs_review = review
+        push.batch.touch_scope(row)  # written (a new seq) even when no field changed
     return push.result(m, "applied", conflict)

@@ -340,6 +340,7 @@ class Push:
         record = None
         if row is not None and not row.deleted:
             record = project(row.entity, row.data, role)
+            record["needs_review"] = row.needs_review  # an open conflict waits on it
             if row.key == (m.get("entity"), m.get("id")):  # what the device stores it as
                 self.batch.told[row.key] = row.version  # echo suppression: see WriteBatch
         return {

@@ -234,3 +234,42 @@ def test_the_servers_own_recomputation_is_not_an_edit(cast: Cast) -> None:
         gone = a.push_one(mutation("asb_case", rid, None, op="delete", base_version=1))
     assert edit["status"] == "applied"
     assert gone["status"] == "applied" and gone["record"] is None
+
+
+def test_a_record_with_an_open_conflict_is_marked_needs_review_on_the_wire(cast: Cast) -> None:
+    with cast.api("north1") as a, cast.api("north2") as b, cast.api("boss") as boss:
+        rid, patch = new_case(property_id=cast.homes["100000000001"])
+        created = create(a, "asb_case", patch, rid)
+        a.push_one(mutation("asb_case", rid, {"status": "action_plan"}, base_version=1))
+        clash = b.push_one(mutation("asb_case", rid, {"status": "monitoring"}, base_version=1))
+        pulled = boss.pull_all()[0][("asb_case", rid)]["data"]
+        resolved = a.push_one(
+            mutation("conflict", clash["conflicts"][0]["id"], {"resolution": "kept"})
+        )
+        after = boss.pull_all()[0][("asb_case", rid)]["data"]
+    assert created["record"]["needs_review"] is False
+    assert clash["record"]["needs_review"] is True
+    assert pulled["needs_review"] is True
+    assert resolved["status"] == "applied"
+    assert after["needs_review"] is False and after["status"] == "action_plan"
+
+
+def test_a_field_conflict_on_a_record_deleted_since_can_be_kept(cast: Cast) -> None:
+    """The delete came from someone who saw the kept value: keeping closes the conflict."""
+    with cast.api("north1") as a, cast.api("north2") as b, cast.api("boss") as boss:
+        rid, patch = new_case(property_id=cast.homes["100000000001"])
+        create(a, "asb_case", patch, rid)
+        a.push_one(mutation("asb_case", rid, {"status": "closed"}, base_version=1))
+        conflict = b.push_one(mutation("asb_case", rid, {"status": "monitoring"}, base_version=1))[
+            "conflicts"
+        ][0]
+        deleted = a.push_one(mutation("asb_case", rid, op="delete", base_version=2))
+        proposed = a.push_one(mutation("conflict", conflict["id"], {"resolution": "proposed"}))
+        kept = a.push_one(mutation("conflict", conflict["id"], {"resolution": "kept"}))
+        records = boss.pull_all()[0]
+    assert deleted["status"] == "applied"
+    assert proposed["status"] == "rejected"
+    assert proposed["error"]["code"] == "record_deleted"
+    assert kept["status"] == "applied" and kept["record"]["status"] == "resolved"
+    assert records[("conflict", conflict["id"])]["data"]["status"] == "resolved"
+    assert ("asb_case", rid) not in records  # still deleted: a fresh download leaves it out
