@@ -276,6 +276,17 @@ class Store:
         with self._db.tx() as conn:
             return outbox.dead(conn)
 
+    def dead_count(self) -> int:
+        with self._db.tx() as conn:
+            return outbox.count_dead(conn)
+
+    def open_conflict_count(self) -> int:
+        with self._db.tx() as conn:
+            row = conn.execute(
+                "SELECT COUNT(*) FROM conflict WHERE deleted = 0 AND status = 'open'"
+            ).fetchone()
+        return int(row[0])
+
     def open_conflicts(self) -> list[dict[str, Any]]:
         return self._rows("conflict", "AND status = 'open' ORDER BY proposed_at, id", ())
 

@@ -147,29 +147,29 @@ def apply_push_results(
     Batched: a 500-result answer is a few ``executemany`` statements, and only records that
     still have pending mutations take the per-record overlay path.
     """
-    answered: list[tuple[dict[str, Any], Mapping[str, Any]]] = []
+    # (mutation_id, entity, record id, op) of each newly answered mutation, with its result.
+    answered: list[tuple[tuple[str, str, str, str], Mapping[str, Any]]] = []
     results = list(results)
-    queued = outbox.get_many(conn, [str(r.get("mutation_id")) for r in results])
+    queued = outbox.heads(conn, [str(r.get("mutation_id")) for r in results])
     for result in results:
-        m = queued.get(str(result.get("mutation_id")))
-        if m is None or m["state"] != "pending":
+        mid = str(result.get("mutation_id"))
+        head = queued.get(mid)
+        if head is None or head[0] != "pending":
             continue  # answered before (a replayed batch)
         status = result.get("status")
         if status == "rejected" or status not in ("applied", "merged", "conflict"):
             error = result.get("error")
-            outbox.mark_dead(conn, m["mutation_id"], error if isinstance(error, dict) else None)
-            m["state"] = "dead"  # as the row now is, should the answer name it twice
+            outbox.mark_dead(conn, mid, error if isinstance(error, dict) else None)
+            queued[mid] = ("dead", *head[1:])  # as the row now is, should the answer name it twice
         else:
-            answered.append((m, result))
-    conn.executemany(
-        "DELETE FROM outbox WHERE mutation_id = ?", ((m["mutation_id"],) for m, _ in answered)
-    )
-    pending = outbox.pending_keys(conn)
+            answered.append(((mid, head[1], head[2], head[3]), result))
+    conn.executemany("DELETE FROM outbox WHERE mutation_id = ?", ((m[0],) for m, _ in answered))
+    orphans = _orphans(conn)
+    pending = outbox.pending_keys(conn, {(m[1], m[2]) for m, _ in answered} | orphans)
     rows: dict[str, list[Row]] = defaultdict(list)
     gone: dict[str, list[str]] = defaultdict(list)
     conflicts: list[Row] = []
-    for m, result in answered:
-        entity, rid = m["entity"], m["id"]
+    for (_mid, entity, rid, op), result in answered:
         record = result.get("record")
         version = result.get("version")
         if isinstance(record, dict) and version is None:
@@ -181,7 +181,7 @@ def apply_push_results(
                 store_server_record(conn, entity, data, version, policy=policy, now=now)
             elif entity in ENTITIES:
                 rows[entity].append((data, version, False))
-        elif m["op"] == "delete" and result.get("status") != "conflict":
+        elif op == "delete" and result.get("status") != "conflict":
             if (entity, rid) not in pending and entity in ENTITIES:
                 gone[entity].append(rid)
         for c in result.get("conflicts") or ():
@@ -194,7 +194,6 @@ def apply_push_results(
         delete_rows(conn, entity, ids)
     if conflicts:
         put_rows(conn, "conflict", conflicts)
-    orphans = _orphans(conn)
     for entity, rid in list(orphans):
         if (entity, rid) not in pending:
             delete_rows(conn, entity, [rid])

@@ -88,8 +88,8 @@ class SyncEngine:
         return SyncState(
             status=status,
             pending=s.pending_count(),
-            conflicts=len(s.open_conflicts()),
-            dead_letters=len(s.dead_letters()),
+            conflicts=s.open_conflict_count(),
+            dead_letters=s.dead_count(),
             blobs_pending=len(s.pending_blobs()),
             progress=progress,
             last_synced_at=s.get_meta("last_synced_at"),

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from fieldapp.store.db import get_meta, set_meta
@@ -68,10 +68,32 @@ def pending_for(conn: sqlite3.Connection, entity: str, record_id: str) -> list[d
     return [_full(r) for r in rows]
 
 
-def pending_keys(conn: sqlite3.Connection) -> set[tuple[str, str]]:
-    """(entity, id) of every record with a pending mutation."""
-    rows = conn.execute("SELECT DISTINCT entity, record_id FROM outbox WHERE state = 'pending'")
-    return set(rows)  # plain tuples (no row factory): no per-row Python step
+def pending_keys(
+    conn: sqlite3.Connection, among: Iterable[tuple[str, str]] | None = None
+) -> set[tuple[str, str]]:
+    """(entity, id) of every record with a pending mutation, or of those ``among`` these.
+
+    ``among`` reads the outbox's record index for just those records: settling a 500-result
+    answer no longer scans a queue of thousands.
+    """
+    if among is None:
+        rows = conn.execute("SELECT DISTINCT entity, record_id FROM outbox WHERE state = 'pending'")
+        return set(rows)  # plain tuples (no row factory): no per-row Python step
+    by_entity: dict[str, list[str]] = {}
+    for entity, rid in among:
+        by_entity.setdefault(entity, []).append(rid)
+    found: set[tuple[str, str]] = set()
+    for entity, ids in by_entity.items():
+        for start in range(0, len(ids), 900):
+            chunk = ids[start : start + 900]
+            marks = ", ".join("?" * len(chunk))
+            rows = conn.execute(
+                f"SELECT DISTINCT record_id FROM outbox WHERE entity = ? "
+                f"AND record_id IN ({marks}) AND state = 'pending'",
+                (entity, *chunk),
+            )
+            found.update((entity, r[0]) for r in rows)
+    return found
 
 
 def overlay(conn: sqlite3.Connection, entity: str, record_id: str) -> tuple[dict[str, Any], bool]:
@@ -167,6 +189,24 @@ def take_batch(
     return batch
 
 
+def heads(
+    conn: sqlite3.Connection, mutation_ids: Sequence[str]
+) -> dict[str, tuple[str, str, str, str]]:
+    """(state, entity, record_id, op) of the outbox rows of ``mutation_ids`` that exist, by id:
+    what settling an answer needs, without decoding any patch."""
+    found: dict[str, tuple[str, str, str, str]] = {}
+    for start in range(0, len(mutation_ids), 900):
+        chunk = mutation_ids[start : start + 900]
+        marks = ", ".join("?" * len(chunk))
+        sql = (
+            "SELECT mutation_id, state, entity, record_id, op FROM outbox "
+            f"WHERE mutation_id IN ({marks})"
+        )
+        for mid, state, entity, rid, op in conn.execute(sql, chunk):
+            found[mid] = (state, entity, rid, op)
+    return found
+
+
 def get_many(conn: sqlite3.Connection, mutation_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
     """The outbox rows of ``mutation_ids`` that exist, by id (in chunks SQLite accepts)."""
     found: dict[str, dict[str, Any]] = {}
@@ -207,6 +247,10 @@ def rebase(conn: sqlite3.Connection, entity: str, record_id: str, version: int |
 
 def count_pending(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT COUNT(*) FROM outbox WHERE state = 'pending'").fetchone()[0])
+
+
+def count_dead(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT COUNT(*) FROM outbox WHERE state = 'dead'").fetchone()[0])
 
 
 def dead(conn: sqlite3.Connection) -> list[dict[str, Any]]:

@@ -7,9 +7,9 @@ mutations again and the server replays its stored results. A batch the server fi
 (413) is halved; a single mutation still too large is dead-lettered so the queue goes on.
 
 Requests go one at a time, in order, but the device's own work overlaps the server's: while
-the server handles batch N, the next batch is taken from the outbox and encoded, and while it
-handles batch N+1, the answer to N is settled. The next batch never holds a record that is
-still in flight, so a record's later edits still wait for the answer to its earlier one.
+the server handles batch N+1, the answer to N is settled and batch N+2 is taken from the
+outbox (in one transaction) and encoded. A batch never holds a record that is still in
+flight, so a record's later edits still wait for the answer to its earlier one.
 """
 
 from __future__ import annotations
@@ -41,17 +41,19 @@ def push_all(
     answered = 0
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="push") as sender:
 
-        def send(encoded: tuple[bytes, dict[str, str]]) -> Future[TransportResponse]:
+        def send(encoded: tuple[bytes, dict[str, str]] | None) -> Future[TransportResponse] | None:
+            if encoded is None:
+                return None
             body, headers = encoded
             return sender.submit(transport.request, "POST", PUSH_PATH, data=body, headers=headers)
 
         batch = store.take_push_batch(limit=limit)
-        in_flight = send(_encode(store, batch)) if batch else None
+        in_flight = send(_encode(store, batch))
+        # While the server works on ``batch``, the next one (none of its records) is taken and
+        # encoded, so that it goes the moment the answer is in.
+        following = store.take_push_batch(limit=limit, skip=_keys(batch)) if batch else []
+        ready = _encode(store, following)
         while in_flight is not None:
-            # While the server works on ``batch``, take and encode the next one (none of its
-            # records), so that it goes the moment the answer is in.
-            following = store.take_push_batch(limit=limit, skip={_key(m) for m in batch})
-            ready = _encode(store, following) if following else None
             response = in_flight.result()
             in_flight = None
             if response.status == 413:
@@ -63,24 +65,39 @@ def push_all(
                         store, batch[0], "payload_too_large", "this change is too large to send"
                     )
                 batch = store.take_push_batch(limit=limit)
-                in_flight = send(_encode(store, batch)) if batch else None
+                in_flight = send(_encode(store, batch))
+                following = store.take_push_batch(limit=limit, skip=_keys(batch)) if batch else []
+                ready = _encode(store, following)
                 continue
             check_response(response)
-            if ready is not None:
-                in_flight = send(ready)  # the server starts on it while this one settles
-            answered += _settle(store, batch, response)
+            in_flight = send(ready)  # the server starts on it while this one settles
+            # One transaction (one fsync) settles this answer and takes the batch after the
+            # one in flight; it is committed, so counted as sent, before that batch goes.
+            with store.transaction():
+                answered += _settle(store, batch, response)
+                after = (
+                    store.take_push_batch(limit=limit, skip=_keys(following)) if following else []
+                )
             if progress is not None:
                 progress(answered, max(total, answered))
-            batch = following
+            batch, following = following, after
+            ready = _encode(store, following)
     return answered
+
+
+def _keys(batch: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    return {_key(m) for m in batch}
 
 
 def _key(m: dict[str, Any]) -> tuple[str, str]:
     return (str(m["entity"]), str(m["id"]))
 
 
-def _encode(store: Store, batch: list[dict[str, Any]]) -> tuple[bytes, dict[str, str]]:
-    """The gzip JSON body and its headers, made here so the sending thread only sends."""
+def _encode(store: Store, batch: list[dict[str, Any]]) -> tuple[bytes, dict[str, str]] | None:
+    """The gzip JSON body and its headers, made here so the sending thread only sends; None
+    for an empty batch (nothing to send)."""
+    if not batch:
+        return None
     body = {"device_id": store.device_id, "schema_version": SCHEMA_VERSION, "mutations": batch}
     raw = json.dumps(body, separators=(",", ":")).encode()
     headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
