@@ -2,10 +2,11 @@
 
 ``HEAD /api/v1/blobs/{sha256}`` says how far an upload got (200 complete, 308 with
 ``Upload-Offset`` partial, 404 unknown); ``PUT`` appends one chunk at the offset named by
-``Content-Range: bytes START-END/TOTAL``; the chunk that completes the blob triggers the checks
-(the hash, then Pillow: a well-formed JPEG/PNG/WebP within the limits) and the blob is stored
-with a 256 px thumbnail. ``GET`` (``?size=thumb``) serves it to users who may read a ``photo``
-record naming it; to anyone else it does not exist.
+``Content-Range: bytes START-END/TOTAL``, or without ``Content-Range`` carries the whole blob
+(and replaces any partial upload of it); the chunk that completes the blob triggers the checks
+(the hash, then Pillow: a well-formed JPEG/PNG/WebP within the limits, whatever Content-Type
+said) and the blob is stored with a 256 px thumbnail. ``GET`` (``?size=thumb``) serves it to
+users who may read a ``photo`` record naming it; to anyone else it does not exist.
 
 On disk, under ``BLOB_DIR``: ``partial/{sha}.part`` while uploading, then ``{sha[:2]}/{sha}``
 and ``{sha[:2]}/{sha}.thumb.jpg``. The partial file *is* the upload state: its length is the
@@ -34,7 +35,7 @@ from sqlalchemy import Engine, delete, insert, select, update
 from fieldapp.photos import PhotoError, inspect_and_thumbnail
 from server.db import utcnow, writing
 from server.deps import CurrentUser, EngineDep, SessionDep, SettingsDep
-from server.errors import ApiError, BadRequest, NotFound
+from server.errors import ApiError, BadRequest, NotFound, server_time
 from server.models import BLOB
 from server.services.scope import can_read_blob
 
@@ -44,6 +45,7 @@ PREFIX = "/blobs"  # mounted under API_PREFIX by create_app
 THUMB_SIDE = 256
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 _RANGE = re.compile(r"^bytes (\d{1,15})-(\d{1,15})/(\d{1,15})$")
+# What Content-Type may say (absent counts as octet-stream); the bytes decide the stored type.
 _ACCEPTED_TYPES = ("image/jpeg", "image/png", "image/webp", "application/octet-stream")
 _HASH_BLOCK = 1024 * 1024
 
@@ -67,26 +69,30 @@ def _sha(raw: str) -> str:
 
 
 def _parse_range(header: str | None, body_length: int) -> tuple[int, int, int]:
-    """``bytes START-END/TOTAL`` (END inclusive) that agrees with the body's length."""
-    match = _RANGE.match((header or "").strip())
+    """``bytes START-END/TOTAL`` (END inclusive) that agrees with the body's length.
+
+    No header at all is the whole blob in one body: ``bytes 0-(n-1)/n``. Errors name the
+    header, never its value.
+    """
+    if header is None:
+        if body_length == 0:
+            raise BadRequest(
+                "bad_content_range", "an upload without Content-Range carries the whole photo"
+            )
+        return 0, body_length - 1, body_length
+    match = _RANGE.match(header.strip())
     if match is None:
         raise BadRequest(
-            "bad_content_range",
-            "Content-Range must be 'bytes START-END/TOTAL' with END inclusive",
-            {"content_range": (header or "")[:100]},
+            "bad_content_range", "Content-Range must be 'bytes START-END/TOTAL' with END inclusive"
         )
     start, end, total = (int(part) for part in match.groups())
     if not start <= end < total:
-        raise BadRequest(
-            "bad_content_range",
-            "Content-Range needs START <= END < TOTAL",
-            {"start": start, "end": end, "total": total},
-        )
+        raise BadRequest("bad_content_range", "Content-Range needs START <= END < TOTAL")
     if end - start + 1 != body_length:
         raise BadRequest(
             "bad_content_range",
-            f"the range names {end - start + 1} bytes but the body holds {body_length}",
-            {"start": start, "end": end, "total": total, "body_bytes": body_length},
+            "Content-Range names a different number of bytes than the body holds",
+            {"body_bytes": body_length},
         )
     return start, end, total
 
@@ -169,6 +175,7 @@ def _complete_body(sha: str, row: dict[str, Any] | None, size: int) -> dict[str,
         "content_type": row.get("content_type") if row else None,
         "width": row.get("width") if row else None,
         "height": row.get("height") if row else None,
+        "server_time": server_time(),
     }
 
 
@@ -253,13 +260,14 @@ def put_blob(
         raise ApiError.of(
             "unsupported_media_type", "upload photos as image/jpeg, image/png or image/webp"
         )
+    whole = "content-range" not in request.headers
     start, _end, total = _parse_range(request.headers.get("content-range"), len(chunk))
     limit = settings.max_blob_bytes
     if total > limit:
         raise ApiError.of(
             "image_too_large",
-            f"the photo is {total} bytes; the limit is {limit}",
-            {"size": total, "limit": limit},
+            f"the photo is larger than the limit of {limit} bytes",
+            {"limit": limit},
         )
     files = BlobFiles(settings.blob_dir, sha)
     with _locked_partial(files) as fh:
@@ -271,9 +279,10 @@ def put_blob(
         current = os.fstat(fh.fileno()).st_size
         row = _row(engine, sha)
         declared = row["size"] if row is not None else total
-        if declared != total or current > total:
-            # The same name cannot have two lengths: an earlier attempt was wrong. A client
-            # starting again from 0 replaces it; anyone else is told to start from 0.
+        if whole or declared != total or current > total:
+            # A whole blob in one body replaces any partial upload. Otherwise the same name
+            # cannot have two lengths: an earlier attempt was wrong. A client starting again
+            # from 0 replaces it; anyone else is told to start from 0.
             if start != 0:
                 raise ApiError.of(
                     "blob_offset_mismatch",
@@ -297,7 +306,13 @@ def put_blob(
         _save_progress(engine, sha, size=total, received=received)
         if received < total:
             return JSONResponse(
-                {"sha256": sha, "size": total, "offset": received, "complete": False},
+                {
+                    "sha256": sha,
+                    "size": total,
+                    "offset": received,
+                    "complete": False,
+                    "server_time": server_time(),
+                },
                 status_code=202,
                 headers={"Upload-Offset": str(received)},
             )

@@ -14,7 +14,8 @@ exceptions. What stops a request is raised as one of these::
           ├── NotFound           404 not_found
           └── ResyncRequired     410 resync_required
 
-Every error body is ``{"error": {"code", "message", "detail"}}``. ``install(app)`` also maps
+Every error body is ``{"error": {"code", "message", "detail"}, "server_time"}``, and carries
+the same ``server_time`` in a ``Server-Time`` header. ``install(app)`` also maps
 FastAPI's request-validation errors, Starlette's HTTP errors and any unexpected exception to
 documented codes: no stack trace, no internals and no submitted value ever reach a client.
 """
@@ -23,12 +24,15 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+
+from fieldapp.ids import to_wire
 
 log = logging.getLogger("server.errors")
 
@@ -130,10 +134,19 @@ def text_ok(value: str) -> bool:
     return True
 
 
+def server_time() -> str:
+    """Now, in the wire form of every ``server_time`` (body key and ``Server-Time`` header)."""
+    return to_wire(datetime.now(UTC))
+
+
 def error_response(status: int, code: str, message: str, detail: Any = None) -> Response:
     """The JSON error body every failing request gets."""
-    body = {"error": {"code": code, "message": message, "detail": detail}}
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    now = server_time()
+    body = {"error": {"code": code, "message": message, "detail": detail}, "server_time": now}
+    # Set here too: a 500 is sent by Starlette's outermost middleware, past the one that stamps.
+    headers = {"Server-Time": now}
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     return Response(
         json.dumps(body), status_code=status, media_type="application/json", headers=headers
     )

@@ -1,5 +1,8 @@
 """Request bodies: a size limit, and gzip request bodies (``Content-Encoding: gzip``) decoded.
 
+Every response leaves through here stamped with a ``Server-Time`` header (the contract: every
+response carries ``server_time``), binary bodies and ``HEAD`` answers included.
+
 Decoding is bounded: a body that would inflate past the limit (a gzip bomb) stops at the
 limit and gets ``413 payload_too_large``; nothing past the limit is ever held in memory.
 Responses are compressed by Starlette's ``GZipMiddleware`` (see ``create_app``).
@@ -11,7 +14,7 @@ import zlib
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from server.errors import error_response
+from server.errors import error_response, server_time
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -27,8 +30,24 @@ class _BodyTooLarge(Exception):
     pass
 
 
+def _stamping(send: Send) -> Send:
+    """``send`` adding ``Server-Time`` to the response start, unless the response set its own."""
+
+    async def stamped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", ()))
+            if not any(name.lower() == b"server-time" for name, _ in headers):
+                headers.append((b"server-time", server_time().encode("ascii")))
+                message = {**message, "headers": headers}
+        await send(message)
+
+    return stamped
+
+
 class RequestBodyMiddleware:
-    """Enforce ``max_body`` (``max_blob_body`` under ``blob_prefix``) and inflate gzip bodies."""
+    """Enforce ``max_body`` (``max_blob_body`` under ``blob_prefix``), inflate gzip bodies and
+    stamp ``Server-Time`` on every response.
+    """
 
     def __init__(
         self, app: ASGIApp, *, max_body: int, max_blob_body: int, blob_prefix: str
@@ -39,7 +58,11 @@ class RequestBodyMiddleware:
         self.blob_prefix = blob_prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        send = _stamping(send)
+        if scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
         path = str(scope.get("path", ""))

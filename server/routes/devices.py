@@ -38,7 +38,8 @@ def list_devices(user: CurrentManager, engine: EngineDep) -> dict[str, Any]:
                 "revoked_at": _time(r["revoked_at"]),
             }
             for r in rows
-        ]
+        ],
+        "server_time": to_wire(utcnow()),
     }
 
 
@@ -46,6 +47,10 @@ def list_devices(user: CurrentManager, engine: EngineDep) -> dict[str, Any]:
 def revoke(device_id: str, user: CurrentManager, engine: EngineDep) -> dict[str, Any]:
     if len(device_id) > 64 or not text_ok(device_id):
         raise NotFound("no such device")
-    with writing(engine) as conn:
-        revoked_at = revoke_device(conn, device_id, now=utcnow())
-    return {"device_id": device_id, "revoked_at": to_wire(revoked_at)}
+    now = utcnow()
+    try:
+        with writing(engine) as conn:
+            revoked_at = revoke_device(conn, device_id, now=now)
+    except NotFound:  # its message names the id; a client is never echoed what it sent
+        raise NotFound("no such device") from None
+    return {"device_id": device_id, "revoked_at": to_wire(revoked_at), "server_time": to_wire(now)}

@@ -90,7 +90,7 @@ def export(entity: str, user: CurrentManager, engine: EngineDep) -> Response:
     from server import reports
 
     if entity not in ENTITIES:
-        raise NotFound(f"no entity {entity[:40]!r} to export")
+        raise NotFound("no such entity to export")
     with engine.connect() as conn:
         records = _live(conn, RECORD.c.entity == entity)
     text = reports.export_csv(entity, records, role=user.role)

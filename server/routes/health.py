@@ -1,4 +1,7 @@
-"""``GET /api/v1/health``: open, cheap, for load balancers and for tests waiting on a start."""
+"""``GET /api/v1/health``: open, cheap, for load balancers and for tests waiting on a start.
+
+``HEAD`` answers like ``GET`` (the same headers, no body): some load balancers probe with it.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ router = APIRouter()
 
 
 @router.get("/health")
+@router.head("/health")
 def health() -> dict[str, Any]:
     return {
         "status": "ok",

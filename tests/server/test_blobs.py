@@ -14,6 +14,7 @@ import struct
 import threading
 import zlib
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ import pytest
 import requests
 from PIL import Image
 
-from fieldapp.ids import new_id
+from fieldapp.ids import from_wire, new_id
 from fieldapp.photos import process_photo
 from tests.support.live_server import LiveServer
 
@@ -72,9 +73,9 @@ class Api:
         digest: str,
         body: bytes,
         content_range: str | None,
-        content_type: str = "image/jpeg",
+        content_type: str | None = "image/jpeg",
     ) -> requests.Response:
-        headers = self._h({"Content-Type": content_type})
+        headers = self._h({"Content-Type": content_type} if content_type else None)
         if content_range is not None:
             headers["Content-Range"] = content_range
         return self.http.put(f"{self.server.api}/blobs/{digest}", data=body, headers=headers)
@@ -119,9 +120,23 @@ class Api:
         return results
 
 
+def recent(text: Any) -> None:
+    """A wire time (``…Z``) within a minute of now: a ``server_time``."""
+    assert isinstance(text, str) and text.endswith("Z"), text
+    assert abs(datetime.now(UTC) - from_wire(text)) < timedelta(minutes=1)
+
+
+def stamped(answer: requests.Response) -> None:
+    """The answer carries the ``Server-Time`` header (once)."""
+    values = [v for k, v in answer.raw.headers.items() if k.lower() == "server-time"]
+    assert len(values) == 1, values
+    recent(values[0])
+
+
 def error(answer: requests.Response) -> dict[str, Any]:
     body = answer.json()
-    assert set(body) == {"error"}
+    assert set(body) == {"error", "server_time"}
+    recent(body["server_time"])
     err: dict[str, Any] = body["error"]
     assert "Traceback" not in err["message"]
     return err
@@ -248,7 +263,6 @@ def test_two_writers_of_the_same_chunk_one_wins(olive: Api, server: LiveServer) 
 @pytest.mark.parametrize(
     "content_range",
     [
-        None,
         "",
         "bytes 0-9",
         "0-9/100",
@@ -261,10 +275,14 @@ def test_two_writers_of_the_same_chunk_one_wins(olive: Api, server: LiveServer) 
         "bytes */100",
     ],
 )
-def test_malformed_content_range_is_a_400(olive: Api, content_range: str | None) -> None:
+def test_malformed_content_range_is_a_400(olive: Api, content_range: str) -> None:
     answer = olive.put(sha(b"x" * 100), b"0123456789", content_range)
     assert answer.status_code == 400
-    assert error(answer)["code"] == "bad_content_range"
+    err = error(answer)
+    assert err["code"] == "bad_content_range"
+    said = err["message"] + repr(err["detail"])  # names the header, never echoes its value
+    assert content_range == "" or content_range not in said
+    assert "100" not in said
 
 
 def test_content_range_at_the_boundary_is_accepted(olive: Api) -> None:
@@ -280,7 +298,91 @@ def test_declared_size_over_the_limit_is_image_too_large(
     answer = olive.put(sha(new_id().encode()), b"\xff\xd8", f"bytes 0-1/{total}")
     assert answer.status_code == status
     if status == 413:
-        assert error(answer)["code"] == "image_too_large"
+        err = error(answer)
+        assert err["code"] == "image_too_large"
+        assert str(total) not in err["message"] + repr(err["detail"])
+
+
+# --- one PUT without Content-Range, and server_time -------------------------------------
+def test_a_put_without_content_range_uploads_the_whole_photo(
+    server: LiveServer, olive: Api
+) -> None:
+    data = photo(21)
+    answer = olive.put(sha(data), data, None)
+    assert answer.status_code == 201, answer.text
+    done = answer.json()
+    assert (done["complete"], done["size"], done["content_type"]) == (True, len(data), "image/jpeg")
+    assert answer.headers["Upload-Offset"] == str(len(data))
+    assert olive.head(sha(data)).status_code == 200
+    final = server.data_dir / "blobs" / sha(data)[:2] / sha(data)
+    assert final.read_bytes() == data
+    again = olive.put(sha(data), data, None)
+    assert again.status_code == 200 and again.json()["complete"] is True
+
+
+def test_a_whole_put_replaces_a_partial_upload(olive: Api) -> None:
+    data = photo(22)
+    assert olive.put_range(data, 0, 999).status_code == 202
+    answer = olive.put(sha(data), data, None)
+    assert answer.status_code == 201, answer.text
+    assert olive.head(sha(data)).status_code == 200
+
+
+def test_a_whole_put_is_hash_checked_and_nothing_is_kept(server: LiveServer, olive: Api) -> None:
+    data = photo(23)
+    claimed = sha(data + b"!")
+    answer = olive.put(claimed, data, None)
+    assert answer.status_code == 422
+    assert error(answer)["code"] == "blob_hash_mismatch"
+    assert olive.head(claimed).status_code == 404
+    assert stored_files(server, claimed) == []
+
+
+def test_an_empty_put_without_content_range_is_a_400(olive: Api) -> None:
+    answer = olive.put(sha(b""), b"", None)
+    assert answer.status_code == 400
+    assert error(answer)["code"] == "bad_content_range"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "seed"), [(None, 24), ("application/octet-stream", 25), ("image/png", 26)]
+)
+def test_the_stored_type_comes_from_the_bytes_not_the_header(
+    olive: Api, content_type: str | None, seed: int
+) -> None:
+    data = photo(seed)
+    answer = olive.put(sha(data), data, None, content_type)
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["content_type"] == "image/jpeg"
+
+
+def test_every_blob_answer_carries_server_time(server: LiveServer, olive: Api) -> None:
+    data = photo(30)
+    digest = put_photo_on_walkabout(olive, data)
+    partial = photo(31)
+    answers = {
+        "202": olive.put_range(partial, 0, 999),
+        "200": olive.put(digest, data, None),
+        "409": olive.put_range(partial, 0, 999),
+    }
+    for status, answer in answers.items():
+        assert str(answer.status_code) == status, answer.text
+        recent(answer.json()["server_time"])
+        stamped(answer)
+    fresh = photo(32)
+    created = olive.put(sha(fresh), fresh, None)
+    assert created.status_code == 201
+    recent(created.json()["server_time"])
+    stamped(created)
+    for answer in (
+        olive.head(digest),  # 200
+        olive.head(sha(partial)),  # 308
+        olive.head(sha(b"unknown")),  # 404
+        olive.get(digest),  # the JPEG itself
+        olive.get(digest, "thumb"),
+    ):
+        assert answer.status_code in (200, 308, 404)
+        stamped(answer)
 
 
 def test_other_content_types_are_refused(olive: Api) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -16,6 +17,7 @@ import pytest
 from fastapi import FastAPI, Request
 from pydantic import BaseModel
 
+from fieldapp.ids import from_wire
 from server import errors
 from server.middleware import RequestBodyMiddleware
 
@@ -130,3 +132,53 @@ def test_truncated_gzip_is_a_bad_request(client: Client) -> None:
         "/echo", content=gzip.compress(b"z" * 500)[:-6], headers={"Content-Encoding": "gzip"}
     )
     assert r.status_code == 400 and r.json()["error"]["code"] == "bad_request"
+
+
+def _server_time(r: httpx.Response) -> str:
+    """The one ``Server-Time`` header, a wire time within a minute of now."""
+    values = r.headers.get_list("server-time")
+    assert len(values) == 1, values
+    assert values[0].endswith("Z")
+    assert abs(datetime.now(UTC) - from_wire(values[0])) < timedelta(minutes=1)
+    return values[0]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kw", "status"),
+    [
+        ("GET", "/boom", {}, 500),  # sent past the middleware, by Starlette's outermost one
+        ("POST", "/typed", {"json": {"n": "x"}}, 422),
+        ("POST", "/echo", {"content": b"x" * 1001}, 413),  # refused by the middleware itself
+        ("GET", "/nowhere", {}, 404),
+        ("DELETE", "/echo", {}, 405),
+    ],
+)
+def test_every_error_carries_server_time_in_body_and_header(
+    client: Client, method: str, path: str, kw: dict[str, Any], status: int
+) -> None:
+    r = client.request(method, path, **kw)
+    assert r.status_code == status
+    body = r.json()
+    assert set(body) == {"error", "server_time"}
+    assert set(body["error"]) == {"code", "message", "detail"}
+    assert _server_time(r) == body["server_time"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kw"),
+    [
+        ("POST", "/echo", {"content": b"abc"}),
+        (
+            "POST",
+            "/echo",
+            {"content": gzip.compress(b"abc"), "headers": {"Content-Encoding": "gzip"}},
+        ),
+        ("POST", "/typed", {"json": {"n": 1}}),
+    ],
+)
+def test_successful_answers_carry_the_server_time_header(
+    client: Client, method: str, path: str, kw: dict[str, Any]
+) -> None:
+    r = client.request(method, path, **kw)
+    assert r.status_code == 200
+    _server_time(r)
