@@ -131,12 +131,6 @@ def update(
     """Change fields of a record; only the fields whose value changes go into the mutation."""
     _check_entity(entity, ctx=ctx, op="update")
     errors = validate_patch(entity, patch, creating=False, role=ctx.role)
-    spec = ENTITIES[entity]
-    errors += [
-        FieldError(k, "validation_failed", f"{k} is required")
-        for k, v in patch.items()
-        if v is None and k in spec.by_name and spec.by_name[k].required
-    ]
     if errors:
         raise ValidationError(errors)
     row = _live(conn, entity, id)

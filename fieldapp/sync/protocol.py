@@ -11,7 +11,7 @@ field added here is added everywhere. Standard library only.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Final, Literal
@@ -96,6 +96,11 @@ class Field:
     merge: MergePolicy = "review"
     ref: str | None = None  # the entity an id field points at
     max_length: int | None = None  # for strings
+    minimum: int | None = None  # for numbers
+    # For a value whose inner shape the contract gives (an object's keys, a list's items, a
+    # hash's form): what is wrong with a well-typed, non-null value, or None. The answer is a
+    # whole sentence naming the field (and keys or positions), never the value.
+    shape: Callable[[Any], str | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -146,6 +151,96 @@ def _enum(name: str, values: tuple[str, ...], **kw: Any) -> Field:
     return Field(name, "str", enum=values, **kw)
 
 
+# --- inner shapes (sync-protocol.md, "Value sets and formats") -----------------------------
+# Each answers a sentence naming the field and, for an object, the registry's key or, for a
+# list, the item's position (1-based) — never a submitted key or value.
+RISK_SCALE_KEYS: Final = ("health_impact", "unsafe_at_home")  # 0-3; the other answers yes/no
+_SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _risk_answers(value: Any) -> str | None:
+    for key, answer in value.items():
+        if key not in RISK_ANSWER_KEYS:
+            return "risk_answers holds a key that is not one of the risk questions"
+        if answer is None:
+            continue  # not answered: counts as no / 0, like a missing key
+        if key in RISK_SCALE_KEYS:
+            if not _whole(answer) or not 0 <= answer <= 3:
+                return f"risk_answers.{key} must be a whole number from 0 to 3"
+        elif not isinstance(answer, bool):
+            return f"risk_answers.{key} must be true or false"
+    return None
+
+
+def _grades(value: Any) -> str | None:
+    for item, grade in value.items():
+        if item not in GRADE_ITEMS:
+            return f"grades may only grade {', '.join(GRADE_ITEMS)}"
+        if grade is not None and grade not in GRADES:
+            return f"grades.{item} must be one of {', '.join(GRADES)}"
+    return None
+
+
+def _participants(value: Any) -> str | None:
+    for i, person in enumerate(value, 1):
+        where = f"participants item {i}"
+        if not isinstance(person, dict):
+            return f"{where} must be an object with user_id, name and role"
+        if not set(person) <= {"user_id", "name", "role"}:
+            return f"{where} may only hold user_id, name and role"
+        user_id, name = person.get("user_id"), person.get("name")
+        if user_id is not None and not (isinstance(user_id, str) and 0 < len(user_id) <= 64):
+            return f"{where}: user_id must be null or a string of 1-64 characters"
+        if not isinstance(name, str) or not name.strip() or len(name) > 200:
+            return f"{where}: name must be a string of 1-200 characters"
+        if person.get("role") not in PARTICIPANT_ROLES:
+            return f"{where}: role must be one of {', '.join(PARTICIPANT_ROLES)}"
+    return None
+
+
+def _ids(name: str) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        for i, item in enumerate(value, 1):
+            if not isinstance(item, str) or not 0 < len(item) <= 64:
+                return f"{name} item {i} must be an id (a string of 1-64 characters)"
+        return None
+
+    return check
+
+
+def _sha256(value: Any) -> str | None:
+    if not _SHA256_RE.match(value):
+        return "sha256 must be 64 lowercase hexadecimal digits"
+    return None
+
+
+def _applicant(value: Any) -> str | None:
+    if not set(value) <= {"name", "kind", "consent"}:
+        return "applicant may only hold name, kind and consent"
+    for key in ("name", "kind"):
+        text = value.get(key)
+        if text is not None and not (isinstance(text, str) and len(text) <= 200):
+            return f"applicant.{key} must be a string of at most 200 characters"
+    if value.get("consent") is not None and not isinstance(value["consent"], bool):
+        return "applicant.consent must be true or false"
+    return None
+
+
+def _recommendations(value: Any) -> str | None:
+    for i, rec in enumerate(value, 1):
+        where = f"recommendations item {i}"
+        if not isinstance(rec, dict) or not set(rec) <= {"text", "owner", "due_on"}:
+            return f"{where} must be an object with text, owner and due_on"
+        for key, text in rec.items():
+            if text is not None and not (isinstance(text, str) and len(text) <= 10_000):
+                return f"{where}: {key} must be a string"
+    return None
+
+
 _PARENTS = ("walkabout", "observation", "asb_case", "repair", "tenancy_visit", "property")
 
 ENTITIES: Final[Mapping[str, Entity]] = {
@@ -156,7 +251,7 @@ ENTITIES: Final[Mapping[str, Entity]] = {
             (
                 _id(),
                 Field("name", "str", required=True, max_length=200),
-                Field("officer_ids", "list"),
+                Field("officer_ids", "list", shape=_ids("officer_ids")),
             ),
             reference=True,
         ),
@@ -218,7 +313,7 @@ ENTITIES: Final[Mapping[str, Entity]] = {
                 Field("other_org_support", "bool", restricted=True),
                 Field("personal_budget", "bool", restricted=True),
                 Field("vulnerable_by_judgement", "bool", restricted=True),
-                Field("risk_answers", "dict", restricted=True),
+                Field("risk_answers", "dict", restricted=True, shape=_risk_answers),
                 _enum("status", ASB_STATUSES),
                 Field("priority", "int", derived=True),
                 Field("vulnerable", "bool", derived=True, restricted=True),
@@ -299,8 +394,8 @@ ENTITIES: Final[Mapping[str, Entity]] = {
                 Field("estate", "str", required=True, max_length=200),
                 Field("started_at", "datetime", required=True),
                 Field("ended_at", "datetime"),
-                Field("participants", "list", merge="union"),
-                Field("grades", "dict"),
+                Field("participants", "list", merge="union", shape=_participants),
+                Field("grades", "dict", shape=_grades),
                 Field("fire_safety_met", "bool"),
                 _text("summary"),
                 Field("score_pct", "float", derived=True),
@@ -349,10 +444,10 @@ ENTITIES: Final[Mapping[str, Entity]] = {
                 _id(),
                 _enum("parent_entity", _PARENTS, required=True),
                 _id("parent_id", required=True),
-                Field("sha256", "str", required=True, max_length=64),
-                Field("bytes", "int", required=True),
-                Field("width", "int"),
-                Field("height", "int"),
+                Field("sha256", "str", required=True, max_length=64, shape=_sha256),
+                Field("bytes", "int", required=True, minimum=0),
+                Field("width", "int", minimum=1),
+                Field("height", "int", minimum=1),
                 Field("taken_at", "datetime"),
                 Field("lat", "float"),
                 Field("lon", "float"),
@@ -387,12 +482,12 @@ ENTITIES: Final[Mapping[str, Entity]] = {
             (
                 _id(),
                 _id("case_id", ref="asb_case", required=True),
-                Field("applicant", "dict", restricted=True),
-                Field("complaint_ids", "list"),
+                Field("applicant", "dict", restricted=True, shape=_applicant),
+                Field("complaint_ids", "list", shape=_ids("complaint_ids")),
                 Field("risk_level", "str", max_length=20),
                 Field("decision", "str", max_length=40),
                 Field("decided_at", "datetime"),
-                Field("recommendations", "list"),
+                Field("recommendations", "list", shape=_recommendations),
                 _text("outcome"),
                 _text("appeal"),
             ),
@@ -440,6 +535,7 @@ class FieldError:
 
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_MAX_WHOLE: Final = 2**53 - 1  # the largest whole number every JSON reader keeps exactly
 
 
 def _type_ok(f: Field, value: Any) -> bool:
@@ -477,48 +573,86 @@ def _type_ok(f: Field, value: Any) -> bool:
     return True  # "any"
 
 
+def text_storable(value: Any) -> bool:
+    """Every string in ``value`` (object keys too) can be stored: no NUL (PostgreSQL text and
+    json cannot hold one) and no half of a surrogate pair (UTF-8 cannot)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return False
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
+
+
 def check_value(f: Field, value: Any) -> FieldError | None:
-    """Return what is wrong with ``value`` for field ``f``, or None."""
+    """Return what is wrong with ``value`` for field ``f``, or None.
+
+    A required field may never be null, whether the record is new or edited. The message
+    names the field (and a key or a position inside it), never the value.
+    """
+
+    def fail(message: str) -> FieldError:
+        return FieldError(f.name, "validation_failed", message)
+
+    if value is None:
+        return fail(f"{f.name} is required") if f.required else None
     if not _type_ok(f, value):
         want = {"datetime": "an ISO 8601 time with an offset", "date": "a YYYY-MM-DD date"}
-        return FieldError(
-            f.name, "validation_failed", f"{f.name} must be {want.get(f.type, 'a ' + f.type)}"
-        )
-    if value is None:
-        return None
+        return fail(f"{f.name} must be {want.get(f.type, 'a ' + f.type)}")
+    if not text_storable(value):
+        return fail(f"{f.name} holds a NUL character or half a surrogate pair")
     if f.max_length is not None and isinstance(value, str) and len(value) > f.max_length:
-        return FieldError(
-            f.name, "validation_failed", f"{f.name} is longer than {f.max_length} characters"
-        )
+        return fail(f"{f.name} is longer than {f.max_length} characters")
     if f.type == "float" and isinstance(value, float) and value != value:  # NaN
-        return FieldError(f.name, "validation_failed", f"{f.name} must be a number")
+        return fail(f"{f.name} must be a number")
+    if f.type in ("int", "float") and isinstance(value, int) and abs(value) > _MAX_WHOLE:
+        return fail(f"{f.name} is too large a number")
+    if f.minimum is not None and value < f.minimum:
+        return fail(f"{f.name} must be at least {f.minimum}")
     if f.enum is not None:
         items = value if isinstance(value, list) else [value]
-        bad = [v for v in items if v not in f.enum]
-        if bad:
-            return FieldError(
-                f.name,
-                "validation_failed",
-                f"{f.name} must be one of {', '.join(f.enum)} (got {bad[0]!r})",
-            )
+        if any(not isinstance(v, str) or v not in f.enum for v in items):
+            return fail(f"{f.name} must be one of {', '.join(f.enum)}")
+    if f.shape is not None:
+        problem = f.shape(value)
+        if problem is not None:
+            return fail(problem)
     return None
 
 
 def validate_patch(
     entity: str, patch: Mapping[str, Any], *, creating: bool, role: str = "officer"
 ) -> list[FieldError]:
-    """Check a client patch: known, writable, well-typed fields; required ones when creating.
+    """Check a client patch: known, writable, well-typed fields; required ones when creating
+    and never set to null by an edit.
 
-    Messages never echo restricted values back: they name the field, not its content.
+    Messages name fields of the registry, never what was sent: not a value, not an unknown
+    field's name (given by its position in the patch, from 1), not an unknown entity's name.
     """
     spec = ENTITIES.get(entity)
     if spec is None:
-        return [FieldError("entity", "unknown_entity", f"unknown entity {entity!r}")]
+        return [FieldError("entity", "unknown_entity", "unknown entity")]
     errors: list[FieldError] = []
-    for name, value in patch.items():
+    for position, (name, value) in enumerate(patch.items(), 1):
         f = spec.by_name.get(name)
         if f is None:
-            errors.append(FieldError(name, "unknown_field", f"{entity} has no field {name!r}"))
+            errors.append(
+                FieldError(
+                    "patch",
+                    "unknown_field",
+                    f"unknown field: field {position} of the patch is not one of {entity}",
+                )
+            )
             continue
         if name == "id" or f.derived:
             errors.append(FieldError(name, "read_only_field", f"{name} is computed by the server"))
@@ -533,7 +667,7 @@ def validate_patch(
             errors.append(problem)
     if creating:
         for f in spec.fields:
-            if f.required and f.name != "id" and patch.get(f.name) is None:
+            if f.required and f.name != "id" and f.name not in patch:
                 errors.append(FieldError(f.name, "validation_failed", f"{f.name} is required"))
     return errors
 

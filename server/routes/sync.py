@@ -53,6 +53,24 @@ def _unicode_ok(value: Any) -> bool:
     return True
 
 
+def _check_text(body: Any) -> None:
+    """Refuse the whole body for unstorable text that belongs to no one mutation.
+
+    Called only when the raw body holds a suspect escape. Text inside a mutation is left to
+    the mutation's own checks (a rejected result naming the field, the queue goes on); text
+    anywhere else (``device_id``, other top-level keys) makes the body unreadable.
+    """
+    if not isinstance(body, dict):
+        ok = _unicode_ok(body)
+    else:
+        ok = all(
+            _unicode_ok(k) and (k == "mutations" and isinstance(v, list) or _unicode_ok(v))
+            for k, v in body.items()
+        )
+    if not ok:
+        raise BadRequest("invalid_json", "the body holds text that is not valid Unicode")
+
+
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")  # NaN / Infinity would poison every later reader
 
@@ -69,17 +87,18 @@ def _finite(text: str) -> float:
     return value
 
 
-def _schema(value: Any) -> int:
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+def _schema(value: Any, *, query: bool = False) -> int:
+    """The schema version: a JSON integer in a body; digits in a query parameter."""
+    if query and isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,9}", value.strip()):
         value = int(value)
     if not isinstance(value, int) or isinstance(value, bool):
         raise BadRequest("validation_failed", "schema_version must be a whole number")
     if value not in ACCEPTED_SCHEMA_VERSIONS:
+        accepted = sorted(ACCEPTED_SCHEMA_VERSIONS)
         raise BadRequest(
             "unsupported_schema_version",
-            f"schema_version {value} is not served; accepted: "
-            + ", ".join(str(v) for v in sorted(ACCEPTED_SCHEMA_VERSIONS)),
-            {"accepted": sorted(ACCEPTED_SCHEMA_VERSIONS)},
+            "this schema_version is not served; accepted: " + ", ".join(map(str, accepted)),
+            {"accepted": accepted},
         )
     return value
 
@@ -91,12 +110,14 @@ async def push(request: Request, user: CurrentUser, engine: EngineDep) -> Respon
         body = _loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise BadRequest("invalid_json", "the request body is not valid JSON") from None
-    if _SUSPECT_ESCAPE.search(raw) and not _unicode_ok(body):
-        raise BadRequest("invalid_json", "the body holds text that is not valid Unicode")
+    if _SUSPECT_ESCAPE.search(raw):
+        _check_text(body)
     if not isinstance(body, dict):
         raise BadRequest("validation_failed", "the body must be an object with mutations")
     _schema(body.get("schema_version"))
     device_id = body.get("device_id")
+    if device_id is not None and not isinstance(device_id, str):
+        raise BadRequest("validation_failed", "device_id must be a string")
     if device_id is not None and device_id != user.device_id:
         raise Forbidden("device_id does not match the device this token was issued to")
     mutations = body.get("mutations")
@@ -126,7 +147,7 @@ def _push(engine: Any, user: Principal, mutations: list[Any]) -> tuple[list[str]
 def pull(request: Request, user: CurrentUser, engine: EngineDep, settings: SettingsDep) -> Response:
     params = request.query_params
     if "schema_version" in params:
-        _schema(params["schema_version"])
+        _schema(params["schema_version"], query=True)
     raw_limit = params.get("limit")
     limit = DEFAULT_PULL_LIMIT
     if raw_limit not in (None, ""):

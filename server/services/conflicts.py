@@ -76,7 +76,7 @@ def resolve(
     if extra:
         raise Rejection(
             "read_only_field" if extra[0] in ENTITIES["conflict"].by_name else "unknown_field",
-            f"a conflict is resolved with resolution and value only (not {extra[0]!r})",
+            "a conflict is resolved with resolution and value only",
         )
     resolution = patch.get("resolution")
     if resolution not in CONFLICT_RESOLUTIONS:

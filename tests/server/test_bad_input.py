@@ -17,7 +17,7 @@ from tests.support.api import Api, mutation
 def _error(r: Any, status: int, code: str) -> dict[str, Any]:
     assert r.status_code == status, r.text
     body = r.json()
-    assert set(body) == {"error"}
+    assert set(body) == {"error", "server_time"}
     assert set(body["error"]) == {"code", "message", "detail"}
     assert body["error"]["code"] == code
     assert body["error"]["code"] in ERROR_CODES
@@ -239,9 +239,15 @@ def test_text_that_is_not_unicode_is_refused(cast: Cast) -> None:
             {"device_id": a.device_id, "schema_version": 1,
              "mutations": [mutation("asb_case", rid, {**patch, "description": "@@"})]}
         ).replace("@@", "\\ud800")  # fmt: skip
-        _error(_post(a, body.encode()), 400, "invalid_json")
-        pair = body.replace("\\ud800", "\\ud83d\\ude00")  # a real pair (an emoji) is fine
+        half = _post(a, body.encode())  # only that mutation is refused: the queue goes on
+        # A real pair (an emoji) is fine; a new mutation_id, as the first was answered.
+        pair = body.replace("\\ud800", "\\ud83d\\ude00").replace(
+            json.loads(body)["mutations"][0]["mutation_id"], new_id()
+        )
         r = _post(a, pair.encode())
+    assert half.status_code == 200
+    [refused] = half.json()["results"]
+    assert refused["status"] == "rejected" and refused["error"]["code"] == "validation_failed"
     assert r.status_code == 200 and r.json()["results"][0]["record"]["description"] == "😀"
 
 
@@ -285,6 +291,10 @@ def test_nul_characters_never_reach_the_database(cast: Cast) -> None:
             {"device_id": a.device_id, "schema_version": 1,
              "mutations": [mutation("asb_case", rid + "\x00", patch)]}
         )  # fmt: skip
+        r = _post(a, body.encode())  # in a mutation: that mutation is rejected, the push goes on
+        assert r.status_code == 200, r.text
+        assert r.json()["results"][0]["error"]["code"] == "validation_failed"
+        body = body.replace(a.device_id, a.device_id + "\\u0000")  # in the envelope: all of it
         _error(_post(a, body.encode()), 400, "invalid_json")
     status, reply = cast.server.request(
         "POST", "/auth/token",

@@ -42,7 +42,7 @@ def test_create_keeps_a_given_id_and_refuses_a_duplicate(store: Store) -> None:
         ("walkabout", {**WALK, "started_at": "2026-06-10T09:00:00"}, "started_at",
          "validation_failed"),  # no offset
         ("walkabout", {**WALK, "score_pct": 50.0}, "score_pct", "read_only_field"),
-        ("walkabout", {**WALK, "colour": "red"}, "colour", "unknown_field"),
+        ("walkabout", {**WALK, "colour": "red"}, "patch", "unknown_field"),
         ("asb_case", _case(category="fire"), "category", "validation_failed"),
         ("asb_case", _case(ref="x" * 41), "ref", "validation_failed"),
     ],
