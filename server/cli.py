@@ -2,7 +2,8 @@
 
 ``serve`` (upgrades the schema first, idempotently), ``init-db``, ``import-properties``,
 ``add-user`` (password on stdin), ``seed-demo``, ``revoke-device``. Settings come from the
-environment (``docs/server.md``). Errors are one clear line on stderr and exit status 1.
+environment (``docs/server.md``). Errors are one clear line on stderr and exit status 1
+(usage errors: exit status 2, from argparse); a database URL's password is never printed.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -17,36 +19,108 @@ from pathlib import Path
 
 from fieldapp.sync.protocol import ROLES
 
+DESCRIPTION = "The sync server's command line. Settings come from environment variables."
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")  # uvicorn's
+EPILOG = """\
+environment variables:
+  DATA_DIR                the server's folder (default ./data): SQLite file, blobs, secret key
+  DATABASE_URL            SQLAlchemy URL (default sqlite:///DATA_DIR/server.db);
+                          PostgreSQL: postgresql://user:pass@host:5432/db
+  BLOB_DIR                where photo files live (default DATA_DIR/blobs)
+  SECRET_KEY              keys token hashes and cursors (default: generated into
+                          DATA_DIR/secret_key)
+  TOKEN_LIFETIME_SECONDS  how long a bearer token lives (default 604800, 7 days)
+  MAX_BODY_BYTES          largest request body after gzip decoding (default 16 MiB)
+  MAX_BLOB_BYTES          largest blob upload request (default 25 MiB)
+
+Errors are one line on stderr and exit status 1; usage errors exit with status 2.
+See docs/server.md."""
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """Keeps the epilog's layout and shows each option's default (when it has one)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or isinstance(action.default, bool):
+            return action.help
+        return super()._get_help_string(action)
+
+
+def _prog() -> str:
+    """How the command was run: ``fieldapp-server`` or ``python -m server``."""
+    name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+    if not name or name in ("__main__.py", "-c", "-m") or name.endswith(".py"):
+        return "python -m server"
+    return name
+
+
+def _port(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {raw[:20]}") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be from 1 to 65535 (got {value})")
+    return value
+
+
+def _positive(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {raw[:20]}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more (got {value})")
+    return value
+
+
+def _day(raw: str) -> date:
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {raw[:20]}") from None
+
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m server", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(
+        prog=_prog(), description=DESCRIPTION, epilog=EPILOG, formatter_class=_Formatter
+    )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = sub.add_parser("serve", help="run the HTTP server (upgrades the database first)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1, help="processes (PostgreSQL only)")
-    serve.add_argument("--log-level", default="warning")
-    serve.add_argument("--access-log", action="store_true")
+    def command(name: str, help_: str) -> argparse.ArgumentParser:
+        return sub.add_parser(
+            name, help=help_, description=help_[0].upper() + help_[1:] + ".",
+            epilog=EPILOG, formatter_class=_Formatter,
+        )  # fmt: skip
 
-    sub.add_parser("init-db", help="create or upgrade the schema (alembic upgrade head)")
+    serve = command("serve", "run the HTTP server (upgrades the database first)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=_port, default=8000, help="TCP port, 1 to 65535")
+    serve.add_argument("--workers", type=_positive, default=1, help="processes (PostgreSQL only)")
+    serve.add_argument("--log-level", default="warning", choices=LOG_LEVELS, help="uvicorn's")
+    serve.add_argument("--access-log", action="store_true", help="log every request")
 
-    imp = sub.add_parser("import-properties", help="upsert properties (by UPRN) from a CSV")
-    imp.add_argument("file", type=Path)
+    command("init-db", "create or upgrade the schema (alembic upgrade head)")
 
-    add = sub.add_parser("add-user", help="create or update a user; password on stdin")
+    imp = command("import-properties", "upsert properties (by UPRN) from a CSV")
+    imp.add_argument("file", type=Path, help="the CSV file (docs/csv-format.md)")
+
+    add = command("add-user", "create or update a user; password on stdin")
     add.add_argument("username")
     add.add_argument("--role", required=True, choices=ROLES)
-    add.add_argument("--patch", action="append", default=[], help="patch name (repeatable)")
+    add.add_argument(
+        "--patch", action="append", default=None,
+        help="patch name (repeatable); on an update, none given keeps the user's patches",
+    )  # fmt: skip
     add.add_argument("--name", default=None, help="full name (default: the username)")
 
-    seed = sub.add_parser("seed-demo", help="load the demo patches, homes, cases and users")
-    seed.add_argument("--seed", type=int, default=1)
+    seed = command("seed-demo", "add the demo patches, homes, cases and users that are missing")
+    seed.add_argument("--seed", type=int, default=1, help="which demo")
     seed.add_argument(
-        "--today", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: today)"
+        "--today", type=_day, default=None, help="YYYY-MM-DD (default: today in Europe/London)"
     )
 
-    rev = sub.add_parser("revoke-device", help="revoke a device: its next request fails")
+    rev = command("revoke-device", "revoke a device: its next request fails")
     rev.add_argument("device_id")
     return p
 
@@ -54,20 +128,38 @@ def _parser() -> argparse.ArgumentParser:
 def _read_password() -> str:
     if sys.stdin.isatty():
         return getpass.getpass("Password: ")
-    return sys.stdin.readline().rstrip("\r\n")
+    line = sys.stdin.readline()
+    if not line:
+        raise EOFError
+    return line.rstrip("\r\n")
+
+
+def _error(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from server.commands import CommandFailed, database_problem
     from server.errors import ApiError
 
     try:
         return _run(args)
-    except ApiError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
-        return 1
+    except (ApiError, CommandFailed) as exc:
+        return _error(str(exc.message) if isinstance(exc, ApiError) else str(exc))
+    except EOFError:
+        return _error("no password given (end of input)")
+    except (SQLAlchemyError, ImportError) as exc:
+        return _error(database_problem(exc, os.environ.get("DATABASE_URL")))
+    except OSError as exc:
+        where = f" {exc.filename}" if exc.filename else ""
+        return _error(f"cannot use{where}: {exc.strerror or exc} (check DATA_DIR and BLOB_DIR)")
     except KeyboardInterrupt:
+        print(file=sys.stderr)
         return 130
 
 

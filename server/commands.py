@@ -6,10 +6,14 @@ data folder works with any of them.
 
 from __future__ import annotations
 
+import socket
 import sys
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from server.db import make_engine, upgrade, utcnow, writing
 from server.settings import Settings
@@ -18,12 +22,82 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
     from sqlalchemy import Engine
 
+URL_FORMS = "sqlite:///PATH or postgresql://USER:PASSWORD@HOST:5432/DATABASE"
+
+
+class CommandFailed(Exception):
+    """A command cannot go on: the message is the one line the CLI prints."""
+
+
+def database_problem(exc: BaseException, url: str | None) -> str:
+    """One line saying what is wrong with the database, never showing the URL's password."""
+    if isinstance(exc, ArgumentError) and not isinstance(exc, NoSuchModuleError):
+        return f"DATABASE_URL is not a database URL (expected {URL_FORMS})"
+    try:
+        parsed = make_url(url or "")
+        where = parsed.render_as_string(hide_password=True)
+        secret = parsed.password
+    except (ArgumentError, ValueError):
+        where, secret = "(DATABASE_URL)", None
+    if isinstance(exc, NoSuchModuleError):
+        return f"DATABASE_URL {where}: unknown kind of database (expected {URL_FORMS})"
+    if isinstance(exc, ImportError):
+        missing = exc.name or "its driver"
+        return f"database {where}: its driver ({missing}) is not installed (use {URL_FORMS})"
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).strip()
+    reason = " ".join(line.strip() for line in text.splitlines()[:2] if line.strip())
+    if secret:
+        reason = reason.replace(str(secret), "***")
+    return f"cannot use the database {where}: {reason or type(exc).__name__}"
+
 
 def _engine(settings: Settings) -> Engine:
-    settings.ensure_dirs()
-    engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
-    upgrade(engine)
+    try:
+        settings.ensure_dirs()
+    except OSError as exc:
+        where = exc.filename or settings.data_dir
+        raise CommandFailed(
+            f"cannot create the folder {where}: {exc.strerror or exc} (check DATA_DIR, BLOB_DIR"
+            " and DATABASE_URL)"
+        ) from None
+    try:
+        engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    except (SQLAlchemyError, ImportError) as exc:
+        raise CommandFailed(database_problem(exc, settings.database_url)) from None
+    try:
+        upgrade(engine)
+    except (SQLAlchemyError, ImportError) as exc:
+        engine.dispose()
+        raise CommandFailed(database_problem(exc, settings.database_url)) from None
     return engine
+
+
+def _settings() -> Settings:
+    """``Settings.from_env()``, with a data folder that cannot be used said in one line."""
+    try:
+        return Settings.from_env()
+    except OSError as exc:
+        where = exc.filename or "DATA_DIR"
+        raise CommandFailed(
+            f"cannot use the data folder {where}: {exc.strerror or exc} (check DATA_DIR)"
+        ) from None
+
+
+def check_port(host: str, port: int) -> None:
+    """CommandFailed unless ``host:port`` can be listened on now (as uvicorn will)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise CommandFailed(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        try:
+            sock.bind(address)
+            sock.listen(1)
+        except OSError as exc:
+            raise CommandFailed(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
 def app_from_env() -> FastAPI:
@@ -38,10 +112,11 @@ def serve(*, host: str, port: int, workers: int, log_level: str, access_log: boo
 
     from server import create_app
 
-    settings = Settings.from_env()
+    settings = _settings()
     engine = _engine(settings)
     where = engine.url.render_as_string(hide_password=True)
     engine.dispose()
+    check_port(host, port)
     print(f"sync server on http://{host}:{port}/api/v1 (database {where})", flush=True)
     if workers > 1:
         if settings.database_url.startswith("sqlite"):
@@ -68,21 +143,26 @@ def serve(*, host: str, port: int, workers: int, log_level: str, access_log: boo
 
 
 def init_db() -> int:
-    settings = Settings.from_env()
-    _engine(settings).dispose()
+    _engine(_settings()).dispose()
     print("database is up to date")
     return 0
 
 
 def add_user(
-    *, username: str, password: str, role: str, patch_names: list[str], name: str | None
+    *,
+    username: str,
+    password: str,
+    role: str,
+    patch_names: list[str] | None,
+    name: str | None,
 ) -> int:
+    """Create or update a user; ``patch_names`` None keeps an existing user's patches."""
     from server.services.users import add_user as add
 
-    engine = _engine(Settings.from_env())
+    engine = _engine(_settings())
     try:
         with writing(engine) as conn:
-            user_id, created, patch_ids = add(
+            user_id, created, patches = add(
                 conn,
                 username=username,
                 password=password,
@@ -94,14 +174,15 @@ def add_user(
     finally:
         engine.dispose()
     verb = "created" if created else "updated"
-    print(f"{verb} user {username} ({role}) id={user_id} patches={len(patch_ids)}")
+    names = ", ".join(patches) if patches else "none"
+    print(f"{verb} user {username} ({role}) id={user_id} patches: {names}")
     return 0
 
 
 def revoke_device(device_id: str) -> int:
     from server.services.auth import revoke_device as revoke
 
-    engine = _engine(Settings.from_env())
+    engine = _engine(_settings())
     try:
         with writing(engine) as conn:
             revoked_at = revoke(conn, device_id, now=utcnow())
@@ -114,7 +195,7 @@ def revoke_device(device_id: str) -> int:
 def import_properties(path: Path) -> int:
     from server.services.properties import ImportProblem, import_csv
 
-    engine = _engine(Settings.from_env())
+    engine = _engine(_settings())
     try:
         with writing(engine) as conn:
             report = import_csv(conn, path, now=utcnow())
@@ -136,7 +217,7 @@ def seed_demo(*, seed: int, today: date | None) -> int:
     now = utcnow()
     # The demo's clocks (SLA due times, ATVs) are set relative to the local day it is made.
     day = today or now.astimezone(ZoneInfo("Europe/London")).date()
-    engine = _engine(Settings.from_env())
+    engine = _engine(_settings())
     try:
         with writing(engine) as conn:
             summary = seed_fn(conn, seed=seed, today=day, now=now)

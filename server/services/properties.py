@@ -1,7 +1,8 @@
 """``import-properties``: upsert properties by UPRN from the CSV of ``docs/csv-format.md``.
 
 All or nothing: the whole file is checked first and every problem reported with its line
-number and column (``tenancy_ref`` values are never echoed). Then patches are created by
+number and column; a value quoted in a message is shown in double quotes, as JSON writes it
+(``tenancy_ref`` values are never echoed). Then patches are created by
 name, and each property is created or updated through the write path, so it gets a new
 version and seq and a move to another patch reaches the old patch's devices as a remove.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import re
 from dataclasses import dataclass
@@ -52,9 +54,23 @@ class ImportReport:
 
     def summary(self) -> str:
         return (
-            f"{self.rows} rows: {self.created} created, {self.updated} updated, "
-            f"{self.unchanged} unchanged; {self.patches_created} patches created"
+            f"{_count(self.rows, 'row')}: {self.created} created, {self.updated} updated, "
+            f"{self.unchanged} unchanged; {_count(self.patches_created, 'patch')} created"
         )
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 patch``, ``2 patches``, ``0 rows``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}{'es' if noun.endswith('ch') else 's'}"
+
+
+def _quote(value: str, limit: int = 20) -> str:
+    """A cell of the operator's own file, in double quotes (JSON style), cut to ``limit``."""
+    return json.dumps(value[:limit], ensure_ascii=False)
+
+
+def _closing(problems: list[str]) -> str:
+    return f"{_count(len(problems), 'error')}; nothing was imported"
 
 
 def _postcode(raw: str) -> str | None:
@@ -80,14 +96,14 @@ def _parse_row(values: dict[str, str], say: Any) -> dict[str, Any] | None:
         out[name] = value or None
     uprn = values.get("uprn", "")
     if uprn and not _UPRN.match(uprn):
-        say("uprn", f"must be 1 to 12 digits (got {uprn[:20]!r})")
+        say("uprn", f"must be 1 to 12 digits (got {_quote(uprn)})")
         ok = False
     out["uprn"] = uprn
     postcode = values.get("postcode", "")
     if postcode:
         normal = _postcode(postcode)
         if normal is None:
-            say("postcode", f"{postcode[:20]!r} is not a UK postcode")
+            say("postcode", f"{_quote(postcode)} is not a UK postcode")
             ok = False
         out["postcode"] = normal
     bedrooms = values.get("bedrooms", "")
@@ -95,7 +111,7 @@ def _parse_row(values: dict[str, str], say: Any) -> dict[str, Any] | None:
         if not bedrooms.isdigit() or int(bedrooms) > MAX_BEDROOMS:
             say(
                 "bedrooms",
-                f"must be a whole number from 0 to {MAX_BEDROOMS} (got {bedrooms[:20]!r})",
+                f"must be a whole number from 0 to {MAX_BEDROOMS} (got {_quote(bedrooms)})",
             )
             ok = False
         else:
@@ -113,7 +129,7 @@ def _parse_row(values: dict[str, str], say: Any) -> dict[str, Any] | None:
         except ValueError:
             number = math.nan
         if not math.isfinite(number) or abs(number) > bound:
-            say(name, f"must be decimal degrees from -{bound:g} to {bound:g} (got {raw[:20]!r})")
+            say(name, f"must be decimal degrees from -{bound:g} to {bound:g} (got {_quote(raw)})")
             ok = False
         else:
             out[name] = number
@@ -144,13 +160,13 @@ def read_csv(path: Path) -> list[dict[str, Any]]:
     repeated = sorted({h for h in header if header.count(h) > 1})
     missing = [c for c in REQUIRED if c not in header]
     for h in unknown:
-        problems.append(f"{name} line 1: unknown column {h[:40]!r}")
+        problems.append(f"{name} line 1: unknown column {_quote(h, 40)}")
     for h in repeated:
-        problems.append(f"{name} line 1: column {h!r} appears more than once")
+        problems.append(f"{name} line 1: column {_quote(h, 40)} appears more than once")
     for h in missing:
-        problems.append(f"{name} line 1: required column {h!r} is missing")
+        problems.append(f"{name} line 1: required column {_quote(h)} is missing")
     if problems:
-        raise ImportProblem([*problems, f"{len(problems)} errors; nothing was imported"])
+        raise ImportProblem([*problems, _closing(problems)])
     rows: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
     line = 1
@@ -162,7 +178,7 @@ def read_csv(path: Path) -> list[dict[str, Any]]:
                 continue
             if len(record) != len(header):
                 problems.append(
-                    f"{name} line {start}: {len(record)} values for {len(header)} columns"
+                    f"{name} line {start}: {_count(len(record), 'value')} for {len(header)} columns"
                 )
                 continue
             values = {h: cell.strip() for h, cell in zip(header, record, strict=True)}
@@ -183,7 +199,7 @@ def read_csv(path: Path) -> list[dict[str, Any]]:
     except csv.Error as exc:
         problems.append(f"{name} line {reader.line_num}: {exc}")
     if problems:
-        raise ImportProblem([*problems, f"{len(problems)} errors; nothing was imported"])
+        raise ImportProblem([*problems, _closing(problems)])
     return rows
 
 

@@ -1,21 +1,26 @@
 """Users and their patches, as the CLI manages them (``add-user``).
 
-Patches are reference records; naming a patch that does not exist yet creates it, and an
-officer is added to the ``officer_ids`` of each of their patches.
+Patches are reference records (entity ``patch``), written through the ``WriteBatch`` like any
+other record; naming a patch that does not exist yet creates it. An officer is in the
+``officer_ids`` of each of their patches and of no other; other roles are in none.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from fieldapp.ids import new_id
+from server.errors import BadRequest
+from server.models import USER
 from server.services import auth
 from server.services.records import WriteBatch
 
 SERVER_DEVICE = "server"
+MAX_PATCH_NAME = 200  # as the import's ``patch`` column
 
 
 def ensure_patches(batch: WriteBatch, names: Sequence[str]) -> list[str]:
@@ -42,35 +47,59 @@ def add_user(
     password: str,
     role: str,
     name: str | None,
-    patch_names: Sequence[str],
+    patch_names: Sequence[str] | None,
     now: datetime,
 ) -> tuple[str, bool, list[str]]:
-    """Create or update a user with these patches: (user id, created, patch ids).
+    """Create or update a user with these patches: (user id, created, the user's patch names).
 
-    Updating a user without naming patches (or a name) keeps the ones they had.
+    Updating a user without naming patches (None or none) or a name keeps the ones they had.
+    Afterwards the user is in the ``officer_ids`` of exactly their patches if an officer, and
+    of none otherwise (a move or a change of role takes them out of the old patches).
     """
+    if not password.strip():
+        raise BadRequest("validation_failed", "the password must not be empty or only spaces")
+    names = [n.strip() for n in patch_names or ()]
+    if any(not n for n in names):
+        raise BadRequest("validation_failed", "a patch name must not be empty")
+    if any(len(n) > MAX_PATCH_NAME for n in names):
+        raise BadRequest(
+            "validation_failed", f"a patch name has at most {MAX_PATCH_NAME} characters"
+        )
     batch = WriteBatch(conn, now=now)
-    patch_ids = ensure_patches(batch, patch_names)
+    given = ensure_patches(batch, names) if names else None
     user_id, created = auth.add_user(
         conn,
         username=username,
         password=password,
         role=role,
         name=name,
-        patch_ids=patch_ids if patch_names else None,
+        patch_ids=given,
         now=now,
     )
-    if role == "officer":
-        for pid in patch_ids:
-            row = batch.row("patch", pid)
-            assert row is not None
-            officers = [o for o in (row.data.get("officer_ids") or []) if isinstance(o, str)]
-            if user_id not in officers:
-                batch.write(
-                    row,
-                    {"officer_ids": [*officers, user_id]},
-                    device_id=SERVER_DEVICE,
-                    user_id=None,
-                )
+    patch_ids = given if given is not None else user_patch_ids(conn, user_id)
+    set_officer(batch, user_id, patch_ids if role == "officer" else [])
     batch.flush()
-    return user_id, created, patch_ids
+    named = {r.id: str(r.data.get("name")) for r in batch.all_rows("patch")}
+    return user_id, created, [named[p] for p in patch_ids if p in named]
+
+
+def user_patch_ids(conn: Connection, user_id: str) -> list[str]:
+    """The patch ids stored on a user."""
+    raw = conn.execute(select(USER.c.patch_ids).where(USER.c.id == user_id)).scalar_one()
+    ids = json.loads(raw or "[]")
+    return [str(i) for i in ids] if isinstance(ids, list) else []
+
+
+def set_officer(batch: WriteBatch, user_id: str, patch_ids: Sequence[str]) -> None:
+    """Put ``user_id`` in the ``officer_ids`` of these patches and take it out of the others,
+    writing only the patches that change (each a new version, through the write path)."""
+    wanted = set(patch_ids)
+    for row in batch.all_rows("patch"):
+        officers = [o for o in (row.data.get("officer_ids") or []) if isinstance(o, str)]
+        if row.id in wanted and user_id not in officers:
+            officers = [*officers, user_id]
+        elif row.id not in wanted and user_id in officers:
+            officers = [o for o in officers if o != user_id]
+        else:
+            continue
+        batch.write(row, {"officer_ids": officers}, device_id=SERVER_DEVICE, user_id=None)

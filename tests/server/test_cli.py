@@ -96,8 +96,8 @@ def test_duplicate_uprns_and_bad_headers(tmp_path: Path) -> None:
     header.write_text("uprn,patch,estate,adress,postcode,bedrooms\n1,North,Oak,1 Oak,WA7 1AA,1\n")
     result = server.cli("import-properties", str(header), check=False)
     assert result.returncode == 1
-    assert "unknown column 'adress'" in result.stderr
-    assert "required column 'address' is missing" in result.stderr
+    assert 'unknown column "adress"' in result.stderr
+    assert 'required column "address" is missing' in result.stderr
     missing = server.cli("import-properties", str(tmp_path / "nope.csv"), check=False)
     assert missing.returncode == 1 and "cannot read" in missing.stderr
 
