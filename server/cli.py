@@ -13,7 +13,7 @@ import getpass
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -54,24 +54,20 @@ def _prog() -> str:
     return name
 
 
-def _port(raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {raw[:20]}") from None
-    if not 1 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"must be from 1 to 65535 (got {value})")
-    return value
+def _whole(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` (to ``high``)."""
+    bounds = f"from {low} to {high}" if high is not None else f"{low} or more"
 
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {raw[:20]}") from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"must be {bounds} (got {value})")
+        return value
 
-def _positive(raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {raw[:20]}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more (got {value})")
-    return value
+    return parse
 
 
 def _day(raw: str) -> date:
@@ -95,8 +91,8 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = command("serve", "run the HTTP server (upgrades the database first)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    serve.add_argument("--port", type=_port, default=8000, help="TCP port, 1 to 65535")
-    serve.add_argument("--workers", type=_positive, default=1, help="processes (PostgreSQL only)")
+    serve.add_argument("--port", type=_whole(1, 65535), default=8000, help="TCP port, 1 to 65535")
+    serve.add_argument("--workers", type=_whole(1), default=1, help="processes (PostgreSQL only)")
     serve.add_argument("--log-level", default="warning", choices=LOG_LEVELS, help="uvicorn's")
     serve.add_argument("--access-log", action="store_true", help="log every request")
 

@@ -102,6 +102,19 @@ def new_case(**extra: Any) -> tuple[str, dict[str, Any]]:
     return new_id(), patch
 
 
+def status_clash(
+    cast: Cast, a: Api, b: Api, *, kept: str = "action_plan", proposed: str = "monitoring"
+) -> tuple[str, dict[str, Any]]:
+    """A North case whose status ``a`` sets to ``kept`` and ``b``, from the same base, to
+    ``proposed``: the case id and ``b``'s result (status ``conflict``)."""
+    rid, patch = new_case(property_id=cast.homes["100000000001"])
+    create(a, "asb_case", patch, rid)
+    a.push_one(mutation("asb_case", rid, {"status": kept}, base_version=1))
+    clash = b.push_one(mutation("asb_case", rid, {"status": proposed}, base_version=1))
+    assert clash["status"] == "conflict", clash
+    return rid, clash
+
+
 def create(api: Api, entity: str, patch: dict[str, Any], rid: str | None = None) -> dict[str, Any]:
     """Create a record and check it was applied; returns the result."""
     result = api.push_one(mutation(entity, rid or new_id(), patch))

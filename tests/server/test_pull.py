@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from fieldapp.ids import new_id
-from tests.server.conftest import Cast, create, new_case
+from tests.server.conftest import Cast, create, new_case, status_clash
 from tests.support.api import Api, mutation
 
 
@@ -86,13 +86,8 @@ def test_officers_see_their_patches_and_managers_everything(cast: Cast) -> None:
 
 def test_conflicts_reach_the_patch_officers_and_managers_only(cast: Cast) -> None:
     with cast.api("north1") as a, cast.api("north2") as b, cast.api("south1") as s:
-        rid, patch = new_case(property_id=cast.homes["100000000001"])
-        create(a, "asb_case", patch, rid)
-        a.push_one(mutation("asb_case", rid, {"status": "closed"}, base_version=1))
-        conflict = b.push_one(mutation("asb_case", rid, {"status": "monitoring"}, base_version=1))[
-            "conflicts"
-        ][0]
-        key = ("conflict", conflict["id"])
+        _, clash = status_clash(cast, a, b, kept="closed")
+        key = ("conflict", clash["conflicts"][0]["id"])
         assert key in a.pull_all()[0]
         assert key not in s.pull_all()[0]
         with cast.api("boss") as boss:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fieldapp.ids import new_id
-from tests.server.conftest import Cast, create, new_case
+from tests.server.conftest import Cast, create, new_case, status_clash
 from tests.support.api import mutation
 
 
@@ -173,12 +173,8 @@ def test_resolving_a_conflict_writes_a_new_version(cast: Cast) -> None:
 
 def test_resolving_with_a_value_checks_it(cast: Cast) -> None:
     with cast.api("north1") as a, cast.api("north2") as b:
-        rid, patch = new_case(property_id=cast.homes["100000000001"])
-        create(a, "asb_case", patch, rid)
-        a.push_one(mutation("asb_case", rid, {"status": "action_plan"}, base_version=1))
-        conflict = b.push_one(mutation("asb_case", rid, {"status": "monitoring"}, base_version=1))[
-            "conflicts"
-        ][0]
+        _, clash = status_clash(cast, a, b)
+        conflict = clash["conflicts"][0]
         bad = a.push_one(
             mutation("conflict", conflict["id"], {"resolution": "value", "value": "nonsense"})
         )
@@ -238,10 +234,9 @@ def test_the_servers_own_recomputation_is_not_an_edit(cast: Cast) -> None:
 
 def test_a_record_with_an_open_conflict_is_marked_needs_review_on_the_wire(cast: Cast) -> None:
     with cast.api("north1") as a, cast.api("north2") as b, cast.api("boss") as boss:
-        rid, patch = new_case(property_id=cast.homes["100000000001"])
-        created = create(a, "asb_case", patch, rid)
-        a.push_one(mutation("asb_case", rid, {"status": "action_plan"}, base_version=1))
-        clash = b.push_one(mutation("asb_case", rid, {"status": "monitoring"}, base_version=1))
+        calm, patch = new_case(property_id=cast.homes["100000000001"])
+        created = create(a, "asb_case", patch, calm)
+        rid, clash = status_clash(cast, a, b)
         pulled = boss.pull_all()[0][("asb_case", rid)]["data"]
         resolved = a.push_one(
             mutation("conflict", clash["conflicts"][0]["id"], {"resolution": "kept"})
@@ -257,12 +252,8 @@ def test_a_record_with_an_open_conflict_is_marked_needs_review_on_the_wire(cast:
 def test_a_field_conflict_on_a_record_deleted_since_can_be_kept(cast: Cast) -> None:
     """The delete came from someone who saw the kept value: keeping closes the conflict."""
     with cast.api("north1") as a, cast.api("north2") as b, cast.api("boss") as boss:
-        rid, patch = new_case(property_id=cast.homes["100000000001"])
-        create(a, "asb_case", patch, rid)
-        a.push_one(mutation("asb_case", rid, {"status": "closed"}, base_version=1))
-        conflict = b.push_one(mutation("asb_case", rid, {"status": "monitoring"}, base_version=1))[
-            "conflicts"
-        ][0]
+        rid, clash = status_clash(cast, a, b, kept="closed")
+        conflict = clash["conflicts"][0]
         deleted = a.push_one(mutation("asb_case", rid, op="delete", base_version=2))
         proposed = a.push_one(mutation("conflict", conflict["id"], {"resolution": "proposed"}))
         kept = a.push_one(mutation("conflict", conflict["id"], {"resolution": "kept"}))
