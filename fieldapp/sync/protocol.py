@@ -115,9 +115,13 @@ class Entity:
     partner_visible: bool = False  # may reach pcso / councillor devices (projected)
     partner_writable: bool = False  # pcso / councillor may create it on joined walkabouts
     by_name: Mapping[str, Field] = field(init=False, repr=False, compare=False)
+    # Fields a creating patch must hold (``id`` is the mutation's): checked on every push.
+    required_on_create: tuple[Field, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "by_name", {f.name: f for f in self.fields})
+        required = tuple(f for f in self.fields if f.required and f.name != "id")
+        object.__setattr__(self, "required_on_create", required)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -573,18 +577,28 @@ def _type_ok(f: Field, value: Any) -> bool:
     return True  # "any"
 
 
+def _str_storable(text: str) -> bool:
+    if "\x00" in text:
+        return False
+    if text.isascii():  # no surrogates possible; no copy made
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def text_storable(value: Any) -> bool:
     """Every string in ``value`` (object keys too) can be stored: no NUL (PostgreSQL text and
     json cannot hold one) and no half of a surrogate pair (UTF-8 cannot)."""
+    if isinstance(value, str):  # most values: no stack
+        return _str_storable(value)
     stack = [value]
     while stack:
         item = stack.pop()
         if isinstance(item, str):
-            if "\x00" in item:
-                return False
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
+            if not _str_storable(item):
                 return False
         elif isinstance(item, dict):
             stack.extend(item.keys())
@@ -594,39 +608,39 @@ def text_storable(value: Any) -> bool:
     return True
 
 
+def _fail(f: Field, message: str) -> FieldError:
+    return FieldError(f.name, "validation_failed", message)
+
+
 def check_value(f: Field, value: Any) -> FieldError | None:
     """Return what is wrong with ``value`` for field ``f``, or None.
 
     A required field may never be null, whether the record is new or edited. The message
     names the field (and a key or a position inside it), never the value.
     """
-
-    def fail(message: str) -> FieldError:
-        return FieldError(f.name, "validation_failed", message)
-
     if value is None:
-        return fail(f"{f.name} is required") if f.required else None
+        return _fail(f, f"{f.name} is required") if f.required else None
     if not _type_ok(f, value):
         want = {"datetime": "an ISO 8601 time with an offset", "date": "a YYYY-MM-DD date"}
-        return fail(f"{f.name} must be {want.get(f.type, 'a ' + f.type)}")
+        return _fail(f, f"{f.name} must be {want.get(f.type, 'a ' + f.type)}")
     if not text_storable(value):
-        return fail(f"{f.name} holds a NUL character or half a surrogate pair")
+        return _fail(f, f"{f.name} holds a NUL character or half a surrogate pair")
     if f.max_length is not None and isinstance(value, str) and len(value) > f.max_length:
-        return fail(f"{f.name} is longer than {f.max_length} characters")
+        return _fail(f, f"{f.name} is longer than {f.max_length} characters")
     if f.type == "float" and isinstance(value, float) and value != value:  # NaN
-        return fail(f"{f.name} must be a number")
+        return _fail(f, f"{f.name} must be a number")
     if f.type in ("int", "float") and isinstance(value, int) and abs(value) > _MAX_WHOLE:
-        return fail(f"{f.name} is too large a number")
+        return _fail(f, f"{f.name} is too large a number")
     if f.minimum is not None and value < f.minimum:
-        return fail(f"{f.name} must be at least {f.minimum}")
+        return _fail(f, f"{f.name} must be at least {f.minimum}")
     if f.enum is not None:
-        items = value if isinstance(value, list) else [value]
-        if any(not isinstance(v, str) or v not in f.enum for v in items):
-            return fail(f"{f.name} must be one of {', '.join(f.enum)}")
+        items = value if isinstance(value, list) else (value,)
+        if any(type(v) is not str or v not in f.enum for v in items):
+            return _fail(f, f"{f.name} must be one of {', '.join(f.enum)}")
     if f.shape is not None:
         problem = f.shape(value)
         if problem is not None:
-            return fail(problem)
+            return _fail(f, problem)
     return None
 
 
@@ -666,8 +680,8 @@ def validate_patch(
         if problem is not None:
             errors.append(problem)
     if creating:
-        for f in spec.fields:
-            if f.required and f.name != "id" and f.name not in patch:
+        for f in spec.required_on_create:
+            if f.name not in patch:
                 errors.append(FieldError(f.name, "validation_failed", f"{f.name} is required"))
     return errors
 

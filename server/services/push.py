@@ -32,6 +32,7 @@ from server.services import conflicts
 from server.services.auth import Principal
 from server.services.merge import changed_elsewhere, merge_patch
 from server.services.records import Row, WriteBatch, dumps
+from server.services.rows import both_forms, ids_param, in_ids
 from server.services.scope import Scope, parent_key, place
 
 _OPS = ("upsert", "delete")
@@ -44,6 +45,13 @@ class Rejection(Exception):
     code: str
     message: str
     detail: Any = None
+
+
+_STORED = both_forms(
+    lambda ids_in: select(
+        APPLIED.c.mutation_id, APPLIED.c.payload_hash, APPLIED.c.user_id, APPLIED.c.result
+    ).where(ids_in(APPLIED.c.mutation_id))
+)
 
 
 def payload_hash(m: dict[str, Any]) -> str:
@@ -110,11 +118,8 @@ class Push:
             if isinstance(m, dict) and _ok_id(m.get("mutation_id"))
         ]
         for start in range(0, len(ids), 900):
-            chunk = ids[start : start + 900]
-            stmt = select(
-                APPLIED.c.mutation_id, APPLIED.c.payload_hash, APPLIED.c.user_id, APPLIED.c.result
-            ).where(APPLIED.c.mutation_id.in_(chunk))
-            for mid, h, user, result in self.conn.execute(stmt):
+            params = {"ids": ids_param(self.conn, ids[start : start + 900])}
+            for mid, h, user, result in self.conn.execute(in_ids(self.conn, _STORED), params):
                 self.stored[mid] = (h, user, result)
         keys = [
             (m["entity"], m["id"])

@@ -15,7 +15,8 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, bindparam, select, text
+from sqlalchemy import Connection, String, bindparam, func, select, text
+from sqlalchemy.sql import Select
 
 from fieldapp.sync.protocol import PARENT_LINKS
 from server.models import RECORD, REVISION
@@ -118,11 +119,35 @@ def row_from_db(r: Sequence[Any]) -> Row:
     )
 
 
-_BY_IDS = select(*COLUMNS).where(
-    RECORD.c.entity == bindparam("e"), RECORD.c.id.in_(bindparam("ids", expanding=True))
+# A list of ids is one parameter on SQLite (a JSON array read by json_each): SQLAlchemy's
+# expanding IN renders and binds hundreds of placeholders on every push. PostgreSQL keeps it.
+_JSON_IDS = select(
+    func.json_each(bindparam("ids", type_=String)).table_valued("value").c.value
+).scalar_subquery()
+
+
+def in_ids(conn: Connection, stmt: tuple[Select[Any], Select[Any]]) -> Select[Any]:
+    """The SQLite or the other form of a statement taking ``ids``."""
+    return stmt[0] if conn.dialect.name == "sqlite" else stmt[1]
+
+
+def ids_param(conn: Connection, ids: Sequence[str]) -> Any:
+    """``ids`` as the parameter of an ``in_ids`` statement."""
+    return json.dumps(list(ids)) if conn.dialect.name == "sqlite" else list(ids)
+
+
+def both_forms(build: Any) -> tuple[Select[Any], Select[Any]]:
+    """``build(ids_in)`` with ``ids_in(column)`` the SQLite form, then the other form."""
+    return build(lambda col: col.in_(_JSON_IDS)), build(
+        lambda col: col.in_(bindparam("ids", expanding=True))
+    )
+
+
+_BY_IDS = both_forms(
+    lambda ids_in: select(*COLUMNS).where(RECORD.c.entity == bindparam("e"), ids_in(RECORD.c.id))
 )
-_CHILDREN = select(*COLUMNS).where(
-    RECORD.c.parent_id.in_(bindparam("ids", expanding=True)), RECORD.c.deleted.is_(False)
+_CHILDREN = both_forms(
+    lambda ids_in: select(*COLUMNS).where(ids_in(RECORD.c.parent_id), RECORD.c.deleted.is_(False))
 )
 _BY_ESTATE = select(*COLUMNS).where(
     RECORD.c.entity == bindparam("e"),
@@ -230,7 +255,8 @@ class RecordCache:
         for entity, ids in by_entity.items():
             for start in range(0, len(ids), 900):
                 chunk = ids[start : start + 900]
-                for r in self.conn.execute(_BY_IDS, {"e": entity, "ids": chunk}):
+                params = {"e": entity, "ids": ids_param(self.conn, chunk)}
+                for r in self.conn.execute(in_ids(self.conn, _BY_IDS), params):
                     self._add_db(r)
                 for id_ in chunk:
                     if (entity, id_) not in self.rows:
@@ -241,7 +267,8 @@ class RecordCache:
         ids = [i for i in dict.fromkeys(parent_ids) if i not in self._children_loaded]
         for start in range(0, len(ids), 900):
             chunk = ids[start : start + 900]
-            for r in self.conn.execute(_CHILDREN, {"ids": chunk}):
+            params = {"ids": ids_param(self.conn, chunk)}
+            for r in self.conn.execute(in_ids(self.conn, _CHILDREN), params):
                 self._add_db(r)
         self._children_loaded.update(ids)
 
