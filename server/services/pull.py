@@ -41,6 +41,40 @@ class Cursor:
     # still below it: deletions and scope exits up to there happened before the device had
     # anything, so it is sent no tombstone or remove for them. 0 otherwise.
     fresh: int = 0
+    # Partners only: what their scope held when the cursor was made (short hashes of the
+    # walkabout ids and estates, and of who they are), so that joining a walkabout — the scope
+    # growing — is served by a catch-up rather than a 410. None for other roles.
+    partner_scope: PartnerScope | None = None
+
+
+@dataclass(frozen=True)
+class PartnerScope:
+    who: str
+    walkabouts: frozenset[str]
+    estates: frozenset[str]
+
+    @classmethod
+    def of(cls, scope: Scope) -> PartnerScope | None:
+        if not scope.partner:
+            return None
+        p = scope.principal
+        return cls(
+            _short(f"{p.user_id}\n{p.role}"),
+            frozenset(map(_short, scope.walkabout_ids)),
+            frozenset(map(_short, scope.estates)),
+        )
+
+    def within(self, other: PartnerScope) -> bool:
+        """The same person, and everything this scope held is in ``other``."""
+        return (
+            self.who == other.who
+            and self.walkabouts <= other.walkabouts
+            and self.estates <= other.estates
+        )
+
+
+def _short(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def _sign(payload: bytes, secret: str) -> str:
@@ -57,6 +91,9 @@ def encode_cursor(cursor: Cursor, secret: str) -> str:
     }
     if cursor.fresh > cursor.seq:
         parts["t"] = cursor.fresh
+    if cursor.partner_scope is not None:
+        held = cursor.partner_scope
+        parts["p"] = [held.who, sorted(held.walkabouts), sorted(held.estates)]
     raw = json.dumps(parts, separators=(",", ":")).encode()
     body = base64.urlsafe_b64encode(raw).decode().rstrip("=")
     return f"{body}.{_sign(raw, secret)}"
@@ -70,12 +107,19 @@ def decode_cursor(text: str, secret: str) -> Cursor:
         if not hmac.compare_digest(_sign(raw, secret), sig):
             raise ValueError("signature")
         parts = json.loads(raw)
+        held = None
+        if "p" in parts:
+            who, walkabouts, estates = parts["p"]
+            held = PartnerScope(
+                str(who), frozenset(map(str, walkabouts)), frozenset(map(str, estates))
+            )
         return Cursor(
             int(parts["s"]),
             str(parts["f"]),
             int(parts["v"]),
             str(parts["e"]),
             int(parts.get("t", 0)),
+            held,
         )
     except (ValueError, KeyError, TypeError, UnicodeDecodeError, json.JSONDecodeError):
         raise ResyncRequired("this cursor cannot be served; download afresh") from None
@@ -107,11 +151,18 @@ def pull_page(
         cur = decode_cursor(cursor, secret)
         if cur.epoch != db_epoch or cur.schema != SCHEMA_VERSION:
             raise ResyncRequired("the server's data or schema changed; download afresh")
-        if cur.fingerprint != fingerprint:
-            raise ResyncRequired("what you may see has changed; download afresh")
         if cur.seq > top:
             raise ResyncRequired("this cursor is ahead of the server; download afresh")
         after, fresh = cur.seq, cur.fresh
+        if cur.fingerprint != fingerprint:
+            held, now_held = cur.partner_scope, PartnerScope.of(scope)
+            if held is None or now_held is None or not held.within(now_held):
+                raise ResyncRequired("what you may see has changed; download afresh")
+            # A partner joined a walkabout: what it brings may be older than the cursor, so
+            # the feed starts again from the beginning. Every deletion up to the cursor has
+            # reached the device already (or concerns what it never held): no tombstone up to
+            # there is sent again.
+            after, fresh = 0, max(cur.seq, cur.fresh)
     where = and_(RECORD.c.seq > after, scope.clause())
     if after < fresh:  # a first download: no tombstones of what was deleted before it began
         where = and_(where, or_(RECORD.c.deleted.is_(False), RECORD.c.seq > fresh))
@@ -151,7 +202,10 @@ def pull_page(
             f'{{"entity":"{entity}","id":{json.dumps(rid)},"version":{int(version)},'
             f'"deleted":{"true" if deleted else "false"},"data":{data}}}'
         )
-    next_cursor = encode_cursor(Cursor(upper, fingerprint, SCHEMA_VERSION, db_epoch, fresh), secret)
+    held = PartnerScope.of(scope)
+    next_cursor = encode_cursor(
+        Cursor(upper, fingerprint, SCHEMA_VERSION, db_epoch, fresh, held), secret
+    )
     body = (
         '{"changes":[' + ",".join(parts) + '],"removes":' + json.dumps(removes)
         + ',"next_cursor":' + json.dumps(next_cursor)

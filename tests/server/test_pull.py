@@ -200,13 +200,33 @@ def test_partner_reads_are_audited(cast: Cast) -> None:
     assert [tuple(r) for r in audited] == [("walkabout", wid)]
 
 
-def test_joining_a_walkabout_changes_the_scope_and_needs_a_resync(cast: Cast) -> None:
-    with cast.api("north1") as a, cast.api("cllr1") as c:
+def test_joining_a_walkabout_is_caught_up_without_a_resync(cast: Cast) -> None:
+    """The walkabout's older records come too; leaving one still needs a fresh download."""
+    with cast.api("boss") as a, cast.api("cllr1") as c:
+        wid = _walkabout(a, estate="Elm")  # the councillor is not on it yet
+        obs = new_id()
+        create(a, "observation", {"walkabout_id": wid, "kind": "litter",
+                                  "logged_at": "2026-06-10T10:00:00Z"}, obs)  # fmt: skip
+        gone = new_id()
+        create(a, "observation", {"walkabout_id": wid, "kind": "graffiti",
+                                  "logged_at": "2026-06-10T10:05:00Z"}, gone)  # fmt: skip
+        a.push_one(mutation("observation", gone, op="delete", base_version=1))
         _, _, cursor, _ = c.pull_all()
-        _walkabout(a, cast.users["cllr1"])
+        participants = [{"user_id": cast.users["cllr1"], "name": "Cal", "role": "councillor"}]
+        joined = a.push_one(
+            mutation("walkabout", wid, {"participants": participants}, base_version=1)
+        )
         r = c.pull(cursor)
-    assert r.status_code == 410
-    assert r.json()["error"]["code"] == "resync_required"
+        records, _, after, _ = c.pull_all(cursor)
+        a.push_one(mutation("walkabout", wid, {"participants": []}, base_version=joined["version"]))
+        left = c.pull(after)
+    assert joined["status"] == "applied"
+    assert r.status_code == 200
+    assert {("walkabout", wid), ("observation", obs)} <= set(records)
+    assert ("observation", gone) not in records  # deleted before: nothing to tell the device
+    elm = {k for k, ch in records.items() if k[0] == "property" and ch["data"]["estate"] == "Elm"}
+    assert elm and all("tenancy_ref" not in records[k]["data"] for k in elm)
+    assert left.status_code == 410 and left.json()["error"]["code"] == "resync_required"
 
 
 def test_a_record_moved_to_another_patch_arrives_in_removes(cast: Cast) -> None:
