@@ -53,20 +53,22 @@ def warm() -> None:
 
 def derived_fields(
     entity: str, data: Mapping[str, Any], lookup: Lookup, now: datetime
-) -> list[tuple[str, Any]]:
-    """(field, value) for every derived field of ``entity``; empty if the rules failed."""
+) -> Mapping[str, Any]:
+    """Every derived field of ``entity`` with its value; empty if the rules failed."""
     derived = _DERIVED[entity]
     rules = _rules()
     if not derived or rules is None:
-        return []
+        return {}
     try:
-        values = rules.derive(entity, data, lookup, policy(), now)
+        values: Mapping[str, Any] = rules.derive(entity, data, lookup, policy(), now)
     except NotImplementedError:
-        return []
+        return {}
     except Exception:
         log.exception("derive(%s, %s) failed; derived fields left as is", entity, data.get("id"))
-        return []
-    return [(name, values.get(name)) for name in derived]
+        return {}
+    if len(values) != len(derived):  # derive answers a key for each; anything else is a bug
+        return {name: values.get(name) for name in derived}
+    return values
 
 
 def dependents_of(entity: str, data: Mapping[str, Any], lookup: Lookup) -> list[tuple[str, str]]:

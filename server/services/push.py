@@ -75,15 +75,20 @@ def payload_hash(m: dict[str, Any]) -> str:
 
 
 def _has_float(value: Any) -> bool:
+    """A float anywhere in ``value`` (or anything but what JSON decodes to: then ``json``
+    decides)."""
     stack = [value]
     while stack:
         item = stack.pop()
-        if isinstance(item, float):
-            return True
-        if isinstance(item, dict):
+        kind = type(item)
+        if kind is str or kind is int or kind is bool or item is None:
+            continue
+        if kind is dict:
             stack.extend(item.values())
-        elif isinstance(item, list):
+        elif kind is list:
             stack.extend(item)
+        else:
+            return True  # a float, or a type no JSON text decodes to
     return False
 
 

@@ -40,6 +40,20 @@ __all__ = ["COLUMNS", "Key", "RevisionRow", "Row", "WriteBatch", "dumps", "row_f
 _MAX_DERIVE_ROUNDS = 3  # dependents of dependents…; derived values settle well before this
 
 
+def _apply(data: dict[str, Any], changes: Mapping[str, Any], diff: dict[str, list[Any]]) -> None:
+    """Set each changed field in ``data``, noting ``[old, new]`` in ``diff`` (a field that was
+    absent counts as changed from None)."""
+    for name, value in changes.items():
+        if name in data:
+            old = data[name]
+            if old == value:
+                continue
+        else:
+            old = None
+        diff[name] = [old, value]
+        data[name] = value
+
+
 class WriteBatch(RecordCache):
     """Records of one write transaction. Also the ``Lookup`` the domain code reads through."""
 
@@ -88,20 +102,14 @@ class WriteBatch(RecordCache):
     ) -> dict[str, list[Any]]:
         """Apply ``changes`` (field → new value) as a new version; returns what changed."""
         diff: dict[str, list[Any]] = {}
-        for name, value in changes.items():
-            old = row.data.get(name)
-            if old != value or name not in row.data:
-                diff[name] = [old, value]
-                row.data[name] = value
+        data = row.data
+        _apply(data, changes, diff)
         if deleted is not None and deleted != row.deleted:
             diff["_deleted"] = [row.deleted, deleted]
             row.deleted = deleted
-        row.data["id"] = row.id
+        data["id"] = row.id
         if derive and not row.deleted:
-            for name, value in derivation.derived_fields(row.entity, row.data, self, self.now):
-                if row.data.get(name) != value or name not in row.data:
-                    diff[name] = [row.data.get(name), value]
-                    row.data[name] = value
+            _apply(data, derivation.derived_fields(row.entity, data, self, self.now), diff)
         self._bump(row, diff, device_id=device_id, user_id=user_id, mutation_id=mutation_id)
         if derive:
             for dep in derivation.dependents_of(row.entity, row.data, self):
@@ -161,7 +169,7 @@ class WriteBatch(RecordCache):
                     name: value
                     for name, value in derivation.derived_fields(
                         row.entity, row.data, self, self.now
-                    )
+                    ).items()
                     if row.data.get(name) != value or name not in row.data
                 }
                 if diff:
