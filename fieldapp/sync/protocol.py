@@ -19,7 +19,7 @@ from typing import Any, Final, Literal
 SCHEMA_VERSION: Final = 1
 ACCEPTED_SCHEMA_VERSIONS: Final = frozenset({SCHEMA_VERSION, SCHEMA_VERSION - 1})
 MAX_MUTATIONS_PER_PUSH: Final = 500
-DEFAULT_PULL_LIMIT: Final = 500
+DEFAULT_PULL_LIMIT: Final = 1000
 MAX_PULL_LIMIT: Final = 1000
 API_PREFIX: Final = "/api/v1"
 

@@ -21,6 +21,7 @@ from fieldapp.sync.protocol import (
     DEFAULT_PULL_LIMIT,
     MAX_MUTATIONS_PER_PUSH,
     MAX_PULL_LIMIT,
+    SCHEMA_VERSION,
 )
 from server.db import utcnow, writing
 from server.deps import CurrentUser, EngineDep, SettingsDep
@@ -87,12 +88,17 @@ def _finite(text: str) -> float:
     return value
 
 
+def _invalid(field: str, message: str, problem: str) -> BadRequest:
+    """``422 validation_failed`` of the request, with its ``[{"field", "problem"}]`` detail."""
+    return BadRequest("validation_failed", message, [{"field": field, "problem": problem}])
+
+
 def _schema(value: Any, *, query: bool = False) -> int:
     """The schema version: a JSON integer in a body; digits in a query parameter."""
     if query and isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,9}", value.strip()):
         value = int(value)
     if not isinstance(value, int) or isinstance(value, bool):
-        raise BadRequest("validation_failed", "schema_version must be a whole number")
+        raise _invalid("schema_version", "schema_version must be a whole number", "not an integer")
     if value not in ACCEPTED_SCHEMA_VERSIONS:
         accepted = sorted(ACCEPTED_SCHEMA_VERSIONS)
         raise BadRequest(
@@ -113,16 +119,16 @@ async def push(request: Request, user: CurrentUser, engine: EngineDep) -> Respon
     if _SUSPECT_ESCAPE.search(raw):
         _check_text(body)
     if not isinstance(body, dict):
-        raise BadRequest("validation_failed", "the body must be an object with mutations")
+        raise _invalid("body", "the body must be an object with mutations", "not an object")
     _schema(body.get("schema_version"))
     device_id = body.get("device_id")
     if device_id is not None and not isinstance(device_id, str):
-        raise BadRequest("validation_failed", "device_id must be a string")
+        raise _invalid("device_id", "device_id must be a string", "not a string")
     if device_id is not None and device_id != user.device_id:
         raise Forbidden("device_id does not match the device this token was issued to")
     mutations = body.get("mutations")
     if not isinstance(mutations, list):
-        raise BadRequest("validation_failed", "mutations must be a list")
+        raise _invalid("mutations", "mutations must be a list", "not a list")
     if len(mutations) > MAX_MUTATIONS_PER_PUSH:
         raise BadRequest(
             "too_many_mutations",
@@ -146,21 +152,25 @@ def _push(engine: Any, user: Principal, mutations: list[Any]) -> tuple[list[str]
 @router.get("/sync/pull")
 def pull(request: Request, user: CurrentUser, engine: EngineDep, settings: SettingsDep) -> Response:
     params = request.query_params
-    if "schema_version" in params:
+    # The cursor covers the schema: one made under another version is not served (410).
+    schema = (
         _schema(params["schema_version"], query=True)
+        if "schema_version" in params
+        else SCHEMA_VERSION
+    )
     raw_limit = params.get("limit")
     limit = DEFAULT_PULL_LIMIT
     if raw_limit not in (None, ""):
         try:
             limit = int(str(raw_limit))
         except ValueError:
-            raise BadRequest("validation_failed", "limit must be a whole number") from None
+            raise _invalid("limit", "limit must be a whole number", "not an integer") from None
         if limit < 1:
-            raise BadRequest("validation_failed", "limit must be at least 1")
+            raise _invalid("limit", "limit must be at least 1", "below 1")
         limit = min(limit, MAX_PULL_LIMIT)
     omit_own = params.get("omit_own", "0")
     if omit_own not in ("0", "1"):
-        raise BadRequest("validation_failed", "omit_own must be 0 or 1")
+        raise _invalid("omit_own", "omit_own must be 0 or 1", "not 0 or 1")
     now = utcnow()
     with engine.connect() as conn:
         with conn.begin():  # one snapshot on SQLite; a consistent prefix on PostgreSQL
@@ -173,6 +183,7 @@ def pull(request: Request, user: CurrentUser, engine: EngineDep, settings: Setti
                 secret=settings.secret_key,
                 server_time=to_wire(now),
                 omit_device=user.device_id if omit_own == "1" else None,
+                schema=schema,
             )
     if sent:
         with writing(engine) as conn:

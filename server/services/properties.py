@@ -143,7 +143,7 @@ def read_csv(path: Path) -> list[dict[str, Any]]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise ImportProblem([f"{name}: cannot read the file ({exc.strerror})"]) from None
+        raise ImportProblem([f"error: {name}: cannot read the file ({exc.strerror})"]) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

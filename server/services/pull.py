@@ -138,18 +138,20 @@ def pull_page(
     secret: str,
     server_time: str,
     omit_device: str | None = None,
+    schema: int = SCHEMA_VERSION,
 ) -> tuple[str, list[tuple[str, str]]]:
     """The response body (JSON text) and, for partners, the (entity, id) they were sent.
 
     ``omit_device``: leave out the records whose current version that device was told in a
-    push result (it already holds exactly that version and data).
+    push result (it already holds exactly that version and data). ``schema``: the schema
+    version the caller asked for; a cursor made under another one is not served.
     """
     fingerprint, db_epoch = scope.fingerprint(), epoch(conn)
     top = int(conn.execute(select(COUNTER.c.value).where(COUNTER.c.name == "seq")).scalar_one())
     after, fresh = 0, top
     if cursor:
         cur = decode_cursor(cursor, secret)
-        if cur.epoch != db_epoch or cur.schema != SCHEMA_VERSION:
+        if cur.epoch != db_epoch or cur.schema != schema:
             raise ResyncRequired("the server's data or schema changed; download afresh")
         if cur.seq > top:
             raise ResyncRequired("this cursor is ahead of the server; download afresh")
@@ -203,9 +205,7 @@ def pull_page(
             f'"deleted":{"true" if deleted else "false"},"data":{data}}}'
         )
     held = PartnerScope.of(scope)
-    next_cursor = encode_cursor(
-        Cursor(upper, fingerprint, SCHEMA_VERSION, db_epoch, fresh, held), secret
-    )
+    next_cursor = encode_cursor(Cursor(upper, fingerprint, schema, db_epoch, fresh, held), secret)
     body = (
         '{"changes":[' + ",".join(parts) + '],"removes":' + json.dumps(removes)
         + ',"next_cursor":' + json.dumps(next_cursor)

@@ -74,3 +74,17 @@ def test_header_problems_quote_the_column_names(run: Run) -> None:
     assert 'header.csv line 1: column "patch" appears more than once' in err
     assert 'header.csv line 1: required column "address" is missing' in err
     assert err.splitlines()[-1] == "3 errors; nothing was imported"
+
+
+def test_a_file_that_cannot_be_read_is_one_error_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SECRET_KEY", "test-secret")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    code = main(["import-properties", str(tmp_path / "missing.csv")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.splitlines() == [
+        "error: missing.csv: cannot read the file (No such file or directory)"
+    ]

@@ -353,3 +353,37 @@ def test_a_first_download_sends_no_tombstone_of_what_was_deleted_before_it(cast:
         a.push_one(mutation("asb_case", third, op="delete", base_version=1))
         page = boss.pull(cursor).json()
         assert [(c["id"], c["deleted"]) for c in page["changes"]] == [(third, True)]
+
+
+def test_a_cursor_covers_the_schema_version_it_was_made_for(cast: Cast) -> None:
+    with cast.api("north1") as a:
+        old = a.http.get(
+            f"{a.base}/sync/pull", params={"schema_version": "0", "limit": 1}, headers=a.headers
+        ).json()["next_cursor"]
+        same = a.http.get(
+            f"{a.base}/sync/pull", params={"schema_version": "0", "cursor": old}, headers=a.headers
+        )
+        other = a.http.get(
+            f"{a.base}/sync/pull", params={"schema_version": "1", "cursor": old}, headers=a.headers
+        )
+        unsaid = a.pull(old)  # no schema_version: the current one (1)
+    assert same.status_code == 200
+    assert other.status_code == 410 and other.json()["error"]["code"] == "resync_required"
+    assert unsaid.status_code == 410
+
+
+def test_a_page_holds_up_to_a_thousand_records_unless_asked_otherwise(cast: Cast) -> None:
+    """10,000 records download in 10 requests even without a limit (the contract: ≤ 20)."""
+    with cast.api("north1") as a, cast.api("boss") as boss:
+        rid, patch = new_case(property_id=cast.homes["100000000001"])
+        create(a, "asb_case", patch, rid)
+        for _ in range(3):
+            note = {"parent_entity": "asb_case", "parent_id": rid, "text": "seen",
+                    "created_at": "2026-06-10T10:00:00Z"}  # fmt: skip
+            notes = [note] * 400
+            results = a.push(*(mutation("note", new_id(), n) for n in notes))
+            assert {r["status"] for r in results} == {"applied"}
+        first = boss.pull().json()
+        asked = boss.pull(None, limit=300).json()
+    assert len(first["changes"]) == 1000 and first["has_more"] is True
+    assert len(asked["changes"]) == 300

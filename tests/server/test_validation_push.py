@@ -252,6 +252,26 @@ def test_envelope_types(cast: Cast, top: dict[str, Any], status: int, code: str)
     with cast.api("north1") as a:
         error = _error(_post(a, _body(a, **top)), status, code)
     assert "987654" not in json.dumps(error)
+    if code == "validation_failed":  # a request's validation names its field (docs: Errors)
+        assert error["detail"] == [
+            {"field": next(iter(top)), "problem": error["detail"][0]["problem"]}
+        ]
+        assert error["detail"][0]["problem"]
+
+
+def test_the_other_request_errors_name_their_field_too(cast: Cast) -> None:
+    with cast.api("north1") as a:
+        listless = _error(_post(a, _body(a) | {"mutations": 3}), 422, "validation_failed")
+        limit = _error(a.http.get(f"{a.base}/sync/pull", params={"limit": "0"}, headers=a.headers),
+                       422, "validation_failed")  # fmt: skip
+        omit = _error(
+            a.http.get(f"{a.base}/sync/pull", params={"omit_own": "2"}, headers=a.headers),
+            422,
+            "validation_failed",
+        )
+    assert [d["field"] for d in listless["detail"]] == ["mutations"]
+    assert [d["field"] for d in limit["detail"]] == ["limit"]
+    assert [d["field"] for d in omit["detail"]] == ["omit_own"]
 
 
 @pytest.mark.parametrize(
