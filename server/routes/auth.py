@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from fieldapp.ids import to_wire
 from server.db import utcnow, writing
 from server.deps import CurrentUser, EngineDep, SettingsDep
-from server.errors import text_ok
+from server.errors import server_time, text_ok
 from server.services.auth import sign_in
 
 router = APIRouter()
@@ -60,4 +60,4 @@ def token(body: TokenRequest, engine: EngineDep, settings: SettingsDep) -> dict[
 @router.get("/auth/me")
 def me(user: CurrentUser) -> dict[str, Any]:
     """Who this token belongs to (and a cheap way to check it still works)."""
-    return {"user": user.public(), "device_id": user.device_id, "server_time": to_wire(utcnow())}
+    return {"user": user.public(), "device_id": user.device_id, "server_time": server_time()}

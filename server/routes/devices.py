@@ -10,7 +10,7 @@ from sqlalchemy import select
 from fieldapp.ids import to_wire
 from server.db import as_utc, utcnow, writing
 from server.deps import CurrentManager, EngineDep
-from server.errors import NotFound, text_ok
+from server.errors import NotFound, server_time, text_ok
 from server.models import DEVICE, USER
 from server.services.auth import revoke_device
 
@@ -39,7 +39,7 @@ def list_devices(user: CurrentManager, engine: EngineDep) -> dict[str, Any]:
             }
             for r in rows
         ],
-        "server_time": to_wire(utcnow()),
+        "server_time": server_time(),
     }
 
 

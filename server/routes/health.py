@@ -9,9 +9,8 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from fieldapp.ids import to_wire
 from fieldapp.sync.protocol import ACCEPTED_SCHEMA_VERSIONS, SCHEMA_VERSION
-from server.db import utcnow
+from server.errors import server_time
 
 router = APIRouter()
 
@@ -23,5 +22,5 @@ def health() -> dict[str, Any]:
         "status": "ok",
         "schema_version": SCHEMA_VERSION,
         "accepted_schema_versions": sorted(ACCEPTED_SCHEMA_VERSIONS),
-        "server_time": to_wire(utcnow()),
+        "server_time": server_time(),
     }

@@ -40,17 +40,18 @@ __all__ = ["COLUMNS", "Key", "RevisionRow", "Row", "WriteBatch", "dumps", "row_f
 _MAX_DERIVE_ROUNDS = 3  # dependents of dependents…; derived values settle well before this
 
 
+def _changed(data: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+    """The entries of ``values`` that differ from ``data`` (an absent field counts as changed)."""
+    return {
+        name: value for name, value in values.items() if name not in data or data[name] != value
+    }
+
+
 def _apply(data: dict[str, Any], changes: Mapping[str, Any], diff: dict[str, list[Any]]) -> None:
     """Set each changed field in ``data``, noting ``[old, new]`` in ``diff`` (a field that was
     absent counts as changed from None)."""
-    for name, value in changes.items():
-        if name in data:
-            old = data[name]
-            if old == value:
-                continue
-        else:
-            old = None
-        diff[name] = [old, value]
+    for name, value in _changed(data, changes).items():
+        diff[name] = [data.get(name), value]
         data[name] = value
 
 
@@ -165,13 +166,9 @@ class WriteBatch(RecordCache):
                 row = self.rows.get(key)
                 if row is None or row.live() is None:
                     continue
-                diff = {
-                    name: value
-                    for name, value in derivation.derived_fields(
-                        row.entity, row.data, self, self.now
-                    ).items()
-                    if row.data.get(name) != value or name not in row.data
-                }
+                diff = _changed(
+                    row.data, derivation.derived_fields(row.entity, row.data, self, self.now)
+                )
                 if diff:
                     self.write(row, diff, device_id=None, user_id=None, derive=False)
                     for dep in derivation.dependents_of(row.entity, row.data, self):
