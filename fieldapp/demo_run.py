@@ -13,6 +13,7 @@ data folder ``data/devices/tablet2`` and the next free app port).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import socket
@@ -68,9 +69,18 @@ def wait_until(check: object, *, timeout: float, proc: subprocess.Popen[bytes]) 
     return False
 
 
+def server_folder(data_dir: Path) -> Path:
+    """Where the demo server keeps its SQLite file, photos and key: ``data_dir/server``.
+
+    The README's "server alone" command (``DATA_DIR=data/server … serve``) names this same
+    folder, and ``demo_run`` prints that command with the folder it used.
+    """
+    return data_dir / "server"
+
+
 def server_env(data_dir: Path) -> dict[str, str]:
-    """The server's settings: SQLite and photo blobs under ``data_dir/server``."""
-    folder = data_dir / "server"
+    """The server's settings: SQLite and photo blobs under ``server_folder(data_dir)``."""
+    folder = server_folder(data_dir)
     folder.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     env.setdefault("DATA_DIR", str(folder))
@@ -94,6 +104,14 @@ def demo_users() -> list[tuple[str, str, str, str]]:
     return [(u.username, u.password, u.role, u.name) for u in generate_demo().users]
 
 
+def server_alone_command(data_dir: Path, port: int) -> str:
+    """The command that runs this demo's server by itself (to stop and start it)."""
+    folder = server_folder(data_dir)
+    with contextlib.suppress(ValueError):
+        folder = folder.relative_to(Path.cwd())
+    return f"DATA_DIR={folder} .venv/bin/python -m server serve --port {port}"
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m fieldapp.demo_run", description=__doc__)
     p.add_argument("--data-dir", default="data", help="demo data folder (default ./data)")
@@ -103,15 +121,23 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _stop(proc: subprocess.Popen[bytes] | None) -> None:
-    if proc is None or proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)
+def _stop(*procs: subprocess.Popen[bytes] | None, timeout: float = 10.0) -> None:
+    """SIGTERM every process still running at once, then wait for them under one deadline.
+
+    Both stop in parallel (a tablet and a server each take a moment to shut down on a busy
+    machine; one after the other, those moments added up). One still running at the
+    deadline is killed.
+    """
+    running = [p for p in procs if p is not None and p.poll() is None]
+    for proc in running:
+        proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for proc in running:
+        try:
+            proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -157,6 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"  Tablet '{device}':  {app_url}   (open it in a browser)")
         print(f"  Sync server:      {server_url}")
         print(f"  Data folder:      {data_dir}")
+        print(f"  Server alone:     {server_alone_command(data_dir, args.server_port)}")
         print("  Demo sign-ins (username / password, role):")
         for username, password, role, name in demo_users():
             print(f"    {username:<12} {password:<18} {role:<11} {name}")
@@ -172,8 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\ndemo: stopping…")
         return 0
     finally:
-        _stop(app)
-        _stop(server)
+        _stop(app, server)
 
 
 if __name__ == "__main__":

@@ -286,6 +286,16 @@ _devices: dict[Path, Device] = {}
 _devices_lock = threading.Lock()
 
 
+def close_devices(*, timeout: float) -> None:
+    """Stop every open device's sync thread (waiting up to ``timeout`` each), close its store."""
+    with _devices_lock:
+        devices = list(_devices.values())
+        _devices.clear()
+    for device in devices:
+        device.stop(timeout=timeout)
+        device.store.close()
+
+
 def open_device(config: AppConfig) -> Device:
     """The process's one ``Device`` for ``config.data_dir``, started on first use."""
     key = config.data_dir.resolve()

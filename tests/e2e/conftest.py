@@ -67,7 +67,9 @@ def tablets(
         yield tablet
     finally:
         for t in opened.values():
-            t.app.stop()  # before the page closes, so no half-sent frame is logged as an error
+            # The page goes first, as when an officer closes the tab while the app still runs
+            # and may be mid-frame: the app must take that quietly (fieldapp/flet_patches.py).
             t.close()
+            t.app.stop()
     for t in opened.values():
         assert t.app.problems() == [], f"{t.app.name} logged errors:\n{t.app.log()[-4000:]}"

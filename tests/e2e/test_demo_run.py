@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from fieldapp.demo_run import server_folder
+from tests.support.api import Api
 from tests.support.live_server import REPO, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -78,6 +80,9 @@ def test_demo_run_starts_server_and_tablets_and_stops_them(tmp_path: Path) -> No
         assert re.search(r"officer1\s+demo-officer1\s+officer", text)
         assert re.search(r"pcso\s+demo-pcso\s+pcso", text)
         assert (data / "server" / "server.db").exists()
+        alone = re.search(r"Server alone:\s+DATA_DIR=(\S+) \S+ -m server serve", text)
+        assert alone, text
+        server_dir = Path(alone.group(1))
 
         second = _start(
             ["--data-dir", str(data), "--app-port", str(app_port), "--server-port",
@@ -98,3 +103,35 @@ def test_demo_run_starts_server_and_tablets_and_stops_them(tmp_path: Path) -> No
     assert code == 0
     assert not _ok(app_url) and not _ok(server_url + "/api/v1/health")
     assert "Traceback" not in (tmp_path / "first.log").read_text(errors="replace")
+    _server_alone_signs_in_the_demo_users(server_dir)
+
+
+def _server_alone_signs_in_the_demo_users(server_dir: Path) -> None:
+    """The printed "server alone" command opens the database the demo seeded."""
+    port = free_port()
+    with open(server_dir.parent / "alone.log", "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "server", "serve", "--port", str(port)],
+            cwd=REPO,
+            env=dict(os.environ, DATA_DIR=str(server_dir)),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while not _ok(url + "/api/v1/health"):
+            assert proc.poll() is None and time.monotonic() < deadline, "server alone failed"
+            time.sleep(0.2)
+        with Api(url) as api:
+            api.login("officer1", "demo-officer1")  # raises unless the seeded user is there
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_readme_runs_the_server_alone_on_the_demo_data() -> None:
+    readme = (REPO / "README.md").read_text()
+    command = re.search(r"`DATA_DIR=(\S+)\s+\.venv/bin/python -m server\s+serve", readme)
+    assert command, "the README shows how to run the demo server alone"
+    assert (REPO / command.group(1)).resolve() == server_folder((REPO / "data").resolve())

@@ -244,5 +244,14 @@ def test_revoked_tablet_wipes_itself_and_asks_to_sign_in(
     b.see("revoked")
     b.see("Sign in once with a connection")
     b.screenshot("revoked")
+    # What the wipe left is read with the tablet switched off, as a thief with the SD card
+    # would read it: never beside the app while it may be recreating its own files.
+    b.app.stop()
     assert b.app.query("SELECT count(*) FROM asb_case") == [(0,)]
     assert b.app.query("SELECT count(*) FROM person") == [(0,)]
+    assert b.app.query("SELECT count(*) FROM outbox") == [(0,)]
+    assert b.app.query("SELECT value FROM meta WHERE key = 'token'") == []
+    [(new_id,)] = b.app.query("SELECT value FROM meta WHERE key = 'device_id'")
+    assert new_id != device_id  # a fresh device, not the revoked one
+    stored = b.app.stored_bytes()
+    assert [n for n in TENANT_NAMES if n.encode() in stored] == []
