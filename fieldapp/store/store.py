@@ -22,8 +22,10 @@ from typing import Any
 from fieldapp.domain.policy import Policy
 from fieldapp.ids import new_id, to_wire
 from fieldapp.store import writes
-from fieldapp.store.db import CODECS, Database, get_meta, set_meta
+from fieldapp.store.db import CODECS, Database
 from fieldapp.store.errors import ValidationError
+from fieldapp.store.meta import begin_resync, finish_resync, get_meta, set_meta
+from fieldapp.store.schema import Upgrade
 from fieldapp.sync import apply, outbox
 from fieldapp.sync.protocol import ENTITIES, FieldError
 
@@ -72,6 +74,11 @@ class Store:
     @property
     def db_path(self) -> Path:
         return self._db.path
+
+    @property
+    def upgraded(self) -> Upgrade:
+        """What opening changed to bring the file up to this release's tables."""
+        return self._db.upgraded
 
     # --- device state ----------------------------------------------------------------------
     @property
@@ -317,11 +324,11 @@ class Store:
 
     def begin_resync(self) -> None:
         with self._db.tx() as conn:
-            apply.begin_resync(conn)
+            begin_resync(conn)
 
     def finish_resync(self) -> None:
         with self._db.tx() as conn:
-            apply.finish_resync(conn)
+            finish_resync(conn)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
