@@ -12,23 +12,19 @@ patch and managers may resolve.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fieldapp.ids import new_id, to_wire
 from fieldapp.sync.protocol import CONFLICT_RESOLUTIONS, DELETED_FIELD, ENTITIES, check_value
-
-if TYPE_CHECKING:
-    from server.services.push import Push
-    from server.services.records import Row
+from server.services.mutation import Change, Rejection
+from server.services.rows import Row
 
 _ALLOWED_KEYS = frozenset({"resolution", "value"})
 
 
-def file(
-    push: Push, row: Row, field: str, base: Any, kept: Any, proposed: Any, m: dict[str, Any]
-) -> Row:
+def file(push: Change, row: Row, field: str, base: Any, kept: Any, proposed: Any) -> Row:
     """File a conflict on ``row.field``: the server keeps ``kept``, ``proposed`` waits."""
-    client_time = m.get("client_time")
+    client_time = push.m.get("client_time")
     valid_time = isinstance(client_time, str) and (
         check_value(ENTITIES["conflict"].by_name["proposed_at"], client_time) is None
     )
@@ -50,28 +46,24 @@ def file(
         "resolved_by": None,
         "resolved_at": None,
     }
-    push.batch.write(conflict, data, **push.writer(m))
+    push.batch.write(conflict, data, **push.writer)
     row.needs_review = True
     return conflict
 
 
-def file_deleted(push: Push, row: Row, m: dict[str, Any], *, edit: dict[str, Any] | None) -> Row:
+def file_deleted(push: Change, row: Row, *, edit: dict[str, Any] | None) -> Row:
     """Delete against edit (``edit`` None) or edit against delete: a conflict on ``_deleted``."""
     if edit is None:
-        conflict = file(push, row, DELETED_FIELD, False, False, True, m)
+        conflict = file(push, row, DELETED_FIELD, False, False, True)
     else:
-        conflict = file(push, row, DELETED_FIELD, False, True, False, m)
+        conflict = file(push, row, DELETED_FIELD, False, True, False)
         conflict.private = {"edit": edit}  # applied if the edit is chosen
     push.batch.touch_scope(row)
     return conflict
 
 
-def resolve(
-    push: Push, conflict_id: str, patch: dict[str, Any], m: dict[str, Any]
-) -> dict[str, Any]:
-    """Apply a resolution to the conflict's record; the mutation's result."""
-    from server.services.push import Rejection
-
+def resolve(push: Change, conflict_id: str, patch: dict[str, Any]) -> Row:
+    """Apply a resolution to the conflict's record; returns the resolved conflict."""
     extra = sorted(set(patch) - _ALLOWED_KEYS)
     if extra:
         raise Rejection(
@@ -108,7 +100,7 @@ def resolve(
         "proposed": data.get("proposed_value"),
         "value": patch.get("value"),
     }[str(resolution)]
-    by = push.writer(m)
+    by = push.writer
     if field == DELETED_FIELD:
         if not isinstance(chosen, bool):
             raise Rejection("validation_failed", "the value of _deleted is true or false")
@@ -153,4 +145,4 @@ def resolve(
     if review != row.needs_review:
         row.needs_review = review
         push.batch.touch_scope(row)  # written (a new seq) even when no field changed
-    return push.result(m, "applied", conflict)
+    return conflict

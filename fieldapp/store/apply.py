@@ -22,11 +22,11 @@ from typing import Any
 
 from fieldapp.domain.policy import Policy
 from fieldapp.ids import from_wire
+from fieldapp.store import outbox
+from fieldapp.store.clock import HybridLogicalClock
 from fieldapp.store.db import delete_rows, get_row, put_rows
 from fieldapp.store.derived import derived_values
 from fieldapp.store.meta import get_meta, set_meta
-from fieldapp.sync import outbox
-from fieldapp.sync.clock import HybridLogicalClock
 from fieldapp.sync.protocol import ENTITIES
 
 Row = tuple[Mapping[str, Any], int | None, bool]
