@@ -21,7 +21,6 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import flet as ft
 
-from fieldapp.flet_patches import end_sessions_quietly
 from fieldapp.services import AppConfig, close_devices, open_device
 from fieldapp.state import AppState
 from fieldapp.views.shell import Shell, route_table
@@ -173,6 +172,8 @@ def run_web(argv: Sequence[str] | None = None) -> None:
     os.environ.setdefault("FLET_WEB_NO_CDN", "1")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     assets = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "assets")
+    from fieldapp.flet_patches import end_sessions_quietly  # web mode only: flet-web is there
+
     end_sessions_quietly()
     ft.run(
         main,

@@ -18,12 +18,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from starlette.websockets import WebSocketDisconnect
-from uvicorn.protocols.utils import ClientDisconnected
-
 log = logging.getLogger(__name__)
 
-_GONE = (WebSocketDisconnect, ClientDisconnected, RuntimeError, OSError)
 _SEND_LOOP = "_FletApp__send_loop"
 
 
@@ -39,7 +35,7 @@ async def _send_until_gone(self: Any) -> None:
             continue  # nobody to send to: drop the frame, wait for the end
         try:
             await websocket.send_bytes(message)
-        except _GONE as exc:
+        except Exception as exc:  # WebSocketDisconnect, ClientDisconnected, OSError: all final
             gone = True
             log.info("page went away while frames were queued (%s)", type(exc).__name__)
     self._FletApp__websocket = None

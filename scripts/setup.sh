@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything `make demo` and `make check` need, from a fresh machine: Debian's Chromium (for the
-# browser tests and for viewing the app), a virtualenv with the pinned packages, and the local
-# PostgreSQL running. Idempotent and quick when all is already there.
+# browser tests and for viewing the app), a virtualenv with the pinned packages (the tablet
+# app's base set, the `server` extra and the `dev` tools), and the local PostgreSQL running.
+# Idempotent and quick when all is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,7 +18,7 @@ if [ ! -f "$stamp" ]; then
   echo "setup: creating .venv and installing pinned packages"
   [ -x .venv/bin/python ] || python3 -m venv .venv
   .venv/bin/pip install -q --disable-pip-version-check --upgrade pip
-  .venv/bin/pip install -q --disable-pip-version-check -e '.[dev]'
+  .venv/bin/pip install -q --disable-pip-version-check -e '.[server,dev]'
   rm -f .venv/.installed-*
   touch "$stamp"
 fi

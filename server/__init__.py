@@ -8,15 +8,13 @@ Nothing here connects to a database or reads the environment at import time: the
 from __future__ import annotations
 
 import gc
-import importlib
-import importlib.util
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from fastapi import APIRouter, FastAPI
+    from fastapi import FastAPI
     from sqlalchemy import Engine
 
     from server.settings import Settings
@@ -30,7 +28,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     from starlette.middleware.gzip import GZipMiddleware
 
     from fieldapp.sync.protocol import API_PREFIX
-    from server import errors
+    from server import blobs, errors
     from server.db import BACKSTOP_PAGES, Checkpointer, is_sqlite, make_engine
     from server.middleware import RequestBodyMiddleware
     from server.routes import auth, devices, exports, health, sync
@@ -72,11 +70,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
         blob_prefix=f"{API_PREFIX}/blobs/",
     )
     api = APIRouter(prefix=API_PREFIX)
-    for module in (health, auth, devices, sync, exports):
+    for module in (health, auth, devices, sync, exports, blobs):
         api.include_router(module.router)
-    blobs = _optional_router("server.blobs")
-    if blobs is not None:
-        api.include_router(blobs)
     app.include_router(api)
     return app
 
@@ -86,25 +81,10 @@ def _settle_heap() -> None:
 
     The modules, routes and SQLAlchemy structures live as long as the process, yet every full
     collection walked all of them: a push of 10,000 records paid for a few such walks (about
-    70 ms each). The domain rules are imported first, so they are frozen with the rest.
+    70 ms each). The policy is built first, so it is frozen with the rest.
     """
     from server.services import derivation
 
     derivation.warm()
     gc.collect()
     gc.freeze()
-
-
-def _optional_router(module_name: str) -> APIRouter | None:
-    """The ``router`` of a module another engineer owns, if it is there and imports."""
-    from fastapi import APIRouter
-
-    if importlib.util.find_spec(module_name) is None:
-        return None
-    try:
-        module = importlib.import_module(module_name)
-    except Exception:  # a broken optional module must not take the sync API down with it
-        log.exception("could not import %s; its routes are off", module_name)
-        return None
-    router = getattr(module, "router", None)
-    return router if isinstance(router, APIRouter) else None

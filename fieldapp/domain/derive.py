@@ -1,7 +1,7 @@
 """Derived fields of every entity, computed by the same code on the tablet and the server.
 
 ``derive`` is the single entry point the device store and the server call on each write; it
-returns a value for every derived field of the entity (see ``fieldapp.sync.protocol``).
+returns a value for every derived field the protocol (``fieldapp.sync.protocol``) names.
 ``dependents`` names the other records whose derived fields may change because this one
 changed (a new ``asb_report`` changes its case's threshold and Community Trigger eligibility).
 Records are plain dicts in wire form (ISO strings for times). Lookups are read-only.
@@ -28,7 +28,6 @@ from fieldapp.domain.policy import Policy
 from fieldapp.domain.repairs import repair_deadlines
 from fieldapp.domain.walkabout import observation_action, walkabout_result
 from fieldapp.domain.wire import date_out, flag, number, parse_day, parse_time, text, time_out
-from fieldapp.sync.protocol import ENTITIES
 
 
 class Lookup(Protocol):
@@ -213,20 +212,16 @@ _DERIVERS: Mapping[str, Deriver] = {
 }
 
 
-# The registry builds ``spec.derived`` on each access; derive runs on every write.
-_DERIVED: Mapping[str, tuple[str, ...]] = {name: spec.derived for name, spec in ENTITIES.items()}
-
-
 def derive(
     entity: str, record: Mapping[str, Any], lookup: Lookup, policy: Policy, now: datetime
 ) -> dict[str, Any]:
-    """Every derived field of ``record`` (a key for each, None where it does not apply)."""
-    derived = _DERIVED.get(entity)
-    if not derived:
-        return {}
+    """Every derived field of ``record`` (a key for each, None where it does not apply).
+
+    Each entity's rule answers every derived field the protocol names for it (a test holds
+    the two to each other): the domain does not import the protocol, it is the other way.
+    """
     compute = _DERIVERS.get(entity)
-    values = {} if compute is None else compute(record, lookup, policy, now)
-    return {name: values.get(name) for name in derived}
+    return {} if compute is None else compute(record, lookup, policy, now)
 
 
 def dependents(entity: str, record: Mapping[str, Any], lookup: Lookup) -> list[tuple[str, str]]:

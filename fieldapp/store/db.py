@@ -8,9 +8,9 @@ page, a push result batch) are one transaction each.
 
 Transactions are ``BEGIN IMMEDIATE`` under one process-wide lock: the UI thread and the sync
 thread share one connection, and a write transaction never has to upgrade a read lock. The
-schema comes from the SQLModel tables (created through SQLAlchemy); reads and writes use the
-plain ``sqlite3`` connection with prepared SQL and ``executemany``, which is what makes pulling
-10,000 records cheap.
+schema comes from ``tables`` and is brought up to date on every open by ``schema.upgrade``;
+reads and writes use the plain ``sqlite3`` connection with prepared SQL and ``executemany``,
+which is what makes pulling 10,000 records cheap.
 """
 
 from __future__ import annotations
@@ -24,9 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from sqlalchemy import create_engine
-
-from fieldapp.store.tables import JSON_TYPES, SYNC_COLUMNS, create_all
+from fieldapp.store.schema import Upgrade, upgrade
+from fieldapp.store.tables import JSON_TYPES, SYNC_COLUMNS
 from fieldapp.sync.protocol import ENTITIES
 
 
@@ -111,20 +110,17 @@ class Database:
         self.path = path
         self.lock = threading.RLock()
         self._depth = 0
+        self.upgraded = Upgrade()  # what opening changed in an existing file
         self.conn = self._connect()
 
     def _connect(self) -> sqlite3.Connection:
-        engine = create_engine(f"sqlite:///{self.path}")
-        try:
-            create_all(engine)
-        finally:
-            engine.dispose()
         # isolation_level=None: we issue BEGIN/COMMIT ourselves (sqlite3's implicit
         # transactions would not cover the reads a write decision is based on).
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA busy_timeout=10000")
+        self.upgraded = upgrade(conn)
         return conn
 
     def recreate(self, remove_files: Callable[[], None]) -> None:
@@ -184,19 +180,3 @@ def put_rows(
 
 def delete_rows(conn: sqlite3.Connection, entity: str, ids: Iterable[str]) -> None:
     conn.executemany(f'DELETE FROM "{entity}" WHERE id = ?', ((i,) for i in ids))
-
-
-def get_meta(conn: sqlite3.Connection, key: str) -> str | None:
-    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-    return None if row is None else row[0]  # type: ignore[no-any-return]
-
-
-def set_meta(conn: sqlite3.Connection, key: str, value: str | None) -> None:
-    if value is None:
-        conn.execute("DELETE FROM meta WHERE key = ?", (key,))
-    else:
-        conn.execute(
-            "INSERT INTO meta (key, value) VALUES (?, ?) "
-            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            (key, value),
-        )

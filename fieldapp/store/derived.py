@@ -56,9 +56,11 @@ def derived_values(
     now: datetime,
 ) -> dict[str, Any]:
     """The derived fields of ``record`` (an empty dict for an entity without any)."""
-    if not ENTITIES[entity].derived:
+    names = ENTITIES[entity].derived
+    if not names:
         return {}
-    return derive(entity, record, ConnLookup(conn), policy, now)
+    values = derive(entity, record, ConnLookup(conn), policy, now)
+    return {name: values.get(name) for name in names}
 
 
 def rederive_dependents(

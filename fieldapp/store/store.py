@@ -4,7 +4,7 @@ Records come out as wire-form dicts (times as ISO text) with every derived field
 ``_version`` (the server version this device knows, None if never synced) and ``_pending``
 (a local change waits to be pushed). Every write validates, changes the row and queues its
 outbox mutation in one SQLite transaction (see ``writes``); server data comes in through
-``apply_pull_page`` and ``apply_push_results`` (see ``fieldapp.sync.apply``).
+``apply_pull_page`` and ``apply_push_results`` (see ``apply``).
 """
 
 from __future__ import annotations
@@ -21,10 +21,11 @@ from typing import Any
 
 from fieldapp.domain.policy import Policy
 from fieldapp.ids import new_id, to_wire
-from fieldapp.store import writes
-from fieldapp.store.db import CODECS, Database, get_meta, set_meta
+from fieldapp.store import apply, outbox, writes
+from fieldapp.store.db import CODECS, Database
 from fieldapp.store.errors import ValidationError
-from fieldapp.sync import apply, outbox
+from fieldapp.store.meta import begin_resync, finish_resync, get_meta, set_meta
+from fieldapp.store.schema import Upgrade
 from fieldapp.sync.protocol import ENTITIES, FieldError
 
 DB_NAME = "field.db"
@@ -72,6 +73,11 @@ class Store:
     @property
     def db_path(self) -> Path:
         return self._db.path
+
+    @property
+    def upgraded(self) -> Upgrade:
+        """What opening changed to bring the file up to this release's tables."""
+        return self._db.upgraded
 
     # --- device state ----------------------------------------------------------------------
     @property
@@ -317,11 +323,11 @@ class Store:
 
     def begin_resync(self) -> None:
         with self._db.tx() as conn:
-            apply.begin_resync(conn)
+            begin_resync(conn)
 
     def finish_resync(self) -> None:
         with self._db.tx() as conn:
-            apply.finish_resync(conn)
+            finish_resync(conn)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

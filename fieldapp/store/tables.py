@@ -1,4 +1,5 @@
-"""The device's SQLite schema as SQLModel tables, generated from the wire registry.
+"""The device's SQLite schema: entity tables generated from the wire registry, and SQLModel
+bookkeeping tables.
 
 One table per entity of ``fieldapp.sync.protocol.ENTITIES``, its columns named exactly as the
 wire fields, plus two sync columns: ``version`` (the server version this device knows; NULL
@@ -7,24 +8,25 @@ pushed). Times are kept as their ISO wire text, lists/objects as JSON text, so a
 to a wire dict without parsing. Beside them: the ``outbox`` of mutations, ``meta`` (key/value
 device state), ``blob_upload`` (photo files waiting to reach the server) and ``resync_seen``
 (mark-and-sweep bookkeeping of a ``410`` re-download, so an interrupted one loses nothing).
-Generating the entity tables from the registry means a field added there is a column here.
+Generating the entity tables from the registry means a field added there is a column here;
+``fieldapp.store.schema`` brings a file made by an earlier release up to these tables.
 """
 
 from __future__ import annotations
 
-import types
+from collections.abc import Mapping
 from typing import Any, Final
 
-from sqlalchemy import JSON, Boolean, Column, Float, Index, Integer, MetaData, Text
+from sqlalchemy import JSON, Boolean, Column, Float, Index, Integer, MetaData, Table, Text
 from sqlalchemy.types import TypeEngine
 from sqlmodel import Field, SQLModel
 
-from fieldapp.sync.protocol import ENTITIES, FieldType
+from fieldapp.sync.protocol import ENTITIES, Entity, FieldType
 
 
 class DeviceModel(SQLModel):
-    """Base of the device tables: their own MetaData, apart from the server's tables of the
-    same names (both are imported in one test process)."""
+    """Base of the device's bookkeeping tables: their own MetaData, apart from the server's
+    tables of the same names (both are imported in one test process)."""
 
     metadata = MetaData()
 
@@ -43,17 +45,6 @@ _SQL_TYPES: Final[dict[FieldType, type[TypeEngine[Any]]]] = {
     "dict": JSON,
     "any": JSON,
 }
-_PY_TYPES: Final[dict[FieldType, Any]] = {
-    "str": str | None,
-    "int": int | None,
-    "float": float | None,
-    "bool": bool | None,
-    "datetime": str | None,
-    "date": str | None,
-    "list": list[Any] | None,
-    "dict": dict[str, Any] | None,
-    "any": Any,
-}
 # Columns stored as JSON text: decoded on read, encoded on write.
 JSON_TYPES: Final = frozenset({"list", "dict", "any"})
 
@@ -65,37 +56,21 @@ def _sql_type(t: FieldType) -> TypeEngine[Any]:
     return _SQL_TYPES[t]()
 
 
-def _entity_table(entity: str) -> type[DeviceModel]:
-    spec = ENTITIES[entity]
-
-    def body(ns: dict[str, Any]) -> None:
-        ann: dict[str, Any] = {}
-        ns["__tablename__"] = entity
-        for f in spec.fields:
-            ann[f.name] = str if f.name == "id" else _PY_TYPES[f.type]
-            if f.name == "id":
-                ns["id"] = Field(sa_column=Column("id", Text, primary_key=True))
-            else:
-                ns[f.name] = Field(default=None, sa_column=Column(f.name, _sql_type(f.type)))
-        ann["version"] = int | None
-        ns["version"] = Field(default=None, sa_column=Column("version", Integer))
-        ann["deleted"] = bool
-        ns["deleted"] = Field(
-            default=False, sa_column=Column("deleted", Boolean, nullable=False, default=False)
-        )
-        ns["__annotations__"] = ann
-        # Lookups the derive code and the views make: by parent / reference, and by estate.
-        indexed = [f.name for f in spec.fields if f.name != "id" and f.ref is not None]
-        indexed += [n for n in ("parent_id", "estate") if n in spec.by_name]
-        ns["__table_args__"] = tuple(Index(f"ix_{entity}_{n}", n) for n in indexed)
-
-    class_name = "".join(part.title() for part in entity.split("_")) + "Row"
-    return types.new_class(class_name, (DeviceModel,), {"table": True}, body)
-
-
-ENTITY_TABLES: Final[dict[str, type[DeviceModel]]] = {
-    name: _entity_table(name) for name in ENTITIES
-}
+def entity_table(spec: Entity, metadata: MetaData) -> Table:
+    """The table of one entity in ``metadata``: its wire fields in order, then SYNC_COLUMNS."""
+    columns = [
+        Column("id", Text, primary_key=True)
+        if f.name == "id"
+        else Column(f.name, _sql_type(f.type))
+        for f in spec.fields
+    ]
+    columns.append(Column("version", Integer))
+    columns.append(Column("deleted", Boolean, nullable=False, default=False))
+    # Lookups the derive code and the views make: by parent / reference, and by estate.
+    indexed = [f.name for f in spec.fields if f.name != "id" and f.ref is not None]
+    indexed += [n for n in ("parent_id", "estate") if n in spec.by_name]
+    indexes = [Index(f"ix_{spec.name}_{n}", n) for n in indexed]
+    return Table(spec.name, metadata, *columns, *indexes)
 
 
 class Outbox(DeviceModel, table=True):
@@ -142,6 +117,11 @@ class ResyncSeen(DeviceModel, table=True):
     id: str = Field(primary_key=True)
 
 
-def create_all(engine: Any) -> None:
-    """Create every device table (and index) that does not exist yet."""
-    DeviceModel.metadata.create_all(engine)
+def device_metadata(entities: Mapping[str, Entity] = ENTITIES) -> MetaData:
+    """Every table (and index) of a device file whose entities are ``entities``."""
+    metadata = MetaData()
+    for table in DeviceModel.metadata.tables.values():
+        table.to_metadata(metadata)
+    for spec in entities.values():
+        entity_table(spec, metadata)
+    return metadata

@@ -17,11 +17,12 @@ from typing import Any
 
 from fieldapp.domain.policy import Policy
 from fieldapp.ids import new_id, to_wire
-from fieldapp.store.db import get_meta, get_row, put_rows, set_meta
+from fieldapp.store import outbox
+from fieldapp.store.clock import HybridLogicalClock
+from fieldapp.store.db import get_row, put_rows
 from fieldapp.store.derived import derived_values, rederive_dependents
 from fieldapp.store.errors import NotFound, PermissionDenied, ValidationError
-from fieldapp.sync import outbox
-from fieldapp.sync.clock import HybridLogicalClock
+from fieldapp.store.meta import get_meta, set_meta
 from fieldapp.sync.protocol import (
     CONFLICT_RESOLUTIONS,
     DELETED_FIELD,

@@ -185,14 +185,3 @@ def push(*controls: ft.Control) -> None:
             ctl.update()
         except (AssertionError, RuntimeError):
             log.debug("control not mounted; skipped update")
-
-
-def placeholder(name: str) -> Callable[..., ft.Control]:
-    """A stand-in screen for a workflow module that is not there yet."""
-
-    def view(state: AppState, **params: str) -> ft.Control:
-        return ft.Column(
-            [heading(name.capitalize()), banner(f"The {name} screen is not available yet.")]
-        )
-
-    return view

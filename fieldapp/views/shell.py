@@ -2,14 +2,13 @@
 
 Wide screens (tablets in landscape) get a NavigationRail, narrow ones a NavigationBar. The
 status line on top says online / offline / syncing, how many changes are pending and how
-many conflicts wait; tapping it opens the Sync screen. Workflow screens come from their own
-modules; while one is missing, a placeholder stands in so the rest of the app still runs.
+many conflicts wait; tapping it opens the Sync screen. Each screen is the ``view`` of its own
+module, imported here (a screen that does not import stops the app at start, not later).
 A screen that fails to build shows an error banner and logs the traceback, never a blank page.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,7 +16,20 @@ from dataclasses import dataclass
 import flet as ft
 
 from fieldapp.state import AppState
-from fieldapp.views import common
+from fieldapp.views import (
+    asb,
+    atv,
+    common,
+    ct_review,
+    overview,
+    patch,
+    repair,
+    settings,
+    signin,
+    sync,
+    walkabout,
+)
+from fieldapp.views import property as property_screen  # not to shadow the builtin
 from fieldapp.views.logic_sync import connection, status_line
 
 log = logging.getLogger(__name__)
@@ -26,34 +38,20 @@ View = Callable[..., ft.Control]
 WIDE = 720  # px: from here a NavigationRail beside the content, below it a bottom bar
 
 
-def _load(module: str) -> View:
-    """The ``view`` of ``fieldapp.views.<module>``, or a placeholder while it does not exist."""
-    name = f"fieldapp.views.{module}"
-    try:
-        mod = importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name != name:
-            raise  # a real missing dependency inside the module must not be hidden
-        log.warning("screen module %s not found: using a placeholder", name)
-        return common.placeholder(module)
-    fn: View = getattr(mod, "view")  # noqa: B009 - explicit: the contract's entry point
-    return fn
-
-
 def route_table() -> dict[str, View]:
     """Route → screen. Parameters travel as query-string keywords (``/asb?id=…``)."""
     return {
-        "/signin": _load("signin"),
-        "/patch": _load("patch"),
-        "/sync": _load("sync"),
-        "/settings": _load("settings"),
-        "/walkabout": _load("walkabout"),
-        "/asb": _load("asb"),
-        "/repair": _load("repair"),
-        "/atv": _load("atv"),
-        "/property": _load("property"),
-        "/overview": _load("overview"),
-        "/ct_review": _load("ct_review"),
+        "/signin": signin.view,
+        "/patch": patch.view,
+        "/sync": sync.view,
+        "/settings": settings.view,
+        "/walkabout": walkabout.view,
+        "/asb": asb.view,
+        "/repair": repair.view,
+        "/atv": atv.view,
+        "/property": property_screen.view,
+        "/overview": overview.view,
+        "/ct_review": ct_review.view,
     }
 
 

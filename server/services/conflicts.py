@@ -12,28 +12,24 @@ patch and managers may resolve.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fieldapp.ids import new_id, to_wire
 from fieldapp.sync.protocol import CONFLICT_RESOLUTIONS, DELETED_FIELD, ENTITIES, check_value
-
-if TYPE_CHECKING:
-    from server.services.push import Push
-    from server.services.records import Row
+from server.services.mutation import Change, Rejection
+from server.services.rows import Row
 
 _ALLOWED_KEYS = frozenset({"resolution", "value"})
 
 
-def file(
-    push: Push, row: Row, field: str, base: Any, kept: Any, proposed: Any, m: dict[str, Any]
-) -> Row:
+def file(change: Change, row: Row, field: str, base: Any, kept: Any, proposed: Any) -> Row:
     """File a conflict on ``row.field``: the server keeps ``kept``, ``proposed`` waits."""
-    client_time = m.get("client_time")
+    client_time = change.m.get("client_time")
     valid_time = isinstance(client_time, str) and (
         check_value(ENTITIES["conflict"].by_name["proposed_at"], client_time) is None
     )
-    conflict = push.batch.new_row(
-        "conflict", new_id(), device_id=push.who.device_id, user_id=push.who.user_id
+    conflict = change.batch.new_row(
+        "conflict", new_id(), device_id=change.who.device_id, user_id=change.who.user_id
     )
     data = {
         "entity": row.entity,
@@ -42,36 +38,32 @@ def file(
         "base_value": base,
         "kept_value": kept,
         "proposed_value": proposed,
-        "proposed_by": push.who.name,
-        "proposed_at": client_time if valid_time else to_wire(push.now),
+        "proposed_by": change.who.name,
+        "proposed_at": client_time if valid_time else to_wire(change.now),
         "status": "open",
         "resolution": None,
         "value": None,
         "resolved_by": None,
         "resolved_at": None,
     }
-    push.batch.write(conflict, data, **push.writer(m))
+    change.batch.write(conflict, data, **change.writer)
     row.needs_review = True
     return conflict
 
 
-def file_deleted(push: Push, row: Row, m: dict[str, Any], *, edit: dict[str, Any] | None) -> Row:
+def file_deleted(change: Change, row: Row, *, edit: dict[str, Any] | None) -> Row:
     """Delete against edit (``edit`` None) or edit against delete: a conflict on ``_deleted``."""
     if edit is None:
-        conflict = file(push, row, DELETED_FIELD, False, False, True, m)
+        conflict = file(change, row, DELETED_FIELD, False, False, True)
     else:
-        conflict = file(push, row, DELETED_FIELD, False, True, False, m)
+        conflict = file(change, row, DELETED_FIELD, False, True, False)
         conflict.private = {"edit": edit}  # applied if the edit is chosen
-    push.batch.touch_scope(row)
+    change.batch.touch_scope(row)
     return conflict
 
 
-def resolve(
-    push: Push, conflict_id: str, patch: dict[str, Any], m: dict[str, Any]
-) -> dict[str, Any]:
-    """Apply a resolution to the conflict's record; the mutation's result."""
-    from server.services.push import Rejection
-
+def resolve(change: Change, conflict_id: str, patch: dict[str, Any]) -> Row:
+    """Apply a resolution to the conflict's record; returns the resolved conflict."""
     extra = sorted(set(patch) - _ALLOWED_KEYS)
     if extra:
         raise Rejection(
@@ -85,19 +77,19 @@ def resolve(
         )
     if resolution == "value" and "value" not in patch:
         raise Rejection("validation_failed", "resolution 'value' needs a value")
-    if push.scope.partner:
+    if change.scope.partner:
         raise Rejection("forbidden", "your role may not resolve conflicts")
-    conflict = push.batch.row("conflict", conflict_id)
+    conflict = change.batch.row("conflict", conflict_id)
     if conflict is None or conflict.deleted or conflict.version == 0:
         raise Rejection("not_found", "no such conflict")
-    if not push.scope.allows_row(conflict):
+    if not change.scope.allows_row(conflict):
         raise Rejection("forbidden", "this conflict is outside your patches")
     data = conflict.data
     if data.get("status") != "open":
         raise Rejection("conflict_not_open", "this conflict was already resolved")
     entity, record_id, field = data.get("entity"), data.get("record_id"), data.get("field")
     row = (
-        push.batch.row(entity, record_id)
+        change.batch.row(entity, record_id)
         if isinstance(entity, str) and entity in ENTITIES and isinstance(record_id, str)
         else None
     )
@@ -108,7 +100,7 @@ def resolve(
         "proposed": data.get("proposed_value"),
         "value": patch.get("value"),
     }[str(resolution)]
-    by = push.writer(m)
+    by = change.writer
     if field == DELETED_FIELD:
         if not isinstance(chosen, bool):
             raise Rejection("validation_failed", "the value of _deleted is true or false")
@@ -116,7 +108,7 @@ def resolve(
         if not chosen and row.deleted:  # bring it back, with the edit that met the delete
             edit = (conflict.private or {}).get("edit") or {}
             changes = {k: v for k, v in edit.items() if k in ENTITIES[row.entity].by_name}
-        push.batch.write(row, changes, deleted=chosen, **by)
+        change.batch.write(row, changes, deleted=chosen, **by)
     else:
         spec = ENTITIES[row.entity].by_name.get(str(field))
         if spec is None:
@@ -132,25 +124,25 @@ def resolve(
             problem = check_value(spec, chosen)
             if problem is not None:
                 raise Rejection(problem.code, problem.message)
-            push.batch.write(row, {spec.name: chosen}, **by)
-    push.batch.write(
+            change.batch.write(row, {spec.name: chosen}, **by)
+    change.batch.write(
         conflict,
         {
             "status": "resolved",
             "resolution": resolution,
             "value": chosen,
-            "resolved_by": push.who.name,
-            "resolved_at": to_wire(push.now),
+            "resolved_by": change.who.name,
+            "resolved_at": to_wire(change.now),
         },
         **by,
     )
     still_open = [
         c
-        for c in push.batch.find("conflict", "record_id", row.id)
+        for c in change.batch.find("conflict", "record_id", row.id)
         if c.get("status") == "open" and c.get("entity") == row.entity
     ]
     review = bool(still_open)
     if review != row.needs_review:
         row.needs_review = review
-        push.batch.touch_scope(row)  # written (a new seq) even when no field changed
-    return push.result(m, "applied", conflict)
+        change.batch.touch_scope(row)  # written (a new seq) even when no field changed
+    return conflict

@@ -7,19 +7,15 @@ derived fields as they were rather than refusing the write that triggered it.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Mapping
 from datetime import datetime
 from functools import cache
-from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from fieldapp.domain.derive import Lookup, dependents, derive
+from fieldapp.domain.policy import Policy
 from fieldapp.sync.protocol import ENTITIES
-
-if TYPE_CHECKING:
-    from fieldapp.domain.derive import Lookup
-    from fieldapp.domain.policy import Policy
 
 log = logging.getLogger("server.derive")
 # The registry computes these tuples on each access; the write path asks for every record.
@@ -27,27 +23,13 @@ _DERIVED: dict[str, tuple[str, ...]] = {name: spec.derived for name, spec in ENT
 
 
 @cache
-def _rules() -> ModuleType | None:
-    """``fieldapp.domain.derive``, imported on first use; None (logged) if it cannot be."""
-    try:
-        rules = importlib.import_module("fieldapp.domain.derive")
-    except ImportError:
-        log.exception("the domain rules do not import; derived fields are not computed")
-        return None
-    return rules
-
-
-@cache
 def policy() -> Policy:
     """The policy in force (the defaults of domain-rules.md)."""
-    from fieldapp.domain.policy import Policy
-
     return Policy()
 
 
 def warm() -> None:
-    """Import the rules and build the policy now (at start-up) rather than on a first write."""
-    _rules()
+    """Build the policy now (at start-up) rather than on a first write."""
     policy()
 
 
@@ -56,11 +38,10 @@ def derived_fields(
 ) -> Mapping[str, Any]:
     """Every derived field of ``entity`` with its value; empty if the rules failed."""
     derived = _DERIVED[entity]
-    rules = _rules()
-    if not derived or rules is None:
+    if not derived:
         return {}
     try:
-        values: Mapping[str, Any] = rules.derive(entity, data, lookup, policy(), now)
+        values: Mapping[str, Any] = derive(entity, data, lookup, policy(), now)
     except NotImplementedError:
         return {}
     except Exception:
@@ -73,11 +54,8 @@ def derived_fields(
 
 def dependents_of(entity: str, data: Mapping[str, Any], lookup: Lookup) -> list[tuple[str, str]]:
     """Records to re-derive after this one was written."""
-    rules = _rules()
-    if rules is None:
-        return []
     try:
-        found = rules.dependents(entity, data, lookup)
+        found = dependents(entity, data, lookup)
     except NotImplementedError:
         return []
     except Exception:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -31,20 +30,13 @@ from server.models import APPLIED
 from server.services import conflicts
 from server.services.auth import Principal
 from server.services.merge import changed_elsewhere, merge_patch
+from server.services.mutation import Change, Rejection
+from server.services.placement import parent_key, place
 from server.services.records import Row, WriteBatch, dumps
 from server.services.rows import both_forms, ids_param, in_ids
-from server.services.scope import Scope, parent_key, place
+from server.services.scope import Scope
 
 _OPS = ("upsert", "delete")
-
-
-@dataclass(frozen=True)
-class Rejection(Exception):
-    """A mutation refused: becomes a ``rejected`` result (never an HTTP error)."""
-
-    code: str
-    message: str
-    detail: Any = None
 
 
 _STORED = both_forms(
@@ -216,7 +208,7 @@ class Push:
         if entity == "conflict":
             if op != "upsert":
                 raise Rejection("forbidden", "conflicts are resolved, not deleted")
-            return conflicts.resolve(self, rid, patch, m)
+            return self.result(m, "applied", conflicts.resolve(self.change(m), rid, patch))
         if spec.reference:
             raise Rejection("forbidden", f"{entity} is reference data, read-only on devices")
         if op == "delete":
@@ -256,13 +248,14 @@ class Push:
             return self.result(m, "applied", row)
         self._may_write_at(entity, rid, patch, row)
         if row.deleted:
-            conflict = conflicts.file_deleted(self, row, m, edit=patch)
+            conflict = conflicts.file_deleted(self.change(m), row, edit=patch)
             return self.result(m, "conflict", row, [conflict])
         merged = merge_patch(
             spec.by_name, row.data, patch, self.batch.history(row.key, base), self.who.device_id
         )
+        change = self.change(m)
         filed = [
-            conflicts.file(self, row, name, *values, m) for name, values in merged.conflicts.items()
+            conflicts.file(change, row, name, *vals) for name, vals in merged.conflicts.items()
         ]
         changes = {
             k: v for k, v in merged.apply.items() if row.data.get(k) != v or k not in row.data
@@ -290,7 +283,7 @@ class Push:
             self.batch.history(row.key, base or 0), self.who.device_id, set(spec.derived)
         )
         if edited:  # edited elsewhere since this device last saw it: a person decides
-            conflict = conflicts.file_deleted(self, row, m, edit=None)
+            conflict = conflicts.file_deleted(self.change(m), row, edit=None)
             return self.result(m, "conflict", row, [conflict])
         self.batch.write(row, {}, deleted=True, **self.writer(m))
         return self.result(m, "applied", row)
@@ -332,13 +325,13 @@ class Push:
             raise Rejection("forbidden", "this record belongs to a patch that is not yours")
 
     # --- results -------------------------------------------------------------------------
+    def change(self, m: dict[str, Any]) -> Change:
+        """Mutation ``m`` as this push applies it (what ``conflicts`` is handed)."""
+        return Change(m, self.batch, self.scope, self.now)
+
     def writer(self, m: dict[str, Any]) -> dict[str, Any]:
         """Who writes, for ``WriteBatch.write``."""
-        return {
-            "device_id": self.who.device_id,
-            "user_id": self.who.user_id,
-            "mutation_id": m.get("mutation_id"),
-        }
+        return self.change(m).writer
 
     def result(
         self,

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, and_, bindparam, delete, insert, select, upda
 
 from server.db import insert_many, take_seqs
 from server.models import MEMBER, RECORD, REVISION, SCOPE_EXIT
-from server.services import derivation, scope
+from server.services import derivation, placement
 from server.services.rows import (
     COLUMNS,
     CREATED,
@@ -178,7 +178,7 @@ class WriteBatch(RecordCache):
     def flush(self) -> None:
         """Re-derive dependents, settle scopes, take seqs and write everything."""
         self._settle_derived()
-        exits = scope.settle(self)
+        exits = placement.settle(self)
         dirty = sorted((r for r in self.rows.values() if r.dirty), key=lambda r: r.touched)
         if not dirty and not exits:
             return

@@ -22,10 +22,11 @@ from typing import Any
 
 from fieldapp.domain.policy import Policy
 from fieldapp.ids import from_wire
-from fieldapp.store.db import delete_rows, get_meta, get_row, put_rows, set_meta
+from fieldapp.store import outbox
+from fieldapp.store.clock import HybridLogicalClock
+from fieldapp.store.db import delete_rows, get_row, put_rows
 from fieldapp.store.derived import derived_values
-from fieldapp.sync import outbox
-from fieldapp.sync.clock import HybridLogicalClock
+from fieldapp.store.meta import get_meta, set_meta
 from fieldapp.sync.protocol import ENTITIES
 
 Row = tuple[Mapping[str, Any], int | None, bool]
@@ -199,27 +200,3 @@ def apply_push_results(
             delete_rows(conn, entity, [rid])
             orphans.discard((entity, rid))
     _set_orphans(conn, orphans)
-
-
-def begin_resync(conn: sqlite3.Connection) -> None:
-    """Start a full re-download (after 410): synced rows are swept only when it completes."""
-    conn.execute("DELETE FROM resync_seen")
-    set_meta(conn, "resync", "1")
-    set_meta(conn, "cursor", None)
-
-
-def finish_resync(conn: sqlite3.Connection) -> None:
-    """Delete synced rows the re-download did not bring, unless they have pending edits."""
-    if get_meta(conn, "resync") != "1":
-        return
-    for entity in ENTITIES:
-        conn.execute(
-            f'DELETE FROM "{entity}" WHERE version IS NOT NULL '
-            f"AND NOT EXISTS (SELECT 1 FROM resync_seen s WHERE s.entity = ? "
-            f'AND s.id = "{entity}".id) '
-            "AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.state = 'pending' "
-            f'AND o.entity = ? AND o.record_id = "{entity}".id)',
-            (entity, entity),
-        )
-    conn.execute("DELETE FROM resync_seen")
-    set_meta(conn, "resync", None)

@@ -23,7 +23,7 @@ import sqlite3
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
-from fieldapp.store.db import get_meta, set_meta
+from fieldapp.store.meta import get_meta, set_meta
 
 _COLS = (
     "mutation_id, device_seq, entity, record_id, op, base_version, patch, client_time, "
