@@ -54,8 +54,10 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
         title="Estate walkabout sync server",
         version="1",
         lifespan=lifespan,
-        openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        # The API's map is for developers, not for whoever finds the server: off unless
+        # API_DOCS=1 (docs/server.md).
+        openapi_url=f"{API_PREFIX}/openapi.json" if settings.api_docs else None,
+        docs_url=f"{API_PREFIX}/docs" if settings.api_docs else None,
         redoc_url=None,
     )
     app.state.settings = settings

@@ -130,6 +130,7 @@ def serve(*, host: str, port: int, workers: int, log_level: str, access_log: boo
                 workers=workers,
                 log_level=log_level,
                 access_log=access_log,
+                server_header=False,  # no "Server: uvicorn": what runs here is nobody's business
             )
             return 0
     uvicorn.run(
@@ -138,6 +139,7 @@ def serve(*, host: str, port: int, workers: int, log_level: str, access_log: boo
         port=port,
         log_level=log_level,
         access_log=access_log,
+        server_header=False,
     )
     return 0
 

@@ -63,6 +63,9 @@ HTTP_STATUS: dict[str, int] = {
     "not_an_image": 415,
     "image_too_large": 413,
     "unsupported_media_type": 415,
+    "blob_not_yours": 403,
+    "upload_quota_exceeded": 429,
+    "device_in_use": 409,
     "conflict_not_open": 409,
     "record_deleted": 409,
     "internal_error": 500,
@@ -71,6 +74,8 @@ HTTP_STATUS: dict[str, int] = {
 
 class ApiError(Exception):
     """An error a client is meant to see: HTTP status, stable code, a sentence for a person."""
+
+    headers: dict[str, str] | None = None  # extra response headers (``Retry-After``)
 
     def __init__(self, status: int, code: str, message: str, detail: Any = None) -> None:
         super().__init__(message)
@@ -123,6 +128,14 @@ class ResyncRequired(ApiError):
         super().__init__(410, "resync_required", message)
 
 
+# On every answer (``server.middleware`` adds them; errors carry them too, for the 500s sent
+# past it): no MIME sniffing, and nothing personal left in a cache on the way.
+SECURITY_HEADERS: dict[str, str] = {
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+
+
 def text_ok(value: str) -> bool:
     """Can the database store this text? (UTF-8 without lone surrogates, and no NUL.)"""
     if "\x00" in value:
@@ -139,12 +152,18 @@ def server_time() -> str:
     return to_wire(datetime.now(UTC))
 
 
-def error_response(status: int, code: str, message: str, detail: Any = None) -> Response:
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    detail: Any = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
     """The JSON error body every failing request gets."""
     now = server_time()
     body = {"error": {"code": code, "message": message, "detail": detail}, "server_time": now}
     # Set here too: a 500 is sent by Starlette's outermost middleware, past the one that stamps.
-    headers = {"Server-Time": now}
+    headers = {**(headers or {}), "Server-Time": now, **SECURITY_HEADERS}
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
     return Response(
@@ -167,7 +186,7 @@ def _validation_detail(exc: RequestValidationError) -> tuple[str, list[dict[str,
 
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    return error_response(exc.status, exc.code, exc.message, exc.detail)
+    return error_response(exc.status, exc.code, exc.message, exc.detail, exc.headers)
 
 
 async def _request_validation(request: Request, exc: Exception) -> Response:

@@ -1,7 +1,9 @@
 """Request bodies: a size limit, and gzip request bodies (``Content-Encoding: gzip``) decoded.
 
 Every response leaves through here stamped with a ``Server-Time`` header (the contract: every
-response carries ``server_time``), binary bodies and ``HEAD`` answers included.
+response carries ``server_time``), binary bodies and ``HEAD`` answers included, and with
+``X-Content-Type-Options: nosniff`` and ``Cache-Control: no-store`` (answers carry residents'
+personal data; a route may set its own ``Cache-Control``).
 
 Decoding is bounded: a body that would inflate past the limit (a gzip bomb) stops at the
 limit and gets ``413 payload_too_large``; nothing past the limit is ever held in memory.
@@ -14,7 +16,7 @@ import zlib
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from server.errors import error_response, server_time
+from server.errors import SECURITY_HEADERS, error_response, server_time
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -24,6 +26,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _CHUNK = 64 * 1024
 _DRAIN_CAP = 256 * 1024 * 1024  # beyond this the connection is simply closed
+_SECURITY = [(k.lower().encode("ascii"), v.encode("ascii")) for k, v in SECURITY_HEADERS.items()]
 
 
 class _BodyTooLarge(Exception):
@@ -31,14 +34,18 @@ class _BodyTooLarge(Exception):
 
 
 def _stamping(send: Send) -> Send:
-    """``send`` adding ``Server-Time`` to the response start, unless the response set its own."""
+    """``send`` adding ``Server-Time`` and the security headers, unless the response set them."""
 
     async def stamped(message: Message) -> None:
         if message["type"] == "http.response.start":
             headers = list(message.get("headers", ()))
-            if not any(name.lower() == b"server-time" for name, _ in headers):
+            names = {name.lower() for name, _ in headers}
+            if b"server-time" not in names:
                 headers.append((b"server-time", server_time().encode("ascii")))
-                message = {**message, "headers": headers}
+            for name, value in _SECURITY:  # unless the route chose its own (Cache-Control)
+                if name not in names:
+                    headers.append((name, value))
+            message = {**message, "headers": headers}
         await send(message)
 
     return stamped

@@ -183,6 +183,31 @@ class Blob(SQLModel, table=True):
     created_at: datetime = Field(sa_type=Tz)
 
 
+# Who uploaded (or was entitled to name) a complete blob: a photo record reads its bytes only
+# when its creating device and user are here (``server/services/blob_access.py``).
+class BlobOwner(SQLModel, table=True):
+    __tablename__ = "blob_owner"
+    sha256: str = Field(primary_key=True, max_length=64)
+    device_id: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(primary_key=True, max_length=64)
+    how: str = Field(max_length=10)  # "upload" (sent every byte) or "reader" (could read it)
+    created_at: datetime = Field(sa_type=Tz)
+
+
+# An upload in progress, which belongs to the device (and user) that started it: quota and
+# expiry are counted here; its bytes are ``partial/{key}/{sha}.part`` (``server/blobs.py``).
+class BlobUpload(SQLModel, table=True):
+    __tablename__ = "blob_upload"
+    __table_args__ = (Index("ix_blob_upload_device", "device_id"),)
+    sha256: str = Field(primary_key=True, max_length=64)
+    device_id: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(primary_key=True, max_length=64)
+    size: int = Field(sa_type=BigInteger)  # the declared TOTAL
+    received: int = Field(default=0, sa_type=BigInteger)
+    created_at: datetime = Field(sa_type=Tz)
+    updated_at: datetime = Field(sa_type=Tz)
+
+
 def table(model: type[SQLModel]) -> Table:
     """The Core table of a model, for bulk statements."""
     tbl = model.__table__  # type: ignore[attr-defined]
@@ -202,3 +227,5 @@ DEVICE = table(Device)
 TOKEN = table(SessionToken)
 AUDIT = table(AuditLog)
 BLOB = table(Blob)
+BLOB_OWNER = table(BlobOwner)
+BLOB_UPLOAD = table(BlobUpload)

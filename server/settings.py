@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from server.blob_files import FILE_MODE, private_dir, secure_tree
+
 DEFAULT_DATABASE_URL = "sqlite:///./data/server.db"
 MiB = 1024 * 1024
 
@@ -30,6 +32,13 @@ class Settings:
     max_blob_bytes: int = 25 * MiB  # one blob upload request (photos)
     sqlite_busy_timeout_ms: int = 15_000
     gzip_level: int = 5  # responses: fast enough for a page of 1,000 records
+    # Images: the tablet sends at most 1600 px; a canvas past these is refused undecoded.
+    max_image_side: int = 4096
+    max_image_pixels: int = 16_000_000
+    image_workers: int = 2  # images decoded at once (each up to ~64 MiB at the pixel limit)
+    partial_upload_ttl_seconds: int = 24 * 3600  # an upload untouched this long is dropped
+    partial_upload_quota_bytes: int = 100 * MiB  # declared sizes of one device's open uploads
+    api_docs: bool = False  # serve /api/v1/docs and /api/v1/openapi.json
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -53,15 +62,53 @@ class Settings:
             token_lifetime_seconds=lifetime,
             max_body_bytes=_int(env, "MAX_BODY_BYTES", cls.max_body_bytes) or cls.max_body_bytes,
             max_blob_bytes=_int(env, "MAX_BLOB_BYTES", cls.max_blob_bytes) or cls.max_blob_bytes,
+            max_image_side=_int(env, "MAX_IMAGE_SIDE", cls.max_image_side) or cls.max_image_side,
+            max_image_pixels=(
+                _int(env, "MAX_IMAGE_PIXELS", cls.max_image_pixels) or cls.max_image_pixels
+            ),
+            image_workers=_int(env, "IMAGE_WORKERS", cls.image_workers) or cls.image_workers,
+            partial_upload_ttl_seconds=(
+                _int(env, "PARTIAL_UPLOAD_TTL_SECONDS", cls.partial_upload_ttl_seconds)
+                or cls.partial_upload_ttl_seconds
+            ),
+            partial_upload_quota_bytes=(
+                _int(env, "PARTIAL_UPLOAD_QUOTA_BYTES", cls.partial_upload_quota_bytes)
+                or cls.partial_upload_quota_bytes
+            ),
+            api_docs=_flag(env, "API_DOCS"),
         )
 
     def ensure_dirs(self) -> None:
-        """Create the data and blob folders (and the SQLite file's folder)."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.blob_dir.mkdir(parents=True, exist_ok=True)
+        """Create the data and blob folders (and the SQLite file's folder), all private.
+
+        Folders are 0700 and the SQLite file 0600 whatever the umask; SQLite gives its
+        ``-wal`` and ``-shm`` files the mode of the database file. Files an older server left
+        readable by others are narrowed too.
+        """
+        private_dir(self.data_dir)
+        secure_tree(self.blob_dir)
+        private_dir(self.blob_dir)
         path = sqlite_path(self.database_url)
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(path.parent)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)  # before SQLite makes it 0644
+            try:
+                os.fchmod(fd, FILE_MODE)
+            finally:
+                os.close(fd)
+            for suffix in ("-wal", "-shm", "-journal"):
+                side = path.with_name(path.name + suffix)
+                if side.exists():
+                    os.chmod(side, FILE_MODE)
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise SystemExit(f"{name} must be 1 or 0 (got {raw[:20]!r})")
 
 
 def _int(env: Mapping[str, str], name: str, default: int | None) -> int | None:
@@ -92,12 +139,13 @@ def load_or_create_secret(data_dir: Path) -> str:
     path = data_dir / "secret_key"
     if path.exists():
         return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)
     key = secrets.token_urlsafe(48)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:  # another process made it first
         return path.read_text().strip()
     with os.fdopen(fd, "w") as fh:
+        os.fchmod(fh.fileno(), FILE_MODE)
         fh.write(key + "\n")
     return key

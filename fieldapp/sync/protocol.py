@@ -159,7 +159,7 @@ def _enum(name: str, values: tuple[str, ...], **kw: Any) -> Field:
 # Each answers a sentence naming the field and, for an object, the registry's key or, for a
 # list, the item's position (1-based) — never a submitted key or value.
 RISK_SCALE_KEYS: Final = ("health_impact", "unsafe_at_home")  # 0-3; the other answers yes/no
-_SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+_SHA256_RE = re.compile(r"[0-9a-f]{64}")  # fullmatch: "$" would let a newline through
 
 
 def _whole(value: Any) -> bool:
@@ -217,7 +217,7 @@ def _ids(name: str) -> Callable[[Any], str | None]:
 
 
 def _sha256(value: Any) -> str | None:
-    if not _SHA256_RE.match(value):
+    if not _SHA256_RE.fullmatch(value):
         return "sha256 must be 64 lowercase hexadecimal digits"
     return None
 
@@ -523,7 +523,8 @@ ERROR_CODES: Final = frozenset(
         "too_many_mutations", "payload_too_large", "mutation_id_reused", "resync_required",
         "rate_limited", "blob_hash_mismatch", "blob_offset_mismatch", "bad_content_range",
         "not_an_image", "image_too_large", "unsupported_media_type", "conflict_not_open",
-        "record_deleted", "internal_error",
+        "record_deleted", "internal_error", "blob_not_yours", "upload_quota_exceeded",
+        "device_in_use",
     }
 )  # fmt: skip
 

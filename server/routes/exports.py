@@ -31,16 +31,14 @@ def _live(conn: Connection, *conditions: Any) -> list[dict[str, Any]]:
     return [json.loads(text) for text in conn.execute(stmt.order_by(RECORD.c.seq)).scalars()]
 
 
-def _thumbs(settings: Any, photos: list[dict[str, Any]]) -> Mapping[str, bytes]:
-    """Thumbnails of the photos the blob store holds (none if blobs are not installed)."""
-    try:
-        from server.blobs import BlobFiles
-    except ImportError:
-        return {}
+def _thumbs(settings: Any, photos: list[dict[str, Any]], readable: set[str]) -> Mapping[str, bytes]:
+    """Thumbnails of the photos the caller may read (``readable``) that the blob store holds."""
+    from server.blob_files import BlobFiles
+
     out: dict[str, bytes] = {}
     for photo in photos:
         sha = photo.get("sha256")
-        if isinstance(sha, str) and len(sha) == 64:
+        if isinstance(sha, str) and sha in readable:
             thumb = BlobFiles(settings.blob_dir, sha).thumb
             if thumb.exists():
                 out[sha] = thumb.read_bytes()
@@ -63,9 +61,12 @@ def walkabout_report(
             conn, RECORD.c.entity == "observation", RECORD.c.walkabout_id == walkabout_id
         )
         photos = _live(conn, RECORD.c.entity == "photo", RECORD.c.walkabout_id == walkabout_id)
+        # Only bytes the caller could download: a photo record naming someone else's blob
+        # does not put that photo in the report.
+        readable = scopes.readable_blobs(conn, user, [str(p.get("sha256")) for p in photos])
     now = utcnow()
     pdf = reports.walkabout_pdf(
-        walk, observations, photos, thumbs=_thumbs(settings, photos), generated_at=now
+        walk, observations, photos, thumbs=_thumbs(settings, photos, readable), generated_at=now
     )
     if user.role in PARTNER_ROLES:
         with writing(engine) as conn:

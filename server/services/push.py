@@ -27,7 +27,7 @@ from fieldapp.sync.protocol import (
 from server.db import insert_many
 from server.errors import text_ok
 from server.models import APPLIED
-from server.services import conflicts
+from server.services import blob_access, conflicts
 from server.services.auth import Principal
 from server.services.merge import changed_elsewhere, merge_patch
 from server.services.mutation import Change, Rejection
@@ -241,6 +241,8 @@ class Push:
             self._partner_may_create(entity, patch, creating)
         if row is None or row.version == 0:
             self._may_write_at(entity, rid, patch, None)
+            if entity == "photo":
+                self._may_name_blob(patch.get("sha256"))
             row = row or self.batch.new_row(
                 entity, rid, device_id=self.who.device_id, user_id=self.who.user_id
             )
@@ -307,6 +309,19 @@ class Push:
             walkabout = None
         if walkabout not in self.scope.walkabout_ids:
             raise Rejection("forbidden", "you may only add to walkabouts you joined")
+
+    def _may_name_blob(self, sha256: Any) -> None:
+        """A new photo names bytes not yet held, sent by this device, or readable already."""
+        if not isinstance(sha256, str):
+            return  # validate_patch has refused it already
+        if not blob_access.may_name(self.conn, self.who, sha256):
+            raise Rejection(
+                "blob_not_yours",
+                "these photo bytes were uploaded from another device; "
+                "upload the photo from this device first",
+            )
+        if blob_access.held(self.conn, sha256):  # a reader naming it: the record may show it
+            blob_access.credit(self.conn, self.who, sha256, how="reader", now=self.now)
 
     def _may_write_at(self, entity: str, rid: str, patch: dict[str, Any], row: Row | None) -> None:
         """Officers write only in their patches (before and after the write)."""

@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from fieldapp.sync.protocol import ENTITIES, PARTNER_ROLES
 from server.errors import text_ok
-from server.models import MEMBER, RECORD
+from server.models import BLOB_OWNER, MEMBER, RECORD
 from server.services.auth import Principal
 from server.services.rows import Row
 
@@ -144,24 +144,60 @@ def can_read(session: Session | Connection, user: Principal, entity: str, record
     )
 
 
-def can_read_blob(session: Session | Connection, user: Principal, sha256: str) -> bool:
-    """May ``user`` see some live photo record that names this blob?"""
-    if not text_ok(sha256):
-        return False
-    conn = session.connection() if isinstance(session, Session) else session
-    rows = conn.execute(
+def _backed_photos(sha256s: list[str]) -> Any:
+    """Live photo records naming these blobs whose creator sent (or could read) the bytes.
+
+    A photo record alone proves nothing: anyone may write one naming any SHA-256. The join on
+    ``blob_owner`` keeps only records made by a device and user the bytes came from.
+    """
+    owner = BLOB_OWNER
+    return (
         select(
-            RECORD.c.patch_id, RECORD.c.walkabout_id, RECORD.c.estate, RECORD.c.created_by_user
-        ).where(
+            RECORD.c.photo_sha256,
+            RECORD.c.patch_id,
+            RECORD.c.walkabout_id,
+            RECORD.c.estate,
+            RECORD.c.created_by_user,
+        )
+        .join(
+            owner,
+            and_(
+                owner.c.sha256 == RECORD.c.photo_sha256,
+                owner.c.device_id == RECORD.c.created_by_device,
+                owner.c.user_id == RECORD.c.created_by_user,
+            ),
+        )
+        .where(
             RECORD.c.entity == "photo",
-            RECORD.c.photo_sha256 == sha256,
+            RECORD.c.photo_sha256.in_(sha256s),
             RECORD.c.deleted.is_(False),
         )
-    ).all()
-    if not rows:
-        return False
-    scope = resolve(conn, user)
-    return any(
-        scope.allows("photo", patch_id=r[0], walkabout_id=r[1], estate=r[2], created_by_user=r[3])
-        for r in rows
     )
+
+
+def readable_blobs(session: Session | Connection, user: Principal, sha256s: list[str]) -> set[str]:
+    """Which of these blobs ``user`` may read: named by a backed photo record they can see."""
+    wanted = sorted({s for s in sha256s if isinstance(s, str) and text_ok(s)})
+    if not wanted:
+        return set()
+    conn = session.connection() if isinstance(session, Session) else session
+    scope = resolve(conn, user)
+    found: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        for sha, patch_id, walkabout_id, estate, creator in conn.execute(
+            _backed_photos(wanted[start : start + 500])
+        ):
+            if sha not in found and scope.allows(
+                "photo",
+                patch_id=patch_id,
+                walkabout_id=walkabout_id,
+                estate=estate,
+                created_by_user=creator,
+            ):
+                found.add(sha)
+    return found
+
+
+def can_read_blob(session: Session | Connection, user: Principal, sha256: str) -> bool:
+    """May ``user`` read this blob? (A backed photo record naming it is visible to them.)"""
+    return sha256 in readable_blobs(session, user, [sha256])

@@ -1,0 +1,164 @@
+"""What the server does with an uploaded image: refuse big canvases, decode small, keep no metadata.
+
+The tablet sends JPEGs of at most 1600 px without metadata (``fieldapp.photos``); anything
+else (another client, a hostile one) meets the same rules:
+
+- the canvas is read from the header, and an image wider or taller than ``max_side`` or with
+  more than ``max_pixels`` is refused (``image_too_large``) before a pixel is decoded: an
+  8000 x 8000 PNG of 243 KiB would otherwise cost hundreds of MiB;
+- a clean image is decoded only as far as its thumbnail needs: JPEG at 1/2, 1/4 or 1/8 scale
+  by libjpeg (``draft``), PNG and WebP decoded once and reduced at once; the whole stream is
+  still read, so truncated or damaged data is refused;
+- an image carrying metadata (EXIF, XMP, comments, PNG text) is decoded in full (within the
+  pixel limit), turned upright and re-encoded without it: what is stored and served carries
+  pixels and the colour profile only. Its bytes then differ from the uploaded ones (the blob
+  keeps the name the uploaded bytes hashed to);
+- at most ``workers`` images are decoded at once (``ImageGate``): parallel uploads queue
+  rather than multiply the memory.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from dataclasses import dataclass
+
+from PIL import Image, ImageOps
+
+from fieldapp.photos import (
+    CONTENT_TYPES,
+    ImageInfo,
+    ImageTooLarge,
+    NotAnImage,
+    PhotoError,
+    _open,
+    make_thumbnail,
+)
+
+# Technical facts Pillow reports in ``info`` that say nothing about who, where or when.
+_HARMLESS_INFO = {
+    "JPEG": {"jfif", "jfif_version", "jfif_unit", "jfif_density", "dpi", "adobe",
+             "adobe_transform", "progressive", "progression", "icc_profile"},
+    "PNG": {"gamma", "dpi", "aspect", "srgb", "chromaticity", "transparency", "icc_profile",
+            "interlace", "bbox"},
+    "WEBP": {"icc_profile", "loop", "duration", "background", "timestamp"},
+}  # fmt: skip
+# JPEG segments that are part of the image itself (``applist`` names every APPn and COM).
+_HARMLESS_SEGMENTS = {("APP0", b"JFIF"), ("APP2", b"ICC_PROFILE"), ("APP14", b"Adobe")}
+
+
+@dataclass(frozen=True)
+class ImageLimits:
+    """The canvas and byte limits of an uploaded image (from ``Settings``)."""
+
+    max_side: int = 4096
+    max_pixels: int = 16_000_000
+    max_bytes: int = 25 * 1024 * 1024
+    thumb_side: int = 256
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A checked image: what it is, its thumbnail, and clean bytes when the upload was not."""
+
+    info: ImageInfo
+    thumb: bytes
+    cleaned: bytes | None  # None: the uploaded bytes carry no metadata and are stored as sent
+
+
+class ImageGate:
+    """A bound on images decoded at once (routes run in a thread pool)."""
+
+    def __init__(self, workers: int) -> None:
+        self._slots = threading.BoundedSemaphore(max(1, workers))
+
+    def prepare(self, data: bytes, limits: ImageLimits) -> Prepared:
+        with self._slots:
+            return prepare(data, limits)
+
+    def thumbnail(self, data: bytes, limits: ImageLimits) -> bytes:
+        with self._slots:
+            return prepare(data, limits).thumb
+
+
+def has_metadata(im: Image.Image) -> bool:
+    """Does the image carry anything beyond pixels and a colour profile?"""
+    fmt = im.format or ""
+    if set(im.info) - _HARMLESS_INFO.get(fmt, set()):
+        return True
+    if fmt == "JPEG":
+        for marker, body in getattr(im, "applist", []):
+            if not any(marker == m and body.startswith(tag) for m, tag in _HARMLESS_SEGMENTS):
+                return True
+    return False
+
+
+def _open_limited(data: bytes, limits: ImageLimits) -> Image.Image:
+    im = _open(data, max_pixels=limits.max_pixels, max_bytes=limits.max_bytes)
+    width, height = im.size
+    if max(width, height) > limits.max_side:
+        raise ImageTooLarge(
+            f"The image is {width}x{height} pixels; the limit is {limits.max_side} pixels a side."
+        )
+    return im
+
+
+def _decode(im: Image.Image) -> None:
+    """Decode (at the draft scale, if one was set): truncation and corruption show up here."""
+    try:
+        im.load()
+    except PhotoError:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise ImageTooLarge("The image declares more pixels than can be handled safely.") from exc
+    except Exception as exc:  # truncated streams raise OSError, others SyntaxError, ValueError…
+        raise NotAnImage("The image is truncated or damaged and cannot be read.") from exc
+
+
+def _reduced(im: Image.Image, side: int) -> Image.Image:
+    """A cheap box-filter reduction to about twice the thumbnail (thumbnail() does the rest)."""
+    factor = max(im.size) // (2 * side)
+    if factor < 2:
+        return im
+    try:
+        return im.reduce(factor)
+    except ValueError:  # modes reduce() does not take (P, 1): thumbnail() copes alone
+        return im
+
+
+def _reencode(im: Image.Image, fmt: str) -> bytes:
+    """``im`` in ``fmt`` with nothing but pixels and its colour profile."""
+    icc = im.info.get("icc_profile")
+    clean = im.copy()
+    clean.info = {}
+    out = io.BytesIO()
+    if fmt == "JPEG":
+        if clean.mode not in ("RGB", "L", "CMYK"):
+            clean = clean.convert("RGB")
+        clean.save(out, "JPEG", quality=90, optimize=True, comment=b"", icc_profile=icc)
+    elif fmt == "PNG":
+        clean.save(out, "PNG", icc_profile=icc)
+    else:
+        clean.save(out, "WEBP", quality=90, icc_profile=icc)
+    return out.getvalue()
+
+
+def prepare(data: bytes, limits: ImageLimits) -> Prepared:
+    """Check ``data`` (type, bytes, canvas, integrity) and make its thumbnail; clean if needed.
+
+    Raises ``fieldapp.photos.PhotoError`` (its ``code`` is the wire error code).
+    """
+    im = _open_limited(data, limits)
+    fmt = im.format or ""
+    if has_metadata(im):
+        _decode(im)
+        upright = ImageOps.exif_transpose(im)  # the orientation tag goes with the rest
+        cleaned = _reencode(upright, fmt)
+        info = ImageInfo(fmt, CONTENT_TYPES[fmt], upright.width, upright.height)
+        return Prepared(info, make_thumbnail(upright, side=limits.thumb_side), cleaned)
+    info = ImageInfo(fmt, CONTENT_TYPES[fmt], im.width, im.height)
+    if fmt == "JPEG":
+        im.draft("RGB", (limits.thumb_side, limits.thumb_side))
+    _decode(im)
+    small = _reduced(im, limits.thumb_side)
+    return Prepared(info, make_thumbnail(small, side=limits.thumb_side), None)
