@@ -98,7 +98,8 @@ def _sweep_now_and_then(app: FastAPI, engine: Engine, settings: Settings) -> Non
     """Drop expired partial uploads, at most once a minute (on the requests that use blobs)."""
     now = time.time()
     with _APP_LOCK:
-        if now - getattr(app.state, "blob_swept_at", 0.0) < _SWEEP_EVERY:
+        every = min(_SWEEP_EVERY, settings.partial_upload_ttl_seconds)
+        if now - getattr(app.state, "blob_swept_at", 0.0) < every:
             return
         app.state.blob_swept_at = now
     ttl = settings.partial_upload_ttl_seconds

@@ -33,12 +33,15 @@ from fieldapp.sync.protocol import API_PREFIX, MAX_PULL_LIMIT, SCHEMA_VERSION
 from fieldapp.sync.pull import pull_all
 from fieldapp.sync.push import push_all
 from fieldapp.sync.state import Phase, Progress, Status, SyncState
-from fieldapp.sync.transport import Transport, check_response, error_of
+from fieldapp.sync.transport import Transport, TransportResponse, check_response, error_of
 
 log = logging.getLogger(__name__)
 
 BACKOFF_BASE = 2.0  # seconds before the first retry
 BACKOFF_CAP = 300.0  # never wait longer than this between attempts
+_PENDING_MESSAGE = (
+    "Changes made by the previous user have not been sent yet. Ask them to sign in and sync first."
+)
 
 
 def backoff_delay(failures: int, rng: Callable[[], float], *, interval: float) -> float:
@@ -112,18 +115,16 @@ class SyncEngine:
     # --- sign-in ---------------------------------------------------------------------------
     def sign_in(self, *, username: str, password: str, device_name: str) -> dict[str, Any]:
         """Get a token for this device; raises ``AuthError``/``NetworkError`` for the UI."""
-        response = self.transport.request(
-            "POST",
-            f"{API_PREFIX}/auth/token",
-            json_body={
-                "username": username,
-                "password": password,
-                "device_id": self.store.device_id,
-                "device_name": device_name,
-                "schema_version": SCHEMA_VERSION,
-            },
-        )
-        if response.status in (400, 401, 403):
+        response = self._request_token(username, password, device_name)
+        if response.status == 409 and error_of(response)[0] == "device_in_use":
+            # A shared tablet: its device id is the previous user's, and the server gives a
+            # device id to one user only. The password was right (it is checked first), so
+            # this is what a change of user does anyway: wipe, become a new device, again.
+            if self.store.pending_count():
+                raise AuthError("pending_changes", _PENDING_MESSAGE)
+            self.store.wipe()
+            response = self._request_token(username, password, device_name)
+        if response.status in (400, 401, 403, 409):
             code, message = error_of(response)
             raise AuthError(code, message or "The user name or password is not right.")
         check_response(response)
@@ -134,11 +135,7 @@ class SyncEngine:
             if self.store.pending_count():
                 # Another person's edits are still queued: sending them under this account
                 # would misattribute them, wiping them would lose them.
-                raise AuthError(
-                    "pending_changes",
-                    "Changes made by the previous user have not been sent yet. "
-                    "Ask them to sign in and sync first.",
-                )
+                raise AuthError("pending_changes", _PENDING_MESSAGE)
             self.store.wipe()  # what the previous user could see is not this user's to see
         with self.store.transaction():
             self.store.set_meta("token", str(body["access_token"]))
@@ -146,6 +143,19 @@ class SyncEngine:
         self._last_error = None
         self._emit("offline")
         return user
+
+    def _request_token(self, username: str, password: str, device_name: str) -> TransportResponse:
+        return self.transport.request(
+            "POST",
+            f"{API_PREFIX}/auth/token",
+            json_body={
+                "username": username,
+                "password": password,
+                "device_id": self.store.device_id,
+                "device_name": device_name,
+                "schema_version": SCHEMA_VERSION,
+            },
+        )
 
     def sign_out(self) -> None:
         """Forget the token (the outbox and data stay for the next sign-in)."""

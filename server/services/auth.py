@@ -19,7 +19,7 @@ from sqlalchemy import Connection, RowMapping, insert, select, update
 from fieldapp.ids import new_id
 from fieldapp.sync.protocol import ROLES
 from server.db import as_utc
-from server.errors import AuthError, BadRequest, NotFound
+from server.errors import ApiError, AuthError, BadRequest, NotFound
 from server.models import DEVICE, TOKEN, USER
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
@@ -97,13 +97,18 @@ def sign_in(
     device = conn.execute(select(DEVICE).where(DEVICE.c.id == device_id)).mappings().first()
     if device is not None and device["revoked_at"] is not None:
         raise AuthError("device_revoked", "this device was revoked; its data must be wiped")
+    if device is not None and device["user_id"] != row["id"]:
+        # A device id is not a secret: taking over another user's would borrow its uploads.
+        raise ApiError.of(
+            "device_in_use", "this device id belongs to another user; sign in as a new device"
+        )
     if device is None:
         conn.execute(
             insert(DEVICE).values(
                 id=device_id, user_id=row["id"], name=device_name, created_at=now, last_seen=now
             )
         )
-    else:  # a shared tablet: it now belongs to whoever signed in last
+    else:
         conn.execute(
             update(DEVICE)
             .where(DEVICE.c.id == device_id)

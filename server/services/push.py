@@ -278,6 +278,10 @@ class Push:
         row = self.batch.row(entity, rid)
         if row is None or row.version == 0:
             return self.result(m, "applied", None)  # never reached the server: nothing to do
+        if self.who.role != "manager" and not self.scope.allows_row(row):
+            # The answer for an id that is not there: whether another patch holds a record
+            # under this id is not the caller's to learn. Nothing is deleted.
+            return self.result(m, "applied", None)
         self._may_write_at(entity, rid, {}, row)
         if row.deleted:
             return self.result(m, "applied", row)

@@ -91,5 +91,9 @@ def test_other_user_cannot_sign_in_over_unsent_edits(
         d.sign_in("percy")
     assert err.value.code == "pending_changes" and d.store.pending_count() == 1
     assert d.sync().status == "online"
+    officers_device = d.store.device_id
     d.sign_in("percy")  # now allowed: the officer's data is wiped first
     assert d.store.all("asb_case") == [] and d.store.user()["role"] == "pcso"  # type: ignore[index]
+    # The server gives a device id to one user: the tablet came back as a new device.
+    assert d.store.device_id != officers_device
+    assert d.sync().status == "online"
