@@ -32,6 +32,12 @@ environment variables:
   TOKEN_LIFETIME_SECONDS  how long a bearer token lives (default 604800, 7 days)
   MAX_BODY_BYTES          largest request body after gzip decoding (default 16 MiB)
   MAX_BLOB_BYTES          largest blob upload request (default 25 MiB)
+  MAX_IMAGE_SIDE          widest/tallest image taken, pixels (default 4096)
+  MAX_IMAGE_PIXELS        most pixels an image may have (default 16000000)
+  IMAGE_WORKERS           images decoded at once (default 2)
+  PARTIAL_UPLOAD_TTL_SECONDS  an unfinished upload expires after this (default 86400)
+  PARTIAL_UPLOAD_QUOTA_BYTES  one device's unfinished uploads (default 100 MiB)
+  API_DOCS                1: serve /api/v1/docs and /api/v1/openapi.json (default off)
 
 Errors are one line on stderr and exit status 1; usage errors exit with status 2.
 See docs/server.md."""

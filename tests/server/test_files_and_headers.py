@@ -73,7 +73,12 @@ def test_the_data_folder_and_its_files_are_private(tmp_path: Path, mask: int) ->
         for name, path in written.items():
             assert path.exists(), name
             assert mode(path) == 0o600, (name, oct(mode(path)))
-        folders = [data_dir, blobs, blobs / digest[:2], *(p for p in blobs.rglob("*") if p.is_dir())]
+        folders = [
+            data_dir,
+            blobs,
+            blobs / digest[:2],
+            *(p for p in blobs.rglob("*") if p.is_dir()),
+        ]
         for folder in folders:
             assert mode(folder) == 0o700, (folder, oct(mode(folder)))
 
