@@ -225,3 +225,27 @@ def test_a_device_id_belongs_to_one_user(cast: Cast) -> None:
         assert me.json()["device_id"] == taken
         again = Api(cast.server.url).login("north1", device_id=taken)  # the owner still may
         again.close()
+
+
+def test_two_devices_completing_the_same_bytes_at_once_both_own_them(cast: Cast) -> None:
+    import threading
+
+    data = photo(9)
+    barrier = threading.Barrier(2)
+    answers: dict[str, int] = {}
+    with cast.api("north1") as north, cast.api("south1") as south:
+
+        def send(name: str, api: Api) -> None:
+            barrier.wait()
+            answers[name] = put(api, sha(data), data).status_code
+
+        threads = [threading.Thread(target=send, args=a) for a in (("n", north), ("s", south))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert answers == {"n": 201, "s": 201}
+        for api, estate in ((north, "Oak"), (south, "Elm")):
+            assert head(api, sha(data)).status_code == 200
+            assert name_photo(api, walkabout(api, estate), data)["status"] == "applied"
+            assert get(api, sha(data)).content == data
