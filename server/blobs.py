@@ -23,6 +23,7 @@ claiming a file that is not there (a device not yet credited simply uploads agai
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import threading
@@ -65,6 +66,7 @@ _RANGE = re.compile(r"bytes (\d{1,15})-(\d{1,15})/(\d{1,15})")
 _ACCEPTED_TYPES = ("image/jpeg", "image/png", "image/webp", "application/octet-stream")
 _SWEEP_EVERY = 60.0  # seconds between sweeps of expired partial uploads
 _APP_LOCK = threading.Lock()
+log = logging.getLogger("server.blobs")
 
 
 def _sha(raw: str) -> str:
@@ -103,10 +105,13 @@ def _sweep_now_and_then(app: FastAPI, engine: Engine, settings: Settings) -> Non
             return
         app.state.blob_swept_at = now
     ttl = settings.partial_upload_ttl_seconds
-    sweep(settings.blob_dir, older_than=now - ttl)
-    cutoff = utcnow() - timedelta(seconds=ttl)
-    with writing(engine) as conn:
-        conn.execute(delete(BLOB_UPLOAD).where(BLOB_UPLOAD.c.updated_at < cutoff))
+    try:
+        sweep(settings.blob_dir, older_than=now - ttl)
+        cutoff = utcnow() - timedelta(seconds=ttl)
+        with writing(engine) as conn:
+            conn.execute(delete(BLOB_UPLOAD).where(BLOB_UPLOAD.c.updated_at < cutoff))
+    except Exception:  # tidying must never fail the request that happened to trigger it
+        log.warning("sweeping expired partial uploads failed; next time", exc_info=True)
 
 
 def _files(settings: Settings, sha: str, who: Principal) -> BlobFiles:

@@ -7,6 +7,7 @@ resetting it through ``clear_refs``), not estimated.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import random
@@ -24,6 +25,7 @@ from PIL import Image
 from fieldapp.ids import new_id
 from fieldapp.photos import process_photo
 from tests.support.live_server import LiveServer
+from tests.support.postgres import fresh_database
 
 MiB = 1024 * 1024
 
@@ -249,11 +251,16 @@ def test_an_abandoned_partial_upload_expires(tmp_path: Path) -> None:
         device.close()
 
 
-def test_partial_uploads_have_a_quota_per_device(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_partial_uploads_have_a_quota_per_device(tmp_path: Path, backend: str) -> None:
     first, second = tablet_photo(43), tablet_photo(44)
     quota = len(first) + len(second) - 1  # one device cannot have both open at once
     env = {"PARTIAL_UPLOAD_QUOTA_BYTES": str(quota)}
-    with LiveServer(data_dir=tmp_path / "s", env=env) as live:
+    with contextlib.ExitStack() as stack:
+        url = None if backend == "sqlite" else stack.enter_context(fresh_database())
+        live = stack.enter_context(LiveServer(data_dir=tmp_path / "s", database_url=url, env=env))
         live.add_user("olive", role="officer", patches=["North"])
         one, other = Device(live, "olive"), Device(live, "olive")
         a, b = len(first), len(second)
