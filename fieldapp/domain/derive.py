@@ -26,6 +26,12 @@ from fieldapp.domain.geo import nearest, nearest_block, position
 from fieldapp.domain.household import assess_household
 from fieldapp.domain.policy import Policy
 from fieldapp.domain.repairs import repair_deadlines
+from fieldapp.domain.suggestions import (
+    Suggestion,
+    person_suggestions,
+    repair_suggestions,
+    visit_suggestions,
+)
 from fieldapp.domain.walkabout import observation_action, walkabout_result
 from fieldapp.domain.wire import date_out, flag, number, parse_day, parse_time, text, time_out
 
@@ -125,9 +131,32 @@ def _asb_case(
     }
 
 
+def _wire(found: Sequence[Suggestion]) -> list[dict[str, str]]:
+    return [s.wire() for s in found]
+
+
+def _answer(value: Any) -> bool | None:
+    """A yes/no question as answered: True, False, or None when not answered."""
+    return value if isinstance(value, bool) else None
+
+
+def _person(
+    record: Mapping[str, Any], lookup: Lookup, policy: Policy, now: datetime
+) -> dict[str, Any]:
+    return {"suggested_actions": _wire(person_suggestions(record, policy=policy))}
+
+
 def _repair(
     record: Mapping[str, Any], lookup: Lookup, policy: Policy, now: datetime
 ) -> dict[str, Any]:
+    reported_at = parse_time(record.get("reported_at"))
+    suggested = repair_suggestions(
+        hazard=text(record.get("hazard")),
+        imminent_risk=flag(record.get("imminent_risk")),
+        awaab=text(record.get("awaab")),
+        reported_on=None if reported_at is None else local_date(reported_at, policy),
+        policy=policy,
+    )
     result = repair_deadlines(
         priority=text(record.get("priority")),
         reported_at=parse_time(record.get("reported_at")),
@@ -143,6 +172,7 @@ def _repair(
         "make_safe_by": time_out(result.make_safe_by),
         "preventative_start_by": time_out(result.preventative_start_by),
         "reason": result.reason,
+        "suggested_actions": _wire(suggested),
     }
 
 
@@ -150,11 +180,22 @@ def _tenancy_visit(
     record: Mapping[str, Any], lookup: Lookup, policy: Policy, now: datetime
 ) -> dict[str, Any]:
     visited_at = parse_time(record.get("visited_at")) or now
+    visit_day = local_date(visited_at, policy)
     home = _get(lookup, "property", record.get("property_id"))
     rooms = None if home is None else number(home.get("bedrooms"))
+    household = _find(lookup, "person", "property_id", record.get("property_id"))
+    suggested = visit_suggestions(
+        tenant_present=_answer(record.get("tenant_present")),
+        id_verified=_answer(record.get("id_verified")),
+        arrears=number(record.get("arrears_amount")),
+        weekly_rent=number(record.get("weekly_rent")),
+        visit_day=visit_day,
+        household=household,
+        policy=policy,
+    )
     result = assess_household(
-        _find(lookup, "person", "property_id", record.get("property_id")),
-        visit_date=local_date(visited_at, policy),
+        household,
+        visit_date=visit_day,
         bedrooms=None if rooms is None or rooms != int(rooms) else int(rooms),
         overnight_carer=flag(record.get("overnight_carer")),
         policy=policy,
@@ -165,6 +206,7 @@ def _tenancy_visit(
         "size_criteria_spare": result.size_criteria_spare,
         "size_criteria_reduction_pct": result.size_criteria_reduction_pct,
         "household_reason": result.reason,
+        "suggested_actions": _wire(suggested),
     }
 
 
@@ -204,6 +246,7 @@ def _observation(
 
 _DERIVERS: Mapping[str, Deriver] = {
     "property": _property,
+    "person": _person,
     "asb_case": _asb_case,
     "repair": _repair,
     "tenancy_visit": _tenancy_visit,

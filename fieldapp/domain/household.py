@@ -62,6 +62,12 @@ class Need:
     reason: str
 
 
+def gone_by(person: Mapping[str, Any], day: date) -> bool:
+    """Moved out or died on or before ``day``: no longer living in the home."""
+    gone = (parse_day(person.get("moved_out_on")), parse_day(person.get("died_on")))
+    return any(d is not None and d <= day for d in gone)
+
+
 def occupants_on(
     persons: Iterable[Mapping[str, Any]], visit_date: date
 ) -> tuple[list[Occupant], list[str]]:
@@ -75,8 +81,7 @@ def occupants_on(
             continue
         dob = parse_day(p.get("date_of_birth"))
         moved_in = parse_day(p.get("moved_in_on"))
-        gone = [d for d in (parse_day(p.get("moved_out_on")), parse_day(p.get("died_on"))) if d]
-        if any(d <= visit_date for d in gone) or (moved_in is not None and moved_in > visit_date):
+        if gone_by(p, visit_date) or (moved_in is not None and moved_in > visit_date):
             left += 1
             continue
         if dob is not None and dob > visit_date:

@@ -163,6 +163,12 @@ class Policy:
     sc_reduction_two_plus_spare_pct: int = 25  # ... for two or more
     atv_interval_months: int = 12
 
+    # --- suggested actions ------------------------------------------------------------
+    # Succession is suggested only when one of these dies (a sole or joint tenant).
+    tenant_relationships: frozenset[str] = frozenset({"lead_tenant", "joint_tenant"})
+    money_advice_weeks: float = 4.0  # arrears / weekly rent at or above this -> money advice
+    follow_up_days: int = 28  # tenant absent or ID not seen -> follow-up visit within 28 days
+
     # --- walkabout --------------------------------------------------------------------
     grade_points: Mapping[str, int] = field(
         default_factory=lambda: _frozen_map(

@@ -7,6 +7,7 @@ display and never go into a mutation: the server computes its own with the same 
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Mapping
 from datetime import datetime
@@ -84,9 +85,15 @@ def rederive_dependents(
 def write_derived(
     conn: sqlite3.Connection, entity: str, id: str, values: Mapping[str, Any]
 ) -> None:
-    """Store derived values in their columns (they are never JSON typed)."""
+    """Store derived values in their columns (a list, such as ``suggested_actions``, as JSON
+    text, as the row codec keeps it)."""
     names = [n for n in ENTITIES[entity].derived if n in values]
     if not names:
         return
+    json_cols = CODECS[entity].json_cols
+    params = [
+        json.dumps(values[n]) if n in json_cols and values[n] is not None else values[n]
+        for n in names
+    ]
     sets = ", ".join(f'"{n}" = ?' for n in names)
-    conn.execute(f'UPDATE "{entity}" SET {sets} WHERE id = ?', (*[values[n] for n in names], id))
+    conn.execute(f'UPDATE "{entity}" SET {sets} WHERE id = ?', (*params, id))

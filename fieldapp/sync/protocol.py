@@ -5,7 +5,8 @@ exist, their JSON types, which are derived (computed by the domain code, read-on
 which are restricted (never sent to partner roles), how concurrent edits of a field merge, and
 which entities are reference data, append-only, or visible to partners. The device store, the
 server tables, the server's projection and both sides' validation are all driven from here, so a
-field added here is added everywhere. Standard library only.
+field added here is added everywhere. Standard library only, besides the value lists the rules
+own (the HHSRS hazards, the suggested actions), imported from ``fieldapp.domain``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Final, Literal
+
+from fieldapp.domain.policy import HHSRS_HAZARDS
+from fieldapp.domain.suggestions import DECISIONS, OTHER_ACTIONS
 
 SCHEMA_VERSION: Final = 1
 ACCEPTED_SCHEMA_VERSIONS: Final = frozenset({SCHEMA_VERSION, SCHEMA_VERSION - 1})
@@ -46,19 +50,15 @@ PERSON_STATUSES: Final = ("member", "unverified_occupant")
 REPAIR_PRIORITIES: Final = ("planned", "routine", "urgent", "emergency")  # low → high
 AWAAB_CLASSES: Final = ("none", "significant", "emergency")  # low → high
 REPAIR_STATUSES: Final = ("open", "investigating", "made_safe", "completed", "cancelled")
-HAZARDS: Final = (
-    "damp_and_mould", "excess_cold", "excess_heat", "asbestos_and_mmf", "biocides",
-    "carbon_monoxide", "lead", "radiation", "uncombusted_fuel_gas", "volatile_organic_compounds",
-    "crowding_and_space", "entry_by_intruders", "lighting", "noise",
-    "domestic_hygiene_pests_refuse", "food_safety", "personal_hygiene_sanitation_drainage",
-    "water_supply", "falls_baths", "falls_on_level", "falls_on_stairs", "falls_between_levels",
-    "electrical", "fire", "flames_hot_surfaces", "collision_entrapment", "explosions",
-    "amenities_position_operability", "structural_collapse",
-)  # fmt: skip
+# The 29 HHSRS hazards: one list, kept with the Awaab's Law rules that read it.
+HAZARDS: Final = HHSRS_HAZARDS
 REFERRALS: Final = (
     "welfare_benefits", "money_advice", "tenancy_support", "safeguarding", "fraud_check",
     "succession",
 )  # fmt: skip
+# What the rules may suggest (``fieldapp.domain.suggestions``): a referral or another action.
+SUGGESTED_ACTIONS: Final = (*REFERRALS, *OTHER_ACTIONS)
+ACTION_DECISIONS: Final = DECISIONS
 PROPERTY_CONDITIONS: Final = ("good", "fair", "poor")
 BEDROOM_STANDARD_RESULTS: Final = ("overcrowded", "at_standard", "one_above", "under_occupied")
 GRADE_ITEMS: Final = (
@@ -166,6 +166,17 @@ def _whole(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _is_time(value: Any) -> bool:
+    """An ISO 8601 time with a ``T`` and an offset (the wire's datetime)."""
+    if not isinstance(value, str) or "T" not in value:
+        return False
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return parsed.tzinfo is not None
+
+
 def _risk_answers(value: Any) -> str | None:
     for key, answer in value.items():
         if key not in RISK_ANSWER_KEYS:
@@ -245,6 +256,46 @@ def _recommendations(value: Any) -> str | None:
     return None
 
 
+def _decisions(value: Any) -> str | None:
+    for i, item in enumerate(value, 1):
+        where = f"action_decisions item {i}"
+        if not isinstance(item, dict) or not set(item) <= {
+            "action",
+            "decision",
+            "reason",
+            "by",
+            "at",
+        }:
+            return f"{where} must be an object with action, decision, reason, by and at"
+        if item.get("action") not in SUGGESTED_ACTIONS:
+            return f"{where}: action must be one of {', '.join(SUGGESTED_ACTIONS)}"
+        if item.get("decision") not in ACTION_DECISIONS:
+            return f"{where}: decision must be confirmed or declined"
+        reason = item.get("reason")
+        if reason is not None and not (isinstance(reason, str) and len(reason) <= 1000):
+            return f"{where}: reason must be a string of at most 1000 characters"
+        if item["decision"] == "declined" and not (reason or "").strip():
+            return f"{where}: a decline needs a reason"
+        by = item.get("by")
+        if by is not None and not (isinstance(by, str) and len(by) <= 200):
+            return f"{where}: by must be a string of at most 200 characters"
+        at = item.get("at")
+        if not isinstance(at, str) or not _is_time(at):
+            return f"{where}: at must be an ISO 8601 time with an offset"
+    return None
+
+
+def _suggested() -> Field:
+    """What the rules suggest: ``[{"action", "reason"}]``, computed on both sides."""
+    return Field("suggested_actions", "list", derived=True, restricted=True)
+
+
+def _decided() -> Field:
+    """The officer's answers to the suggestions. Decisions made on two tablets are joined
+    (``union``): each is a fact about one moment, and the latest per action stands."""
+    return Field("action_decisions", "list", restricted=True, merge="union", shape=_decisions)
+
+
 _PARENTS = ("walkabout", "observation", "asb_case", "repair", "tenancy_visit", "property")
 
 ENTITIES: Final[Mapping[str, Entity]] = {
@@ -295,6 +346,8 @@ ENTITIES: Final[Mapping[str, Entity]] = {
                 Field("died_on", "date", restricted=True),
                 # A disabled child who cannot share a bedroom (size criteria).
                 Field("cannot_share", "bool", restricted=True),
+                _decided(),
+                _suggested(),
             ),
         ),
         Entity(
@@ -354,6 +407,9 @@ ENTITIES: Final[Mapping[str, Entity]] = {
                 _enum("hazard", HAZARDS),
                 _enum("priority", REPAIR_PRIORITIES, required=True, merge="max"),
                 _enum("awaab", AWAAB_CLASSES, merge="max"),
+                # The officer judges the hazard an imminent and significant risk (an
+                # emergency hazard under Awaab's Law).
+                Field("imminent_risk", "bool"),
                 _text("description"),
                 Field("reported_at", "datetime", required=True),
                 Field("investigation_concluded_at", "datetime"),
@@ -365,6 +421,8 @@ ENTITIES: Final[Mapping[str, Entity]] = {
                 Field("make_safe_by", "datetime", derived=True),
                 Field("preventative_start_by", "datetime", derived=True),
                 Field("reason", "str", derived=True),
+                _decided(),
+                _suggested(),
             ),
         ),
         Entity(
@@ -389,6 +447,8 @@ ENTITIES: Final[Mapping[str, Entity]] = {
                 Field("size_criteria_spare", "int", derived=True, restricted=True),
                 Field("size_criteria_reduction_pct", "int", derived=True, restricted=True),
                 Field("household_reason", "str", derived=True, restricted=True),
+                _decided(),
+                _suggested(),
             ),
         ),
         Entity(
@@ -568,13 +628,7 @@ def _type_ok(f: Field, value: Any) -> bool:
             return False
         return True
     if t == "datetime":
-        if not isinstance(value, str) or "T" not in value:
-            return False
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return False
-        return parsed.tzinfo is not None
+        return _is_time(value)
     return True  # "any"
 
 
