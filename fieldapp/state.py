@@ -17,7 +17,10 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from fieldapp.listeners import Listener, Listeners
+from fieldapp.store.household import HouseholdEvent
 from fieldapp.sync.protocol import PARTNER_ROLES
+
+__all__ = ["AppState", "DeviceAPI", "HouseholdEvent", "StoreAPI", "joined"]
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +37,7 @@ class StoreAPI(Protocol):
         self, entity: str, id: str, patch: dict[str, Any], *, now: datetime
     ) -> dict[str, Any]: ...
     def delete(self, entity: str, id: str, *, now: datetime) -> None: ...
+    def household_event(self, event: HouseholdEvent, *, now: datetime) -> dict[str, Any]: ...
 
 
 class DeviceAPI(Protocol):
@@ -215,6 +219,12 @@ class AppState:
     def delete(self, entity: str, id: str) -> None:
         self.device.store.delete(entity, id, now=self.now())
         self._wrote()
+
+    def household_event(self, event: HouseholdEvent) -> dict[str, Any]:
+        """A household change as one store call (person, task note, suggestions)."""
+        record = self.device.store.household_event(event, now=self.now())
+        self._wrote()
+        return record
 
     def add_photo(
         self, *, parent_entity: str, parent_id: str, data: bytes, caption: str | None = None

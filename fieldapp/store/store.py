@@ -24,6 +24,7 @@ from fieldapp.ids import new_id, to_wire
 from fieldapp.store import apply, outbox, writes
 from fieldapp.store.db import CODECS, Database
 from fieldapp.store.errors import ValidationError
+from fieldapp.store.household import HouseholdEvent, record_event
 from fieldapp.store.meta import begin_resync, finish_resync, get_meta, set_meta
 from fieldapp.store.schema import Upgrade
 from fieldapp.sync.protocol import ENTITIES, FieldError
@@ -176,6 +177,14 @@ class Store:
         ctx = self._ctx(now)
         with self._db.tx() as conn:
             writes.delete(conn, entity, id, ctx=ctx)
+
+    def household_event(self, event: HouseholdEvent, *, now: datetime) -> dict[str, Any]:
+        """Record a household change, its task note and re-derived suggestions in one
+        transaction (``fieldapp.store.household``); returns the person."""
+        ctx = self._ctx(now)
+        with self._db.tx() as conn:
+            person_id = record_event(conn, event, ctx=ctx)
+        return self._must_get("person", person_id)
 
     def resolve_conflict(
         self, conflict_id: str, resolution: str, value: Any = None, *, now: datetime

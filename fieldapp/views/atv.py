@@ -1,29 +1,30 @@
 """Annual Tenancy Visit screen: verify the household, record the visit, see bedroom need live.
 
 Route ``/atv`` with ``property_id`` (a new visit to that home) and optionally ``id`` (open a
-recorded visit). Household changes are written at once, person by person (members added,
-moved out, died; unverified occupants kept apart), and the bedroom standard and size
-criteria panel is recomputed after each one and when the visit date or the overnight-carer
-answer changes (``logic_atv.household_lines``). A death raises a succession referral and a
-task note; an unverified occupant raises a tenancy-fraud check and a task note (the notes name
-no one: notes are not restricted data). Repairs and ASB found on the visit open their forms
-for this home.
+recorded visit). Each household change (a member added, edited, moved out, died or verified;
+unverified occupants kept apart) is one store call (``AppState.household_event``), and the
+bedroom standard and size criteria panel is recomputed after each one and when the visit
+date or the overnight-carer answer changes (``logic_atv.household_lines``). The suggested
+actions panel shows what the rules suggest for the form as it stands; confirming a referral
+ticks it, declining needs a reason, and both are kept in the visit's ``action_decisions``
+(written at once on a recorded visit, with the visit on a new one). Repairs and ASB found on
+the visit open their forms for this home.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 import flet as ft
 
-from fieldapp.ids import to_wire
-from fieldapp.state import AppState
+from fieldapp.state import AppState, HouseholdEvent
 from fieldapp.sync.protocol import REFERRALS
 from fieldapp.views import common
 from fieldapp.views.form_kit import (
     Feedback,
     Results,
+    attempt,
     checkbox,
     dropdown,
     goto,
@@ -36,26 +37,26 @@ from fieldapp.views.form_kit import (
 )
 from fieldapp.views.logic_atv import (
     CONDITION_OPTIONS,
-    REFERRAL_LABELS,
     RELATIONSHIP_OPTIONS,
     SEX_OPTIONS,
     PersonInputs,
     VisitInputs,
     arrears_text,
-    fraud_note,
     household_lines,
     inputs_from_visit,
     partner_options,
     person_patch,
     person_text,
     split_household,
-    succession_note,
+    suggested,
     visit_day,
     visit_patch,
     with_referral,
 )
 from fieldapp.views.logic_forms import DATE_HINT, TIME_HINT, changed, policy_of, time_input
 from fieldapp.views.logic_property import property_title
+from fieldapp.views.logic_suggestions import REFERRAL_LABELS, decide
+from fieldapp.views.suggest_panel import SuggestionPanel
 
 __all__ = ["ROUTES", "AtvForm", "view"]
 
@@ -77,8 +78,9 @@ class AtvForm:
         # The visit.
         self.visited_at = common.field("Visit time", value=start.visited_at, hint=TIME_HINT,
                                        on_change=on)  # fmt: skip
-        self.tenant_present = checkbox("Tenant present", start.tenant_present)
-        self.id_verified = checkbox("ID seen (two IDs, one with a photo)", start.id_verified)
+        self.tenant_present = checkbox("Tenant present", start.tenant_present, on_change=on)
+        self.id_verified = checkbox("ID seen (two IDs, one with a photo)", start.id_verified,
+                                    on_change=on)  # fmt: skip
         self.arrears = common.field(
             "Arrears (£)",
             value=start.arrears_amount,
@@ -99,6 +101,8 @@ class AtvForm:
         self.adaptations = common.field("Adaptations", value=start.adaptations)
         self.carer = checkbox("Non-resident overnight carer", start.overnight_carer, on_change=on)
         self.notes = common.field("Visit notes", value=start.notes, multiline=True)
+        self.decisions: list[dict[str, Any]] = list((visit or {}).get("action_decisions") or [])
+        self.suggestions = SuggestionPanel("atv", self.decide)
         self.visit_fields: dict[str, ft.Control] = {
             "visited_at": self.visited_at, "arrears_amount": self.arrears,
             "weekly_rent": self.rent, "property_condition": self.condition,
@@ -196,17 +200,13 @@ class AtvForm:
             return False
         editing = self.editing
         patch = built.patch if editing is None else changed(editing, built.patch)
-        record, errors = write(self.state, "person", patch,
-                               record_id=None if editing is None else str(editing["id"]))  # fmt: skip
-        leftover = show_errors(self.person_fields, errors)
+        patch.pop("property_id", None)
+        event = HouseholdEvent("joined" if editing is None else "changed", str(self.home["id"]),
+                               person_id=None if editing is None else str(editing["id"]),
+                               fields=patch, author_id=self._author())  # fmt: skip
+        record = self._event(event, None)
         if record is None:
-            self.person_feedback.error(["Not saved.", *leftover])
             return False
-        newly_unverified = record.get("status") == "unverified_occupant" and (
-            editing is None or editing.get("status") != "unverified_occupant"
-        )
-        if newly_unverified:
-            self._raise("fraud_check", fraud_note(record))
         self.person_feedback.ok(f"{record.get('name')} saved.")
         self.clear_person()
         return True
@@ -236,53 +236,73 @@ class AtvForm:
         self.p_partner.value = person.get("partner_id") or self.p_partner.value
         return True
 
-    def _event(self, pid: str, patch: dict[str, Any], done: str) -> dict[str, Any] | None:
-        record, errors = write(self.state, "person", patch, record_id=pid)
+    def _author(self) -> str | None:
+        return (self.state.user or {}).get("id")
+
+    def _event(self, event: HouseholdEvent, done: str | None) -> dict[str, Any] | None:
+        """Record one household event (one store call); errors go under the person form."""
+        record, errors = attempt(lambda: self.state.household_event(event))
         if record is None:
-            self.person_feedback.error(["Not saved.", *errors.values()])
+            leftover = show_errors(self.person_fields, errors)
+            self.person_feedback.error(["Not saved.", *leftover])
             return None
-        self.person_feedback.ok(done)
-        self.refresh_household()
+        if done is not None:
+            self.person_feedback.ok(done)
+            self.refresh_household()
         return record
 
-    def moved_out(self, pid: str) -> bool:
+    def _on_day(self, kind: Literal["moved_out", "died"], pid: str, done: str) -> bool:
         day = self.today().isoformat()
-        return self._event(pid, {"moved_out_on": day}, f"Marked as moved out on {day}.") is not None
+        event = HouseholdEvent(kind, str(self.home["id"]), person_id=pid, day=day,
+                               author_id=self._author())  # fmt: skip
+        return self._event(event, done.format(day=day)) is not None
+
+    def moved_out(self, pid: str) -> bool:
+        return self._on_day("moved_out", pid, "Marked as moved out on {day}.")
 
     def died(self, pid: str) -> bool:
-        day = self.today().isoformat()
-        record = self._event(pid, {"died_on": day}, f"Death recorded ({day}); succession raised.")
-        if record is None:
-            return False
-        self._raise("succession", succession_note(record, day))
-        return True
+        return self._on_day("died", pid, "Death recorded ({day}).")
 
     def verify(self, pid: str) -> bool:
-        return (
-            self._event(pid, {"status": "member"}, "ID seen: now a household member.") is not None
-        )
+        event = HouseholdEvent("id_seen", str(self.home["id"]), person_id=pid,
+                               author_id=self._author())  # fmt: skip
+        return self._event(event, "ID seen: now a household member.") is not None
 
-    def _raise(self, referral: str, note: str) -> None:
-        """Tick the referral (and save it on a recorded visit) and leave a task note."""
-        self.referrals[referral].value = True
+    # --- suggested actions -----------------------------------------------------------------
+    def decide(self, action: str, confirmed: bool, reason: str | None) -> str | None:
+        """Confirm (a referral is ticked) or decline with a reason; None when done."""
+        decisions, problem = decide(self.decisions, action, confirmed=confirmed, reason=reason,
+                                    user=self.state.user, now=self.state.now())  # fmt: skip
+        if decisions is None:
+            return problem
+        if confirmed and action in self.referrals:
+            self.referrals[action].value = True
         if self.visit is not None:
-            refs = with_referral(self.visit.get("referrals") or [], referral)
-            record, _ = write(self.state, "tenancy_visit", {"referrals": refs},
-                              record_id=str(self.visit["id"]))  # fmt: skip
-            self.visit = record or self.visit
-        user = self.state.user or {}
-        write(self.state, "note", {
-            "parent_entity": "property", "parent_id": str(self.home["id"]), "text": note,
-            "author_id": user.get("id"), "created_at": to_wire(self.state.now()),
-        })  # fmt: skip
-        self.state.toast(f"{REFERRAL_LABELS[referral]} raised")
+            patch: dict[str, Any] = {"action_decisions": decisions}
+            if confirmed and action in self.referrals:
+                patch["referrals"] = with_referral(self.visit.get("referrals") or [], action)
+            record, errors = write(self.state, "tenancy_visit", patch,
+                                   record_id=str(self.visit["id"]))  # fmt: skip
+            if record is None:
+                return " ".join(errors.values()) or "Not saved."
+            self.visit = record
+        self.decisions = decisions
+        self._recompute()
+        self.state.toast(
+            f"{REFERRAL_LABELS.get(action, action)} {'confirmed' if confirmed else 'declined'}"
+        )
+        return None
 
     # --- the visit -------------------------------------------------------------------------
     def _recompute(self, _: Any = None) -> None:
         bedrooms = self.home.get("bedrooms")
+        persons = self.persons()
+        policy = policy_of(self.state)
+        found = suggested(self.visit_inputs(), persons, day=self.today(), policy=policy)
+        self.suggestions.show(found, self.decisions)
         self.results.show(
             household_lines(
-                self.persons(),
+                persons,
                 bedrooms=bedrooms if isinstance(bedrooms, int) else None,
                 visit_date=self.today(),
                 overnight_carer=self.carer.value is True,
@@ -292,6 +312,7 @@ class AtvForm:
 
     def _money(self, _: Any = None) -> None:
         self.arrears_note.value = arrears_text(self.arrears.value or "", self.rent.value or "")
+        self._recompute()
 
     def visit_inputs(self) -> VisitInputs:
         return VisitInputs(
@@ -311,6 +332,8 @@ class AtvForm:
         if not built.ok:
             self.feedback.error(["Please correct the fields marked in red.", *leftover])
             return False
+        if self.decisions:
+            built.patch["action_decisions"] = self.decisions
         patch = built.patch if self.visit is None else changed(self.visit, built.patch)
         if self.visit is not None and not patch:
             self.feedback.ok("No changes to save.")
@@ -351,6 +374,7 @@ class AtvForm:
             section("The visit", grid(self.visited_at, self.tenant_present, self.id_verified,
                                       self.carer)),
             section("Money", grid(self.arrears, self.rent), self.arrears_note),
+            self.suggestions.control,
             section("Referrals", grid(*self.referrals.values(), md=4)),
             section("The home", grid(self.condition, self.pets, self.adaptations), grid(self.fire, self.notes, md=12)),
             self.feedback.box,

@@ -119,6 +119,16 @@ def show_errors(fields: Mapping[str, ft.Control], errors: Mapping[str, str]) -> 
     return [f"{name}: {msg}" for name, msg in errors.items() if name not in fields]
 
 
+def attempt(call: Callable[[], dict[str, Any]]) -> tuple[dict[str, Any] | None, dict[str, str]]:
+    """Run one store call through the state; (record, {}) or (None, messages per field)."""
+    try:
+        return call(), {}
+    except ValidationError as exc:
+        return None, field_messages(exc.errors)
+    except StoreError as exc:
+        return None, {"_": str(exc)}
+
+
 def write(
     state: AppState, entity: str, patch: dict[str, Any], *, record_id: str | None = None
 ) -> tuple[dict[str, Any] | None, dict[str, str]]:
@@ -126,14 +136,9 @@ def write(
 
     Nothing typed is touched on failure: the caller leaves the form as it is.
     """
-    try:
-        if record_id is None:
-            return state.create(entity, patch), {}
-        return state.update(entity, record_id, patch), {}
-    except ValidationError as exc:
-        return None, field_messages(exc.errors)
-    except StoreError as exc:
-        return None, {"_": str(exc)}
+    if record_id is None:
+        return attempt(lambda: state.create(entity, patch))
+    return attempt(lambda: state.update(entity, record_id, patch))
 
 
 class Feedback:

@@ -1,11 +1,11 @@
 """The Annual Tenancy Visit as plain functions: the household, the visit form, bedroom need.
 
 During the visit the officer verifies who lives in the home: adds members (births, people who
-moved in), marks people moved out or died (a death raises a succession referral and task),
-keeps adults without ID seen apart as unverified occupants (they raise a tenancy-fraud
-check), and records the visit itself. As the household changes the screen shows the bedroom
-standard and the size criteria against the home's bedrooms, from the shared domain code, and
-flags overcrowding and under-occupation.
+moved in), marks people moved out or died, keeps adults without ID seen apart as unverified
+occupants, and records the visit itself. As the household and the form change the screen
+shows the bedroom standard and the size criteria against the home's bedrooms, and what the
+rules suggest (succession for a tenant's death, a fraud check for an unverified occupant,
+money advice, a follow-up visit), all from the shared domain code the server also runs.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from typing import Any
 
 from fieldapp.domain.asb import age_on
 from fieldapp.domain.calendar import local_date
-from fieldapp.domain.household import assess_household
+from fieldapp.domain.household import assess_household, gone_by
 from fieldapp.domain.policy import Policy
+from fieldapp.domain.suggestions import Suggestion, visit_suggestions
 from fieldapp.domain.wire import parse_day, parse_time
 from fieldapp.sync.protocol import PROPERTY_CONDITIONS, REFERRALS, RELATIONSHIPS, SEXES
 from fieldapp.views.logic_forms import (
@@ -37,14 +38,6 @@ from fieldapp.views.logic_forms import (
 
 RELATIONSHIP_LABELS = {"lead_tenant": "Lead tenant", "joint_tenant": "Joint tenant"}
 SEX_LABELS = {"F": "Female", "M": "Male", "X": "Other / not stated"}
-REFERRAL_LABELS = {
-    "welfare_benefits": "Welfare benefits advice",
-    "money_advice": "Money advice",
-    "tenancy_support": "Tenancy support",
-    "safeguarding": "Safeguarding",
-    "fraud_check": "Tenancy fraud check",
-    "succession": "Succession",
-}
 STANDARD_WORDS = {
     "overcrowded": "OVERCROWDED",
     "at_standard": "at standard",
@@ -54,7 +47,6 @@ STANDARD_WORDS = {
 RELATIONSHIP_OPTIONS = options(RELATIONSHIPS, RELATIONSHIP_LABELS)
 SEX_OPTIONS = options(SEXES, SEX_LABELS)
 CONDITION_OPTIONS = options(PROPERTY_CONDITIONS)
-assert set(REFERRAL_LABELS) == set(REFERRALS), "a referral without a label"
 
 
 # --- household -----------------------------------------------------------------------------
@@ -100,15 +92,6 @@ def person_patch(property_id: str, inputs: PersonInputs, *, today: date) -> Form
     return result
 
 
-def living(person: Mapping[str, Any], on: date) -> bool:
-    """Still living in the home on ``on`` (not moved out, not died by then)."""
-    for key in ("moved_out_on", "died_on"):
-        day = parse_day(person.get(key))
-        if day is not None and day <= on:
-            return False
-    return True
-
-
 @dataclass
 class Household:
     """The people of one home, split the way the visit screen shows them."""
@@ -125,7 +108,7 @@ def split_household(persons: Iterable[Mapping[str, Any]], on: date) -> Household
     """Members living there (lead tenant first), unverified occupants, and people gone."""
     out = Household()
     for p in persons:
-        if not living(p, on):
+        if gone_by(p, on):
             out.former.append(p)
         elif p.get("status") == "unverified_occupant":
             out.unverified.append(p)
@@ -179,18 +162,6 @@ def with_referral(referrals: Iterable[str], key: str) -> list[str]:
     """``referrals`` plus ``key``, in the value set's order, each once."""
     chosen = set(referrals) | {key}
     return [r for r in REFERRALS if r in chosen]
-
-
-def succession_note(person: Mapping[str, Any], died_on: str) -> str:
-    """The task left on the home when someone dies. Notes are not restricted data (partners
-    may receive notes), so it names nobody: the household list shows who."""
-    who = "the lead tenant" if person.get("relationship") == "lead_tenant" else "a household member"
-    return f"Succession task: {who} died on {died_on}. Check who may succeed to the tenancy."
-
-
-def fraud_note(person: Mapping[str, Any]) -> str:
-    """The task left on the home for an unverified occupant (names nobody, as above)."""
-    return "Tenancy fraud check: an adult lives here without ID seen (unverified occupant)."
 
 
 def household_lines(
@@ -301,6 +272,22 @@ def inputs_from_visit(visit: Mapping[str, Any]) -> VisitInputs:
         adaptations=visit.get("adaptations") or "",
         overnight_carer=visit.get("overnight_carer") is True,
         notes=visit.get("notes") or "",
+    )
+
+
+def suggested(
+    inputs: VisitInputs, persons: Sequence[Mapping[str, Any]], *, day: date, policy: Policy
+) -> list[Suggestion]:
+    """What the rules suggest for the visit as typed and the household as it stands (an
+    unreadable sum of money counts as not recorded)."""
+    return visit_suggestions(
+        tenant_present=inputs.tenant_present,
+        id_verified=inputs.id_verified,
+        arrears=parse_money(inputs.arrears_amount)[0],
+        weekly_rent=parse_money(inputs.weekly_rent)[0],
+        visit_day=day,
+        household=persons,
+        policy=policy,
     )
 
 

@@ -5,6 +5,8 @@ changes, the repair's due time and, when the finding is classed under Awaab's La
 deadlines (investigate, written summary, make safe, preventative work), computed by the
 shared domain code the store and the server also run. The summary, make-safe and preventative
 deadlines run from the investigation's conclusion, so they appear once that time is typed.
+It also shows the Awaab's Law class the rules suggest (``suggested``): significant for damp
+and mould, emergency (with priority emergency) for a hazard marked an imminent risk.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from fieldapp.domain.calendar import local_date
 from fieldapp.domain.policy import Policy
 from fieldapp.domain.repairs import repair_deadlines
+from fieldapp.domain.suggestions import Suggestion, repair_suggestions
 from fieldapp.domain.wire import parse_time
 from fieldapp.sync.protocol import AWAAB_CLASSES, HAZARDS, REPAIR_PRIORITIES, REPAIR_STATUSES
 from fieldapp.views.logic_forms import (
@@ -106,6 +110,7 @@ class RepairInputs:
     hazard: str | None = None
     priority: str | None = "routine"
     awaab: str | None = "none"
+    imminent_risk: bool = False  # the officer judges it an imminent and significant risk
     description: str = ""
     reported_at: str = ""
     investigation_concluded_at: str = ""
@@ -132,6 +137,7 @@ def repair_patch(inputs: RepairInputs) -> FormResult:
         "hazard": inputs.hazard or None,
         "priority": inputs.priority,
         "awaab": inputs.awaab or "none",
+        "imminent_risk": inputs.imminent_risk,
         "description": blank_to_none(inputs.description),
         "reported_at": reported,
         "investigation_concluded_at": concluded,
@@ -152,6 +158,7 @@ def inputs_from_repair(repair: Mapping[str, Any]) -> RepairInputs:
         hazard=repair.get("hazard"),
         priority=repair.get("priority"),
         awaab=repair.get("awaab") or "none",
+        imminent_risk=repair.get("imminent_risk") is True,
         description=repair.get("description") or "",
         reported_at=time_input(repair.get("reported_at")),
         investigation_concluded_at=time_input(repair.get("investigation_concluded_at")),
@@ -206,6 +213,18 @@ def deadline_lines(inputs: RepairInputs, *, policy: Policy, now: datetime) -> li
             lines.append(Line(title, "When the investigation concludes"))
     lines.append(Line("Why", "", found.reason))
     return lines
+
+
+def suggested(inputs: RepairInputs, *, policy: Policy) -> list[Suggestion]:
+    """The Awaab's Law class the rules suggest for the finding as typed."""
+    reported = parse_time(parse_local_time(inputs.reported_at)[0])
+    return repair_suggestions(
+        hazard=inputs.hazard or None,
+        imminent_risk=inputs.imminent_risk,
+        awaab=inputs.awaab,
+        reported_on=None if reported is None else local_date(reported, policy),
+        policy=policy,
+    )
 
 
 def _due(title: str, moment: datetime | None, now: datetime) -> Line:

@@ -3,7 +3,9 @@
 Route ``/repair`` with ``id`` (open a finding), or ``property_id`` (new finding for a home),
 or ``observation_id`` (raised from a walkabout observation: prefilled, and the observation is
 linked to the repair on save). The due time and the Awaab's Law deadlines are shown live as
-the form changes (``logic_repair.deadline_lines``). Saving keeps the officer on the form,
+the form changes (``logic_repair.deadline_lines``), with the Awaab's Law class the rules
+suggest, which the officer confirms (the class and priority are set) or declines with a reason
+(kept in ``action_decisions``, written at once on a stored finding). Saving keeps the officer on the form,
 which then takes photos; a refused save leaves every typed value in place with the reason
 under its field.
 """
@@ -27,6 +29,7 @@ from fieldapp.views.form_kit import (
     pick_photos,
     section,
     value_of,
+    write,
 )
 from fieldapp.views.logic_forms import TIME_HINT, policy_of, time_input
 from fieldapp.views.logic_repair import (
@@ -39,8 +42,11 @@ from fieldapp.views.logic_repair import (
     inputs_from_repair,
     prefill_from_observation,
     repair_patch,
+    suggested,
 )
+from fieldapp.views.logic_suggestions import REPAIR_EFFECTS, decide
 from fieldapp.views.raised import go_back, opened_from, save_raised
+from fieldapp.views.suggest_panel import SuggestionPanel
 
 __all__ = ["ROUTES", "RepairForm", "view"]
 
@@ -70,6 +76,13 @@ class RepairForm:
         )
         self.priority = dropdown("Priority", PRIORITY_OPTIONS, start.priority, on_select=on)
         self.awaab = dropdown("Awaab's Law", AWAAB_OPTIONS, start.awaab, on_select=on)
+        self.imminent = checkbox(
+            "Imminent risk (emergency hazard)", start.imminent_risk, on_change=on
+        )
+        self.decisions: list[dict[str, Any]] = list(
+            (self.record or {}).get("action_decisions") or []
+        )
+        self.suggestions = SuggestionPanel("repair", self.decide)
         self.description = common.field(
             "Description", value=start.description, multiline=True, on_change=on
         )
@@ -108,6 +121,7 @@ class RepairForm:
             hazard=value_of(self.hazard),
             priority=value_of(self.priority),
             awaab=value_of(self.awaab),
+            imminent_risk=self.imminent.value is True,
             description=self.description.value or "",
             reported_at=self.reported_at.value or "",
             investigation_concluded_at=self.concluded_at.value or "",
@@ -118,8 +132,29 @@ class RepairForm:
         )
 
     def _changed(self, _: Any = None) -> None:
-        state = self.state
-        self.results.show(deadline_lines(self.inputs(), policy=policy_of(state), now=state.now()))
+        state, inputs = self.state, self.inputs()
+        self.results.show(deadline_lines(inputs, policy=policy_of(state), now=state.now()))
+        self.suggestions.show(suggested(inputs, policy=policy_of(state)), self.decisions)
+
+    def decide(self, action: str, confirmed: bool, reason: str | None) -> str | None:
+        """Confirm (the class, and the priority for an emergency, are set) or decline with a
+        reason; None when done."""
+        decisions, problem = decide(self.decisions, action, confirmed=confirmed, reason=reason,
+                                    user=self.state.user, now=self.state.now())  # fmt: skip
+        if decisions is None:
+            return problem
+        effects = REPAIR_EFFECTS.get(action, {}) if confirmed else {}
+        if self.record is not None:
+            patch = {**effects, "action_decisions": decisions}
+            record, errors = write(self.state, "repair", patch, record_id=self.record["id"])
+            if record is None:
+                return " ".join(errors.values()) or "Not saved."
+            self.record = record
+        self.awaab.value = effects.get("awaab", self.awaab.value)
+        self.priority.value = effects.get("priority", self.priority.value)
+        self.decisions = decisions
+        self._changed()
+        return None
 
     def _concluded(self, _: Any = None) -> None:
         if self.concluded_now.value and not (self.concluded_at.value or "").strip():
@@ -140,7 +175,10 @@ class RepairForm:
     # --- actions ---------------------------------------------------------------------------
     def save(self, _: Any = None) -> bool:
         """Validate and write; True when saved (the form then shows the stored finding)."""
-        saved = save_raised(self, "repair", repair_patch(self.inputs()), what="Repair finding")
+        built = repair_patch(self.inputs())
+        if self.decisions:
+            built.patch["action_decisions"] = self.decisions
+        saved = save_raised(self, "repair", built, what="Repair finding")
         if saved:
             self._show_saved()
         return saved is not False
@@ -173,8 +211,10 @@ class RepairForm:
                 section(
                     "What was found",
                     grid(self.hazard, self.priority, self.awaab, self.status),
+                    self.imminent,
                     grid(self.description, md=12),
                 ),
+                self.suggestions.control,
                 section(
                     "Times",
                     grid(self.reported_at, self.concluded_at),

@@ -684,12 +684,6 @@ def test_visit_day_is_the_local_date(typed: str, day: date) -> None:
     assert T.visit_day(typed, NOW, P0) == day
 
 
-def test_task_notes_name_nobody() -> None:
-    someone = {"name": "Margaret Hughes"}
-    assert "Margaret" not in T.succession_note(someone, "2026-06-10")
-    assert "Margaret" not in T.fraud_note(someone)
-
-
 # --- property timeline ---------------------------------------------------------------------
 def test_timeline_is_newest_first_with_untimed_last() -> None:
     entries = P.timeline(

@@ -461,22 +461,34 @@ def test_atv_household_changes_update_bedroom_need(device: Device, state: AppSta
     assert lee["partner_id"] == "m2" and lee["status"] == "member"
     assert "Needs 3, home has 2: OVERCROWDED" in result(root, "atv-bedroom-standard")
 
-    # An adult without ID is kept apart and raises a fraud check.
+    # An adult without ID is kept apart; the rules suggest a fraud check, nothing is ticked.
     ui.type_into(ui.field(root, "Name"), "Unknown man")
     tick(root, "Unverified occupant (no ID seen)")
     ui.click(ui.by_id(root, "atv-save-person"))
     assert "1 unverified occupant(s) not counted" in result(root, "atv-why")
-    assert form.referrals["fraud_check"].value is True
+    assert ui.by_id(root, "atv-suggestion-fraud_check")
+    assert form.referrals["fraud_check"].value is False
 
-    # The lead tenant has died: a succession referral and task.
+    # The lead tenant has died: one store call records the death and its task note, and
+    # succession is suggested (the baby's birth suggested none).
     assert form.died("m1")
     gone = state.get("person", "m1")
     assert gone is not None and gone["died_on"] == "2026-06-10"
-    assert form.referrals["succession"].value is True
+    assert [s["action"] for s in gone["suggested_actions"]] == ["succession"]
     notes = [n["text"] for n in state.find("note", "parent_id", "h1")]
-    assert any(t.startswith("Succession task: the lead tenant died") for t in notes)
-    assert any(t.startswith("Tenancy fraud check") for t in notes)
-    assert all("Margaret" not in t for t in notes)
+    assert any(t.startswith("Suggested: Succession: the lead tenant died") for t in notes)
+    assert any(t.startswith("Suggested: Tenancy fraud check") for t in notes)
+    assert all("Margaret" not in t and "Unknown man" not in t for t in notes)
+    # The officer confirms succession (the referral is ticked) and declines the fraud check:
+    # not without a reason.
+    ui.click(ui.by_id(root, "atv-confirm-succession"))
+    assert form.referrals["succession"].value is True
+    ui.click(ui.by_id(root, "atv-decline-fraud_check"))
+    assert form.suggestions.reasons["fraud_check"].error == "A decline needs a reason"
+    ui.type_into(form.suggestions.reasons["fraud_check"], "Carer staying while the lead is ill")
+    ui.click(ui.by_id(root, "atv-decline-fraud_check"))
+    assert "Declined by Sarah Whitfield: Carer staying while the lead is ill" in ui.texts(root)
+    assert form.referrals["fraud_check"].value is False
     # Tom and Lee share, the baby has a room: two bedrooms, as the home has.
     assert "Needs 2, home has 2: at standard" in result(root, "atv-bedroom-standard")
 
@@ -494,7 +506,11 @@ def test_atv_household_changes_update_bedroom_need(device: Device, state: AppSta
     assert (visit["arrears_amount"], visit["weekly_rent"], visit["id_verified"]) == (
         250.0, 125.0, True,
     )  # fmt: skip
-    assert visit["referrals"] == ["fraud_check", "succession"]
+    assert visit["referrals"] == ["succession"]
+    assert [(d["action"], d["decision"]) for d in visit["action_decisions"]] == [
+        ("succession", "confirmed"), ("fraud_check", "declined"),
+    ]  # fmt: skip
+    assert [s["action"] for s in visit["suggested_actions"]] == ["fraud_check", "succession"]
     assert (visit["bedrooms_needed"], visit["bedroom_standard"]) == (2, "at_standard")
 
 
