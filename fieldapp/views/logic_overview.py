@@ -13,12 +13,8 @@ Choices made here (the rules themselves come from ``fieldapp.domain``):
 - A case or repair belongs to the patch of its home; one with no home (raised on a
   walkabout) to the patch of the home nearest its position; one with neither is listed
   under "Patch not known" rather than hidden, so no clock goes missing.
-- "Open" means what My patch means (``logic_patch``): a case closed or answered with advice
-  has no clock; a repair completed or cancelled is done.
-- Awaab's Law stages: the investigation is done once ``investigation_concluded_at`` is set
-  (or the home was made safe); making safe is done at status ``made_safe``; the record holds
-  no "summary sent" field, so the written summary is taken as sent once the home is made
-  safe; preventative work is done when the repair is completed.
+- "Open", the Awaab's Law stages (``fieldapp.domain.work``) and "ATV due"
+  (``fieldapp.domain.atv``) are the domain's, as on My patch.
 - A closed case is not offered for a Community Trigger here (the review is for problems
   still live); any other eligible case without a review is.
 """
@@ -30,25 +26,18 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from fieldapp.domain.atv import atv_overdue
+from fieldapp.domain.atv import home_atv_due_by
 from fieldapp.domain.calendar import local_date
 from fieldapp.domain.geo import nearest, position
 from fieldapp.domain.policy import DEFAULT_POLICY, Policy
-from fieldapp.domain.wire import parse_day, parse_time
-from fieldapp.views.logic_patch import CLOSED_CASE, CLOSED_REPAIR, Urgency, case_title, urgency
+from fieldapp.domain.wire import parse_time
+from fieldapp.domain.work import case_open, next_awaab_stage, repair_open
+from fieldapp.views.logic_patch import Urgency, case_title, urgency
 
 DUE_SOON_HOURS = 24  # policy: a clock this close is "due soon" on the overview
 DUE_SOON = timedelta(hours=DUE_SOON_HOURS)
 NO_PATCH = "Patch not known"
 AWAAB_CLASSES = frozenset({"emergency", "significant"})
-# Awaab's Law deadlines in the order they fall (ties are named together).
-AWAAB_STAGES: tuple[tuple[str, str], ...] = (
-    ("investigate_by", "Investigate"),
-    ("summary_by", "Written summary"),
-    ("make_safe_by", "Make safe"),
-    ("preventative_start_by", "Start preventative work"),
-)
-
 Record = Mapping[str, Any]
 
 
@@ -122,30 +111,6 @@ class PatchFinder:
         return str(found) if found else None
 
 
-def next_awaab_deadline(repair: Record) -> tuple[str, datetime] | None:
-    """The stage(s) due next on an Awaab's Law repair and when; None when nothing is pending."""
-    status = repair.get("status")
-    made_safe = status == "made_safe"
-    done = {
-        "investigate_by": parse_time(repair.get("investigation_concluded_at")) is not None
-        or made_safe,
-        "summary_by": made_safe,
-        "make_safe_by": made_safe,
-        "preventative_start_by": status == "completed",
-    }
-    pending = [
-        (due, words)
-        for name, words in AWAAB_STAGES
-        if not done[name] and (due := parse_time(repair.get(name))) is not None
-    ]
-    if not pending:
-        return None
-    first = min(due for due, _ in pending)
-    stages = [words for due, words in pending if due == first]
-    text = stages[0] + "".join(f", {s.lower()}" for s in stages[1:])
-    return text, first
-
-
 def repair_title(repair: Record) -> str:
     """``Emergency repair · uncombusted fuel gas`` (or the room when no hazard is recorded)."""
     what = str(repair.get("hazard") or repair.get("room") or "repair").replace("_", " ")
@@ -156,10 +121,6 @@ def trigger_reason(case: Record) -> str:
     """The Community Trigger part of a case's stored reason (the rest is the triage)."""
     parts = str(case.get("reason") or "").split("; ")
     return next((p for p in parts if p.startswith("Community Trigger")), "Community Trigger")
-
-
-def _is_open_case(case: Record) -> bool:
-    return case.get("status") not in CLOSED_CASE
 
 
 def _awaiting_review(case: Record, reviewed: Collection[str]) -> bool:
@@ -221,7 +182,7 @@ def build_overview(
                     trigger_reason(case),
                 )
             )
-        if not _is_open_case(case):
+        if not case_open(case):
             continue
         state = urgency(case.get("due_at"), now, soon=soon)
         keys = ["open_cases"] + ([state] if state in ("overdue", "due_soon") else [])
@@ -241,9 +202,9 @@ def build_overview(
 
     awaab: list[Clock] = []
     for repair in repairs:
-        if repair.get("awaab") not in AWAAB_CLASSES or repair.get("status") in CLOSED_REPAIR:
+        if repair.get("awaab") not in AWAAB_CLASSES or not repair_open(repair):
             continue
-        step = next_awaab_deadline(repair)
+        step = next_awaab_stage(repair)
         if step is None:
             continue  # reported before Awaab's Law, or no deadline computed yet
         stage, due = step
@@ -265,15 +226,7 @@ def build_overview(
 
     today = local_date(now, policy)
     for home in homes:
-        if not home.get("tenancy_ref"):
-            continue  # a void home has no tenancy to visit
-        # atv_due_on is derived from the last visit, counting visits recorded since import.
-        atv_due = parse_day(home.get("atv_due_on"))
-        if atv_due is None:
-            overdue = atv_overdue(parse_day(home.get("last_atv_on")), today, policy=policy)
-        else:
-            overdue = atv_due <= today
-        if overdue:
+        if home_atv_due_by(home, today, policy=policy):
             bump(str(home.get("patch_id") or "") or None, "atvs_overdue")
 
     rows = [

@@ -1,7 +1,10 @@
 """What "My patch today" shows, as plain functions: SLA clocks, ATVs due, distances, labels.
 
 Kept apart from the Flet view so each rule is unit-tested without a browser. Records are the
-store's dicts in wire form; ``now`` is always given. Times are shown in Europe/London.
+store's dicts in wire form; ``now`` is always given. Times are shown in Europe/London. The
+rules come from the domain: "open" (``fieldapp.domain.work``), "ATV due"
+(``fieldapp.domain.atv``: a home never visited is due now) and distance
+(``fieldapp.domain.geo``); this module only sorts and words them.
 """
 
 from __future__ import annotations
@@ -12,15 +15,16 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from geopy.distance import great_circle
-
-from fieldapp.domain.wire import parse_day, parse_time
+from fieldapp.domain.atv import home_atv_due_by, home_atv_due_on
+from fieldapp.domain.calendar import local_date
+from fieldapp.domain.geo import haversine_m, position
+from fieldapp.domain.policy import DEFAULT_POLICY, Policy
+from fieldapp.domain.wire import parse_time
+from fieldapp.domain.work import case_open, repair_open
 
 LOCAL: ZoneInfo = ZoneInfo("Europe/London")
 DUE_SOON = timedelta(hours=48)  # an SLA clock this close counts as "due soon"
 ATV_LOOKAHEAD = timedelta(days=30)  # ATVs falling due within a month are listed
-CLOSED_CASE = frozenset({"closed", "advice_given"})
-CLOSED_REPAIR = frozenset({"completed", "cancelled"})
 
 Urgency = Literal["overdue", "due_soon", "later", "none"]
 
@@ -74,41 +78,39 @@ def _due_key(record: Mapping[str, Any]) -> tuple[int, datetime]:
 
 def open_cases(cases: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """ASB cases still open, the most pressing clock first (no clock last)."""
-    live = [c for c in cases if c.get("status") not in CLOSED_CASE]
+    live = [c for c in cases if case_open(c)]
     return sorted(live, key=_due_key)
 
 
 def open_repairs(repairs: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """Repairs still open, the most pressing clock first."""
-    live = [r for r in repairs if r.get("status") not in CLOSED_REPAIR]
+    live = [r for r in repairs if repair_open(r)]
     return sorted(live, key=_due_key)
 
 
-def atv_due_on(prop: Mapping[str, Any]) -> date | None:
-    """When the property's next Annual Tenancy Visit is due (a year after the last)."""
-    due = parse_day(prop.get("atv_due_on"))
-    if due is not None:
-        return due
-    last = parse_day(prop.get("last_atv_on"))
-    if last is None:
-        return None
-    try:
-        return last.replace(year=last.year + 1)
-    except ValueError:  # 29 February
-        return last.replace(year=last.year + 1, day=28)
-
-
 def atvs_due(
-    properties: Iterable[Mapping[str, Any]], now: datetime, *, within: timedelta = ATV_LOOKAHEAD
-) -> list[tuple[Mapping[str, Any], date]]:
-    """Homes whose ATV is due by ``now + within`` (overdue ones included), earliest first."""
-    horizon = (now.astimezone(LOCAL) + within).date()
-    due = [(p, d) for p in properties if (d := atv_due_on(p)) is not None and d <= horizon]
-    return sorted(due, key=lambda pair: pair[1])
+    properties: Iterable[Mapping[str, Any]],
+    now: datetime,
+    *,
+    within: timedelta = ATV_LOOKAHEAD,
+    policy: Policy = DEFAULT_POLICY,
+) -> list[tuple[Mapping[str, Any], date | None]]:
+    """Tenanted homes whose ATV is due by ``now + within`` with the date (None: never
+    visited, so due now), never-visited first, then earliest first."""
+    horizon = local_date(now + within, policy)
+    due = [
+        (p, home_atv_due_on(p, policy=policy))
+        for p in properties
+        if home_atv_due_by(p, horizon, policy=policy)
+    ]
+    return sorted(due, key=lambda pair: (pair[1] is not None, pair[1] or date.min))
 
 
-def atv_label(due: date, now: datetime) -> str:
-    """``ATV overdue since 3 Mar 2026`` or ``ATV due 10 Jun 2026``."""
+def atv_label(due: date | None, now: datetime) -> str:
+    """``ATV overdue since 3 Mar 2026``, ``ATV due 10 Jun 2026`` or ``ATV overdue: never
+    visited``."""
+    if due is None:
+        return "ATV overdue: never visited"
     text = f"{due.day} {due.strftime('%b %Y')}"
     return f"ATV overdue since {text}" if due < now.astimezone(LOCAL).date() else f"ATV due {text}"
 
@@ -122,15 +124,13 @@ class Nearby:
 
 
 def by_distance(
-    properties: Iterable[Mapping[str, Any]], position: tuple[float, float] | None
+    properties: Iterable[Mapping[str, Any]], here: tuple[float, float] | None
 ) -> list[Nearby]:
     """Properties nearest first; those without coordinates (or with no fix) by address."""
     rows: list[Nearby] = []
     for p in properties:
-        lat, lon = p.get("lat"), p.get("lon")
-        metres = None
-        if position is not None and isinstance(lat, (int, float)) and isinstance(lon, (int, float)):
-            metres = great_circle(position, (lat, lon)).meters
+        where = None if here is None else position(p)
+        metres = None if here is None or where is None else haversine_m(*here, *where)
         rows.append(Nearby(p, metres))
     return sorted(
         rows,

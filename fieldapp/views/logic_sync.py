@@ -20,18 +20,21 @@ def _attr(sync: Any, name: str, default: Any = None) -> Any:
     return getattr(sync, name, default)
 
 
+# What each ``fieldapp.sync.state.Status`` is called on screen (a test holds the two together).
+CONNECTION_WORDS: Mapping[str, str] = {
+    "online": "online",
+    "offline": "offline",
+    "syncing": "syncing",
+    "error": "sync problem",
+    "revoked": "signed out",
+    "signed_out": "signed out",
+}
+
+
 def connection(sync: Any) -> str:
-    """``online``, ``offline``, ``syncing`` or ``signed out`` from a sync state snapshot."""
-    status = str(_attr(sync, "status", "") or "")
-    if status in ("syncing", "pushing", "pulling", "uploading"):
-        return "syncing"
-    if status in ("online", "idle", "ok", "synced"):
-        return "online"
-    if status == "error":
-        return "sync problem"
-    if status in ("signed_out", "revoked"):
-        return "signed out"
-    return "offline"
+    """``online``, ``offline``, ``syncing``, ``sync problem`` or ``signed out`` from a sync
+    state snapshot; anything unknown is shown as offline (the safe thing to believe)."""
+    return CONNECTION_WORDS.get(str(_attr(sync, "status", "") or ""), "offline")
 
 
 def _plural(n: int, word: str) -> str:

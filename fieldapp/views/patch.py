@@ -14,6 +14,7 @@ import flet as ft
 
 from fieldapp.state import AppState
 from fieldapp.views import common
+from fieldapp.views.logic_forms import policy_of
 from fieldapp.views.logic_patch import (
     LOCAL,
     atv_label,
@@ -106,7 +107,7 @@ def _repairs(state: AppState) -> ft.Control:
 
 def _atvs(state: AppState, homes: Sequence[Mapping[str, Any]]) -> ft.Control:
     rows: list[ft.Control] = []
-    due = atvs_due(homes, state.now())
+    due = atvs_due(homes, state.now(), policy=policy_of(state))
     for prop, day in due[:LIST_ROWS]:
         pid = str(prop["id"])
         overdue = "overdue" in atv_label(day, state.now())

@@ -9,7 +9,6 @@ import pytest
 from fieldapp.ids import to_wire
 from fieldapp.views.logic_patch import (
     DUE_SOON,
-    atv_due_on,
     atv_label,
     atvs_due,
     by_distance,
@@ -94,33 +93,25 @@ def test_open_repairs_drop_finished() -> None:
     assert [r["id"] for r in open_repairs(repairs)] == ["d", "b"]
 
 
-@pytest.mark.parametrize(
-    ("prop", "due"),
-    [
-        ({"atv_due_on": "2026-07-01", "last_atv_on": "2020-01-01"}, date(2026, 7, 1)),
-        ({"last_atv_on": "2025-06-10"}, date(2026, 6, 10)),
-        ({"last_atv_on": "2024-02-29"}, date(2025, 2, 28)),
-        ({}, None),
-        ({"last_atv_on": "junk"}, None),
-    ],
-)
-def test_atv_due_on(prop: dict[str, str], due: date | None) -> None:
-    assert atv_due_on(prop) == due
-
-
-def test_atvs_due_within_lookahead_including_overdue() -> None:
+def test_atvs_due_within_lookahead_never_visited_first() -> None:
     props = [
         {"id": "overdue", "last_atv_on": "2025-01-01"},
         {"id": "edge", "last_atv_on": "2025-07-10"},  # due 2026-07-10 = today + 30 days
         {"id": "past_edge", "last_atv_on": "2025-07-11"},
-        {"id": "never", "last_atv_on": None},
+        {"id": "never", "last_atv_on": None},  # due now: the Overview counts it overdue too
+        {"id": "derived", "last_atv_on": "2025-01-01", "atv_due_on": "2027-01-01"},  # visited
     ]
-    assert [p["id"] for p, _ in atvs_due(props, NOW)] == ["overdue", "edge"]
+    tenanted = [dict(p, tenancy_ref=f"T-{p['id']}") for p in props]
+    due = atvs_due([*tenanted, {"id": "void", "last_atv_on": None}], NOW)
+    assert [(p["id"], day) for p, day in due] == [
+        ("never", None), ("overdue", date(2026, 1, 1)), ("edge", date(2026, 7, 10)),
+    ]  # fmt: skip
 
 
 def test_atv_label() -> None:
     assert atv_label(date(2026, 3, 3), NOW) == "ATV overdue since 3 Mar 2026"
     assert atv_label(date(2026, 6, 10), NOW) == "ATV due 10 Jun 2026"
+    assert atv_label(None, NOW) == "ATV overdue: never visited"
 
 
 def test_by_distance_nearest_first_unknowns_last() -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 
-from fieldapp.sync.state import Progress, SyncState
+from fieldapp.sync.state import Progress, Status, SyncState
 from fieldapp.views.logic_sync import (
+    CONNECTION_WORDS,
     connection,
     error_text,
     field_label,
@@ -32,19 +33,22 @@ class Snapshot:
     ("status", "shown"),
     [
         ("syncing", "syncing"),
-        ("pushing", "syncing"),
         ("online", "online"),
-        ("idle", "online"),
         ("offline", "offline"),
         ("error", "sync problem"),
         ("unknown", "offline"),
         ("", "offline"),
         ("revoked", "signed out"),
+        ("signed_out", "signed out"),
     ],
 )
 def test_connection(status: str, shown: str) -> None:
     assert connection(Snapshot(status)) == shown
     assert connection({"status": status}) == shown
+
+
+def test_every_status_the_engine_emits_has_words_and_no_other() -> None:
+    assert set(CONNECTION_WORDS) == set(get_args(Status))
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,6 @@ from fieldapp.views.logic_overview import (
     PatchCounts,
     build_overview,
     count_cells,
-    next_awaab_deadline,
     trigger_reason,
 )
 
@@ -122,47 +121,6 @@ T1 = datetime(2026, 6, 11, 9, 0, tzinfo=UTC)
 T2 = datetime(2026, 6, 16, 22, 59, 59, tzinfo=UTC)
 T3 = datetime(2026, 6, 18, 22, 59, 59, tzinfo=UTC)
 T4 = datetime(2026, 9, 1, 22, 59, 59, tzinfo=UTC)
-
-
-@pytest.mark.parametrize(
-    ("repair", "expected"),
-    [
-        (
-            {"status": "open", "investigate_by": _w(T1), "make_safe_by": _w(T1)},
-            ("Investigate, make safe", T1),
-        ),  # emergency: both within 24 h
-        ({"status": "open", "investigate_by": _w(T1)}, ("Investigate", T1)),
-        (
-            {
-                "status": "investigating",
-                "investigate_by": _w(NOW - timedelta(days=2)),
-                "investigation_concluded_at": _w(NOW - timedelta(days=1)),
-                "summary_by": _w(T2),
-                "make_safe_by": _w(T3),
-                "preventative_start_by": _w(T4),
-            },
-            ("Written summary", T2),
-        ),  # investigation over: the summary is next
-        (
-            {"status": "investigating", "investigate_by": _w(T1), "summary_by": None},
-            ("Investigate", T1),
-        ),  # still investigating, not concluded
-        (
-            {
-                "status": "made_safe",
-                "investigate_by": _w(T1),
-                "summary_by": _w(T2),
-                "make_safe_by": _w(T3),
-                "preventative_start_by": _w(T4),
-            },
-            ("Start preventative work", T4),
-        ),
-        ({"status": "made_safe", "investigate_by": _w(T1), "make_safe_by": _w(T1)}, None),
-        ({"status": "open", "investigate_by": None}, None),  # before Awaab's Law
-    ],
-)
-def test_next_awaab_deadline(repair: dict[str, Any], expected: tuple[str, datetime] | None) -> None:
-    assert next_awaab_deadline(repair) == expected
 
 
 def test_awaab_repairs_counted_and_sorted() -> None:

@@ -34,7 +34,12 @@ CONFLICT = {
 def _seeded(device: Device, user: dict[str, Any] = OFFICER) -> None:
     data = _data()
     data["asb_case"] = CASES
-    data["property"][0]["last_atv_on"] = "2025-05-01"  # ATV overdue since 1 May 2026
+    first, second, third = data["property"]
+    data["property"] = [
+        dict(first, tenancy_ref="HT1/01", last_atv_on="2025-05-01"),  # overdue since 1 May 2026
+        dict(second, tenancy_ref="HT2/01"),  # never visited: due now
+        third,  # void: no tenancy, no visit due
+    ]
     data["conflict"] = [CONFLICT]
     seed(device, data, user=user)
     device.store.set_meta("token", "t")
@@ -109,8 +114,8 @@ def test_my_patch_lists_clocks_atvs_and_homes(device: Device, state: AppState) -
     assert text.index("ASB-0001 · noise") < text.index("ASB-0002 · crime")  # overdue first
     assert "overdue by 34 h" in text and "due in 3 h" in text
     assert "ASB-0003" not in text
-    assert "Annual Tenancy Visits due (1)" in text
-    assert "ATV overdue since 1 May 2026" in text
+    assert "Annual Tenancy Visits due (2)" in text
+    assert text.index("ATV overdue: never visited") < text.index("ATV overdue since 1 May 2026")
     homes = [
         t
         for t in ui.of_type(screen, ft.ListTile)
