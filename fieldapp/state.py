@@ -1,7 +1,7 @@
-"""``AppState``: the one object every screen is given (the app's shared contract).
+"""``AppState``: the one object every screen is given.
 
 It wraps the device's store (records, outbox, conflicts) and the device's sync runner behind
-the small API of the contract, adds what a screen needs that is not data (the clock, the last
+the small API below (``StoreAPI``, ``DeviceAPI`` and the methods of ``AppState``), adds what a screen needs that is not data (the clock, the last
 known position, navigation, short messages) and tells subscribed screens when something
 changed. No Flet here: the shell injects ``navigate``, ``toast`` and ``dispatch`` (run a
 function on the UI thread), so the whole object is unit-tested with a real store and no
@@ -87,7 +87,7 @@ def joined(walkabout: Mapping[str, Any], user_id: str) -> bool:
 
 
 class AppState:
-    """The state of one app session (one browser tab / one tablet screen), per the contract."""
+    """The state of one app session (one browser tab / one tablet screen)."""
 
     def __init__(
         self,

@@ -1,7 +1,7 @@
 """Request bodies: a size limit, and gzip request bodies (``Content-Encoding: gzip``) decoded.
 
-Every response leaves through here stamped with a ``Server-Time`` header (the contract: every
-response carries ``server_time``), binary bodies and ``HEAD`` answers included, and with
+Every response leaves through here stamped with a ``Server-Time`` header (docs/sync-protocol.md:
+every response carries ``server_time``), binary bodies and ``HEAD`` answers included, and with
 ``X-Content-Type-Options: nosniff`` and ``Cache-Control: no-store`` (answers carry residents'
 personal data; a route may set its own ``Cache-Control``).
 

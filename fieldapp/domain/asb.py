@@ -1,6 +1,6 @@
 """ASB triage: priority, vulnerability, threshold, response due time, risk level.
 
-Source: Clarion Housing's ASB slides (December 2022) as written down in ``domain-rules.md``;
+Source: Clarion Housing's ASB slides (December 2022) as written down in ``docs/domain-rules.md``;
 numbers from ``Policy``:
 
 - Priority: crime 1, noise 2, other 3 (``asb_priority``). Urgent crime is a crime flagged

@@ -1,4 +1,4 @@
-"""Working days and due times in England (``domain-rules.md``, Time).
+"""Working days and due times in England (``docs/domain-rules.md``, Time).
 
 - A working day is Monday to Friday and not a bank holiday in England, as listed by the
   pinned ``holidays`` package with ``country_holidays("GB", subdiv="ENG")`` (plain

@@ -1,6 +1,6 @@
 """Complaints about one ASB problem, and Community Trigger (ASB Case Review) eligibility.
 
-Source: ASB, Crime and Policing Act 2014 ss.104-105 and ``domain-rules.md``. Numbers from
+Source: ASB, Crime and Policing Act 2014 ss.104-105 and ``docs/domain-rules.md``. Numbers from
 ``Policy``:
 
 - A complaint *qualifies* when it was made within ``ct_qualify_months`` (1) calendar month of

@@ -1,6 +1,6 @@
 """Household size: the bedroom standard and the size criteria, with an optimal pairing.
 
-Sources: ``domain-rules.md`` (Annual Tenancy Visit and household); the English Housing
+Sources: ``docs/domain-rules.md`` (Annual Tenancy Visit and household); the English Housing
 Survey bedroom standard; the housing benefit / universal credit size criteria ("bedroom
 tax"). Ages from ``Policy``; all ages are taken on the local date of the visit.
 

@@ -1,4 +1,4 @@
-"""The policy: every number the housing rules use, with the defaults of ``domain-rules.md``.
+"""The policy: every number the housing rules use, with the defaults of ``docs/domain-rules.md``.
 
 Landlords and councils differ, so rule code never holds a number: it reads one from a
 ``Policy``. ``Policy()`` gives the defaults (England, Clarion's ASB slides, the Community
@@ -61,7 +61,7 @@ HHSRS_HAZARDS: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class Policy:
-    """Every number of the rules. Defaults are those of ``domain-rules.md``."""
+    """Every number of the rules. Defaults are those of ``docs/domain-rules.md``."""
 
     # --- time -------------------------------------------------------------------------
     timezone: str = "Europe/London"

@@ -1,6 +1,6 @@
 """Repair due times and Awaab's Law deadlines.
 
-Sources: ``domain-rules.md`` (Repairs) and the Hazards in Social Housing (Prescribed
+Sources: ``docs/domain-rules.md`` (Repairs) and the Hazards in Social Housing (Prescribed
 Requirements) (England) Regulations 2025 ("Awaab's Law"). Numbers from ``Policy``:
 
 - Priority targets from ``reported_at``: emergency 24 elapsed hours; urgent 5, routine 20,

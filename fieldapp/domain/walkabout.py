@@ -1,6 +1,6 @@
 """Estate walkabout: the score, pass or fail, and the actions observations raise.
 
-Source: ``domain-rules.md`` (Estate walkabout) and ``sync-protocol.md`` (``walkabout.grades``).
+Source: ``docs/domain-rules.md`` (Estate walkabout) and ``docs/sync-protocol.md`` (``walkabout.grades``).
 Numbers from ``Policy``:
 
 - Items graded good / satisfactory / poor / very poor = 3 / 2 / 1 / 0 (``grade_points``).

@@ -3,7 +3,7 @@
 For every pending ``(sha256, path, size)``: ``HEAD`` asks how far the server got (200 it has
 it, 404 start at 0, 308 resume at ``Upload-Offset``), then ``PUT`` sends chunks with
 ``Content-Range: bytes START-END/TOTAL`` until the server holds all of it, and the store is
-told so. Records never wait for this (sync-protocol.md, Photos).
+told so. Records never wait for this (docs/sync-protocol.md, Photos).
 
 What can go wrong, and what happens:
 - the connection drops (``NetworkError``): it propagates, the engine retries later, and the

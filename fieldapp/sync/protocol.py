@@ -33,7 +33,7 @@ PARTNER_ROLES: Final = frozenset({"pcso", "councillor"})
 STAFF_ROLES: Final = frozenset({"officer", "manager"})
 
 FieldType = Literal["str", "int", "float", "bool", "datetime", "date", "list", "dict", "any"]
-# How a field changed on both sides to different values is merged (sync-protocol.md, Merge):
+# How a field changed on both sides to different values is merged (docs/sync-protocol.md, Merge):
 # ``review`` keeps the server value and files a conflict; ``lww`` takes the later write;
 # ``max`` keeps the higher value of an ordered scale; ``union`` joins two lists as sets.
 MergePolicy = Literal["review", "lww", "max", "union"]
@@ -97,7 +97,7 @@ class Field:
     ref: str | None = None  # the entity an id field points at
     max_length: int | None = None  # for strings
     minimum: int | None = None  # for numbers
-    # For a value whose inner shape the contract gives (an object's keys, a list's items, a
+    # For a value whose inner shape docs/sync-protocol.md gives (an object's keys, a list's items, a
     # hash's form): what is wrong with a well-typed, non-null value, or None. The answer is a
     # whole sentence naming the field (and keys or positions), never the value.
     shape: Callable[[Any], str | None] | None = None
@@ -155,7 +155,7 @@ def _enum(name: str, values: tuple[str, ...], **kw: Any) -> Field:
     return Field(name, "str", enum=values, **kw)
 
 
-# --- inner shapes (sync-protocol.md, "Value sets and formats") -----------------------------
+# --- inner shapes (docs/sync-protocol.md, "Values: sets, shapes and text") ---------------
 # Each answers a sentence naming the field and, for an object, the registry's key or, for a
 # list, the item's position (1-based) — never a submitted key or value.
 RISK_SCALE_KEYS: Final = ("health_impact", "unsafe_at_home")  # 0-3; the other answers yes/no

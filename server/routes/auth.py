@@ -18,7 +18,7 @@ router = APIRouter()
 
 
 class TokenRequest(BaseModel):
-    """The sign-in body (``sync-protocol.md``, Auth and scope)."""
+    """The sign-in body (``docs/sync-protocol.md``, Auth and scope)."""
 
     model_config = ConfigDict(extra="ignore")
     username: str = Field(min_length=1, max_length=100)

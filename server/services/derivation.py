@@ -24,7 +24,7 @@ _DERIVED: dict[str, tuple[str, ...]] = {name: spec.derived for name, spec in ENT
 
 @cache
 def policy() -> Policy:
-    """The policy in force (the defaults of domain-rules.md)."""
+    """The policy in force (the defaults of docs/domain-rules.md)."""
     return Policy()
 
 

@@ -1,4 +1,4 @@
-"""The three-way field merge of ``sync-protocol.md`` (Merge), as pure functions.
+"""The three-way field merge of ``docs/sync-protocol.md`` (Merge), as pure functions.
 
 A field counts as changed on the server side only when a revision newer than the edit's
 ``base_version`` written by *another* device changed it: a device's own successive offline

@@ -373,7 +373,7 @@ def test_a_cursor_covers_the_schema_version_it_was_made_for(cast: Cast) -> None:
 
 
 def test_a_page_holds_up_to_a_thousand_records_unless_asked_otherwise(cast: Cast) -> None:
-    """10,000 records download in 10 requests even without a limit (the contract: ≤ 20)."""
+    """10,000 records download in 10 requests even without a limit (docs/sync-protocol.md: ≤ 20)."""
     with cast.api("north1") as a, cast.api("boss") as boss:
         rid, patch = new_case(property_id=cast.homes["100000000001"])
         create(a, "asb_case", patch, rid)

@@ -1,6 +1,7 @@
-"""Pushed mutations checked over HTTP against the contract's value sets and formats: inner
-shapes, required fields, text the database cannot store, the envelope's types — each refused
-with its documented code, nothing stored, the queue going on, and no submitted value echoed."""
+"""Pushed mutations checked over HTTP against the value sets and formats of
+docs/sync-protocol.md: inner shapes, required fields, text the database cannot store, the
+envelope's types — each refused with its documented code, nothing stored, the queue going on,
+and no submitted value echoed."""
 
 from __future__ import annotations
 
