@@ -20,7 +20,7 @@ Requirements) (England) Regulations 2025 ("Awaab's Law"). Numbers from ``Policy`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from fieldapp.domain.calendar import due_after, local_date
@@ -87,19 +87,16 @@ def repair_deadlines(
             )
         else:
             concluded = investigation_concluded_at
-            investigate_by = due_after(reported_at, policy.awaab_investigate, policy)
-            summary_by = make_safe_by = preventative = None
-            if concluded is not None:
-                summary_by = due_after(concluded, policy.awaab_summary, policy)
-                make_safe_by = due_after(concluded, policy.awaab_make_safe, policy)
-                preventative = due_after(concluded, policy.awaab_preventative, policy)
-            out = RepairDeadlines(
-                due_at=due_at,
-                investigate_by=investigate_by,
-                summary_by=summary_by,
-                make_safe_by=make_safe_by,
-                preventative_start_by=preventative,
+            out = replace(
+                out, investigate_by=due_after(reported_at, policy.awaab_investigate, policy)
             )
+            if concluded is not None:
+                out = replace(
+                    out,
+                    summary_by=due_after(concluded, policy.awaab_summary, policy),
+                    make_safe_by=due_after(concluded, policy.awaab_make_safe, policy),
+                    preventative_start_by=due_after(concluded, policy.awaab_preventative, policy),
+                )
             text = (
                 "Awaab's Law significant hazard: investigate within "
                 f"{policy.awaab_investigate.describe()}"
@@ -113,11 +110,4 @@ def repair_deadlines(
                     f"{policy.awaab_preventative.describe()} of the investigation concluding"
                 )
             parts.append(text + ("" if hazard is not None else " (hazard not recorded)"))
-    return RepairDeadlines(
-        due_at=out.due_at,
-        investigate_by=out.investigate_by,
-        summary_by=out.summary_by,
-        make_safe_by=out.make_safe_by,
-        preventative_start_by=out.preventative_start_by,
-        reason="; ".join(parts),
-    )
+    return replace(out, reason="; ".join(parts))

@@ -72,6 +72,29 @@ def _tick(conn: sqlite3.Connection, now: datetime) -> str:
     return to_wire(stamp)
 
 
+def _queue(
+    conn: sqlite3.Connection,
+    entity: str,
+    record_id: str,
+    *,
+    op: str,
+    base_version: int | None,
+    patch: dict[str, Any],
+    ctx: WriteContext,
+) -> None:
+    """Append this write's mutation to the outbox, stamped with the device's clock."""
+    outbox.append(
+        conn,
+        mutation_id=new_id(),
+        entity=entity,
+        record_id=record_id,
+        op=op,
+        base_version=base_version,
+        patch=patch,
+        client_time=_tick(conn, ctx.now),
+    )
+
+
 def _live(conn: sqlite3.Connection, entity: str, id: str) -> dict[str, Any]:
     row = get_row(conn, entity, id)
     if row is None or row["_deleted"]:
@@ -113,16 +136,7 @@ def create(
     patch = {k: v for k, v in patch.items() if v is not None}
     record = {n: None for n in ENTITIES[entity].names} | patch | {"id": record_id}
     _store(conn, entity, record, version=None, ctx=ctx)
-    outbox.append(
-        conn,
-        mutation_id=new_id(),
-        entity=entity,
-        record_id=record_id,
-        op="upsert",
-        base_version=None,
-        patch=patch,
-        client_time=_tick(conn, ctx.now),
-    )
+    _queue(conn, entity, record_id, op="upsert", base_version=None, patch=patch, ctx=ctx)
     return record_id
 
 
@@ -140,16 +154,7 @@ def update(
         return
     record = _fields(entity, row) | changed
     _store(conn, entity, record, version=row["_version"], ctx=ctx)
-    outbox.append(
-        conn,
-        mutation_id=new_id(),
-        entity=entity,
-        record_id=id,
-        op="upsert",
-        base_version=row["_version"],
-        patch=changed,
-        client_time=_tick(conn, ctx.now),
-    )
+    _queue(conn, entity, id, op="upsert", base_version=row["_version"], patch=changed, ctx=ctx)
 
 
 def delete(conn: sqlite3.Connection, entity: str, id: str, *, ctx: WriteContext) -> None:
@@ -163,16 +168,7 @@ def delete(conn: sqlite3.Connection, entity: str, id: str, *, ctx: WriteContext)
         conn.execute(f'DELETE FROM "{entity}" WHERE id = ?', (id,))
     else:
         conn.execute(f'UPDATE "{entity}" SET deleted = 1 WHERE id = ?', (id,))
-        outbox.append(
-            conn,
-            mutation_id=new_id(),
-            entity=entity,
-            record_id=id,
-            op="delete",
-            base_version=row["_version"],
-            patch={},
-            client_time=_tick(conn, ctx.now),
-        )
+        _queue(conn, entity, id, op="delete", base_version=row["_version"], patch={}, ctx=ctx)
     rederive_dependents(conn, entity, _fields(entity, row), policy=ctx.policy, now=ctx.now)
 
 
@@ -213,13 +209,6 @@ def resolve_conflict(
         elif spec is not None and field in spec.writable:
             record = _fields(str(target_entity), target) | {str(field): chosen}
             _store(conn, str(target_entity), record, version=target["_version"], ctx=ctx)
-    outbox.append(
-        conn,
-        mutation_id=new_id(),
-        entity="conflict",
-        record_id=conflict_id,
-        op="upsert",
-        base_version=c["_version"],
-        patch=patch,
-        client_time=_tick(conn, ctx.now),
+    _queue(
+        conn, "conflict", conflict_id, op="upsert", base_version=c["_version"], patch=patch, ctx=ctx
     )

@@ -285,15 +285,17 @@ def _decisions(value: Any) -> str | None:
     return None
 
 
-def _suggested() -> Field:
-    """What the rules suggest: ``[{"action", "reason"}]``, computed on both sides."""
-    return Field("suggested_actions", "list", derived=True, restricted=True)
+def _suggestion_fields() -> tuple[Field, Field]:
+    """The officer's answers to the suggestions, then what the rules suggest.
 
-
-def _decided() -> Field:
-    """The officer's answers to the suggestions. Decisions made on two tablets are joined
-    (``union``): each is a fact about one moment, and the latest per action stands."""
-    return Field("action_decisions", "list", restricted=True, merge="union", shape=_decisions)
+    ``action_decisions`` from two tablets are joined (``union``): each decision is a fact
+    about one moment, and the latest per action stands. ``suggested_actions`` is
+    ``[{"action", "reason"}]``, computed on both sides.
+    """
+    return (
+        Field("action_decisions", "list", restricted=True, merge="union", shape=_decisions),
+        Field("suggested_actions", "list", derived=True, restricted=True),
+    )
 
 
 _PARENTS = ("walkabout", "observation", "asb_case", "repair", "tenancy_visit", "property")
@@ -346,8 +348,7 @@ ENTITIES: Final[Mapping[str, Entity]] = {
                 Field("died_on", "date", restricted=True),
                 # A disabled child who cannot share a bedroom (size criteria).
                 Field("cannot_share", "bool", restricted=True),
-                _decided(),
-                _suggested(),
+                *_suggestion_fields(),
             ),
         ),
         Entity(
@@ -421,8 +422,7 @@ ENTITIES: Final[Mapping[str, Entity]] = {
                 Field("make_safe_by", "datetime", derived=True),
                 Field("preventative_start_by", "datetime", derived=True),
                 Field("reason", "str", derived=True),
-                _decided(),
-                _suggested(),
+                *_suggestion_fields(),
             ),
         ),
         Entity(
@@ -447,8 +447,7 @@ ENTITIES: Final[Mapping[str, Entity]] = {
                 Field("size_criteria_spare", "int", derived=True, restricted=True),
                 Field("size_criteria_reduction_pct", "int", derived=True, restricted=True),
                 Field("household_reason", "str", derived=True, restricted=True),
-                _decided(),
-                _suggested(),
+                *_suggestion_fields(),
             ),
         ),
         Entity(

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from fieldapp.domain.asb import age_on
 from fieldapp.domain.calendar import local_date
@@ -64,6 +64,17 @@ class PersonInputs:
     cannot_share: bool = False  # a disabled child who cannot share a room (size criteria)
 
 
+V = TypeVar("V")
+
+
+def _read(result: FormResult, name: str, parsed: tuple[V | None, str | None]) -> V | None:
+    """The value of a parsed field; its problem, if any, noted against the field."""
+    value, problem = parsed
+    if problem:
+        result.errors[name] = problem
+    return value
+
+
 def person_patch(property_id: str, inputs: PersonInputs, *, today: date) -> FormResult:
     """A ``person`` of the home; an unverified occupant keeps only what was seen."""
     result = FormResult()
@@ -75,9 +86,7 @@ def person_patch(property_id: str, inputs: PersonInputs, *, today: date) -> Form
         result.errors["date_of_birth"] = problem
     elif dob is not None and date.fromisoformat(dob) > today:
         result.errors["date_of_birth"] = "The date of birth cannot be in the future"
-    moved_in, problem = parse_date_input(inputs.moved_in_on)
-    if problem:
-        result.errors["moved_in_on"] = problem
+    moved_in = _read(result, "moved_in_on", parse_date_input(inputs.moved_in_on))
     result.patch = {
         "property_id": property_id,
         "name": name,
@@ -233,12 +242,8 @@ def visit_patch(property_id: str, inputs: VisitInputs) -> FormResult:
     """The ``tenancy_visit`` fields from the form, or the fields that cannot be read."""
     result = FormResult()
     visited = result.time("visited_at", inputs.visited_at, required=True)
-    arrears, problem = parse_money(inputs.arrears_amount)
-    if problem:
-        result.errors["arrears_amount"] = problem
-    rent, problem = parse_money(inputs.weekly_rent)
-    if problem:
-        result.errors["weekly_rent"] = problem
+    arrears = _read(result, "arrears_amount", parse_money(inputs.arrears_amount))
+    rent = _read(result, "weekly_rent", parse_money(inputs.weekly_rent))
     result.patch = {
         "property_id": property_id,
         "visited_at": visited,

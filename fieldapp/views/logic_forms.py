@@ -21,13 +21,14 @@ from fieldapp.domain.policy import DEFAULT_POLICY, Policy
 from fieldapp.domain.wire import parse_time
 from fieldapp.ids import to_wire
 from fieldapp.sync.protocol import FieldError
-from fieldapp.views.logic_patch import due_label
+from fieldapp.views.logic_patch import due_label, urgency
 
 LOCAL = ZoneInfo("Europe/London")
 TIME_HINT = "YYYY-MM-DD HH:MM"
 DATE_HINT = "YYYY-MM-DD"
 
 Tone = Literal["ok", "info", "warn", "alert"]
+_TONES: Mapping[str, Tone] = {"overdue": "alert", "due_soon": "warn"}
 
 # Words that a plain "replace underscores" would get wrong.
 _WORDS: Mapping[str, str] = {
@@ -196,13 +197,8 @@ def due_text(value: Any, now: datetime) -> str:
 
 
 def due_tone(value: Any, now: datetime) -> Tone:
-    """``alert`` once overdue, ``warn`` within two days, else ``info``."""
-    moment = parse_time(value)
-    if moment is None:
-        return "info"
-    if moment < now:
-        return "alert"
-    return "warn" if (moment - now).total_seconds() <= 48 * 3600 else "info"
+    """``alert`` once overdue, ``warn`` within two days (My patch's "due soon"), else ``info``."""
+    return _TONES.get(urgency(value, now), "info")
 
 
 def policy_of(state: object) -> Policy:
