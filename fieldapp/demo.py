@@ -31,6 +31,8 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from fieldapp import demo_data as tables
+from fieldapp.domain.policy import DEFAULT_POLICY
+from fieldapp.domain.suggestions import person_suggestions
 from fieldapp.ids import from_wire, to_wire
 from fieldapp.sync.protocol import GRADE_ITEMS
 
@@ -136,7 +138,7 @@ class _Builder:
             "id": self.id("person"), "property_id": prop["id"], "name": f"{first} {surname}",
             "date_of_birth": dob.isoformat(), "sex": sex, "relationship": rel,
             "partner_id": None, "status": "member", "moved_in_on": moved_in.isoformat(),
-            "moved_out_on": None, "died_on": None, "cannot_share": None,
+            "moved_out_on": None, "died_on": None, "cannot_share": None, "action_decisions": None,
         }  # fmt: skip
 
 
@@ -292,7 +294,8 @@ def _repairs(b: _Builder, props: list[Record], leads: dict[str, Record]) -> list
             "lon": prop["lon"], "room": room, "hazard": hazard, "priority": priority,
             "awaab": awaab, "description": text, "reported_at": b.ago(days, 8 + i % 9, 20),
             "investigation_concluded_at": None if concluded is None else b.ago(concluded, 15),
-            "status": status, "observation_id": None,
+            "status": status, "observation_id": None, "imminent_risk": awaab == "emergency",
+            "action_decisions": None,
         })  # fmt: skip
     return repairs
 
@@ -315,10 +318,12 @@ def _visits(b: _Builder, props: list[Record], people: dict[str, list[Record]]) -
         oldest = max(_age(p, day) for p in household)
         arrears = 0.0 if rng.random() < 0.7 else round(rng.uniform(15, 1600), 2)
         referrals = ["welfare_benefits", "money_advice"] if arrears > 400 else []
-        if any(p["status"] == "unverified_occupant" for p in household):
-            referrals.append("fraud_check")
-        if any(p["died_on"] for p in household):
-            referrals.append("succession")
+        # The referrals the rules suggest for this household, taken up (a partner's death,
+        # unlike a joint tenant's, is no succession).
+        suggested = {
+            s.action for p in household for s in person_suggestions(p, policy=DEFAULT_POLICY)
+        }
+        referrals += [a for a in ("fraud_check", "succession") if a in suggested]
         if rng.random() < 0.05:
             referrals.append("tenancy_support")
         present = rng.random() < 0.95
@@ -337,6 +342,7 @@ def _visits(b: _Builder, props: list[Record], people: dict[str, list[Record]]) -
             "adaptations": rng.choice(("grab rails", "stair lift", "level-access shower"))
             if oldest >= 70 and rng.random() < 0.5 else None,
             "overnight_carer": oldest >= 80 and rng.random() < 0.2,
+            "action_decisions": None,
         })  # fmt: skip
     return visits
 
@@ -380,6 +386,7 @@ def _walkabouts(
                     "room": f"communal areas, {block}", "hazard": raised, "priority": "urgent",
                     "awaab": "none", "description": text, "reported_at": logged,
                     "investigation_concluded_at": None, "status": "open", "observation_id": obs_id,
+                    "imminent_risk": False, "action_decisions": None,
                 })  # fmt: skip
             elif raised_entity == "asb_case":
                 observations[-1]["raised_id"] = cid = b.id("asb_case")

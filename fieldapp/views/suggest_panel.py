@@ -1,7 +1,7 @@
 """The "Suggested actions" panel of the ATV and repair forms: confirm, or decline with a reason.
 
 Each suggestion is a card: what, why (the rule's reason), the standing decision, a "Reason to
-decline" field and two buttons (identifiers ``<prefix>-confirm-<action>`` and
+decline: <what>" field and two buttons (identifiers ``<prefix>-confirm-<action>`` and
 ``<prefix>-decline-<action>``). The form owns what a decision does (``on_decide``); the panel
 only shows and reports, and shows the form's answer when a decision cannot be made.
 """
@@ -38,8 +38,9 @@ class SuggestionPanel:
         shown = rows(suggested, decisions)
         # A reason being typed survives a refresh (the panel is rebuilt on every change).
         typed = {a: f.value for a, f in self.reasons.items()}
+        # Each field is named for its suggestion: a screen reader (and a test) can tell them apart.
         self.reasons = {
-            r.action: common.field("Reason to decline", value=typed.get(r.action) or "")
+            r.action: common.field(f"Reason to decline: {r.title}", value=typed.get(r.action) or "")
             for r in shown
         }
         self.body.controls = [self._card(r) for r in shown] or [
