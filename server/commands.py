@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import socket
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,7 +22,7 @@ from server.settings import Settings
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
-    from sqlalchemy import Engine
+    from sqlalchemy import Connection, Engine
 
 URL_FORMS = "sqlite:///PATH or postgresql://USER:PASSWORD@HOST:5432/DATABASE"
 
@@ -82,6 +84,17 @@ def _settings() -> Settings:
         raise CommandFailed(
             f"cannot use the data folder {where}: {exc.strerror or exc} (check DATA_DIR)"
         ) from None
+
+
+@contextmanager
+def _writing() -> Iterator[Connection]:
+    """One write transaction on the configured database; the engine is disposed after it."""
+    engine = _engine(_settings())
+    try:
+        with writing(engine) as conn:
+            yield conn
+    finally:
+        engine.dispose()
 
 
 def check_port(host: str, port: int) -> None:
@@ -161,20 +174,16 @@ def add_user(
     """Create or update a user; ``patch_names`` None keeps an existing user's patches."""
     from server.services.users import add_user as add
 
-    engine = _engine(_settings())
-    try:
-        with writing(engine) as conn:
-            user_id, created, patches = add(
-                conn,
-                username=username,
-                password=password,
-                role=role,
-                name=name,
-                patch_names=patch_names,
-                now=utcnow(),
-            )
-    finally:
-        engine.dispose()
+    with _writing() as conn:
+        user_id, created, patches = add(
+            conn,
+            username=username,
+            password=password,
+            role=role,
+            name=name,
+            patch_names=patch_names,
+            now=utcnow(),
+        )
     verb = "created" if created else "updated"
     names = ", ".join(patches) if patches else "none"
     print(f"{verb} user {username} ({role}) id={user_id} patches: {names}")
@@ -184,12 +193,8 @@ def add_user(
 def revoke_device(device_id: str) -> int:
     from server.services.auth import revoke_device as revoke
 
-    engine = _engine(_settings())
-    try:
-        with writing(engine) as conn:
-            revoked_at = revoke(conn, device_id, now=utcnow())
-    finally:
-        engine.dispose()
+    with _writing() as conn:
+        revoked_at = revoke(conn, device_id, now=utcnow())
     print(f"device {device_id} revoked at {revoked_at.isoformat()}")
     return 0
 
@@ -197,16 +202,13 @@ def revoke_device(device_id: str) -> int:
 def import_properties(path: Path) -> int:
     from server.services.properties import ImportProblem, import_csv
 
-    engine = _engine(_settings())
     try:
-        with writing(engine) as conn:
+        with _writing() as conn:
             report = import_csv(conn, path, now=utcnow())
     except ImportProblem as exc:
         for line in exc.problems:
             print(line, file=sys.stderr)
         return 1
-    finally:
-        engine.dispose()
     print(report.summary())
     return 0
 
@@ -219,11 +221,7 @@ def seed_demo(*, seed: int, today: date | None) -> int:
     now = utcnow()
     # The demo's clocks (SLA due times, ATVs) are set relative to the local day it is made.
     day = today or now.astimezone(ZoneInfo("Europe/London")).date()
-    engine = _engine(_settings())
-    try:
-        with writing(engine) as conn:
-            summary = seed_fn(conn, seed=seed, today=day, now=now)
-    finally:
-        engine.dispose()
+    with _writing() as conn:
+        summary = seed_fn(conn, seed=seed, today=day, now=now)
     print(summary)
     return 0
