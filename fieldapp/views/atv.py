@@ -55,7 +55,7 @@ from fieldapp.views.logic_atv import (
 )
 from fieldapp.views.logic_forms import DATE_HINT, TIME_HINT, changed, policy_of, time_input
 from fieldapp.views.logic_property import property_title
-from fieldapp.views.logic_suggestions import REFERRAL_LABELS, decide
+from fieldapp.views.logic_suggestions import ACTION_LABELS, REFERRAL_LABELS, decide
 from fieldapp.views.suggest_panel import SuggestionPanel
 
 __all__ = ["ROUTES", "AtvForm", "view"]
@@ -275,22 +275,21 @@ class AtvForm:
                                     user=self.state.user, now=self.state.now())  # fmt: skip
         if decisions is None:
             return problem
-        if confirmed and action in self.referrals:
-            self.referrals[action].value = True
+        refers = confirmed and action in self.referrals
         if self.visit is not None:
             patch: dict[str, Any] = {"action_decisions": decisions}
-            if confirmed and action in self.referrals:
+            if refers:
                 patch["referrals"] = with_referral(self.visit.get("referrals") or [], action)
             record, errors = write(self.state, "tenancy_visit", patch,
                                    record_id=str(self.visit["id"]))  # fmt: skip
             if record is None:
                 return " ".join(errors.values()) or "Not saved."
             self.visit = record
+        if refers:
+            self.referrals[action].value = True
         self.decisions = decisions
         self._recompute()
-        self.state.toast(
-            f"{REFERRAL_LABELS.get(action, action)} {'confirmed' if confirmed else 'declined'}"
-        )
+        self.state.toast(f"{ACTION_LABELS[action]}: {'confirmed' if confirmed else 'declined'}")
         return None
 
     # --- the visit -------------------------------------------------------------------------

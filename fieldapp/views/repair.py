@@ -44,7 +44,7 @@ from fieldapp.views.logic_repair import (
     repair_patch,
     suggested,
 )
-from fieldapp.views.logic_suggestions import REPAIR_EFFECTS, decide
+from fieldapp.views.logic_suggestions import ACTION_LABELS, REPAIR_EFFECTS, decide
 from fieldapp.views.raised import go_back, opened_from, save_raised
 from fieldapp.views.suggest_panel import SuggestionPanel
 
@@ -154,6 +154,7 @@ class RepairForm:
         self.priority.value = effects.get("priority", self.priority.value)
         self.decisions = decisions
         self._changed()
+        self.state.toast(f"{ACTION_LABELS[action]}: {'confirmed' if confirmed else 'declined'}")
         return None
 
     def _concluded(self, _: Any = None) -> None:
