@@ -21,6 +21,13 @@ from fieldapp.store.store import Store
 from fieldapp.sync.protocol import ENTITIES, Entity, Field
 
 RELEASE = Path(__file__).with_name("releases") / "0.1.0.sql"
+# The fields this release added since 0.1.0: a 0.1.0 tablet gains them, beside a simulated
+# further change, when it opens.
+SINCE_RELEASE = [
+    "person.action_decisions", "person.suggested_actions", "repair.imminent_risk",
+    "repair.action_decisions", "repair.suggested_actions", "tenancy_visit.action_decisions",
+    "tenancy_visit.suggested_actions",
+]  # fmt: skip
 
 
 @pytest.fixture
@@ -84,7 +91,8 @@ def test_a_new_field_entity_and_index_are_added_in_place(release: sqlite3.Connec
 
     done = upgrade(release, entities)
 
-    assert done.added == ["observation.patrol_id"] and done.created == ["patrol"]
+    assert sorted(done.added) == sorted([*SINCE_RELEASE, "observation.patrol_id"])
+    assert done.created == ["patrol"]
     assert set(done.indexes) == {"ix_observation_patrol_id", "ix_patrol_estate"}
     assert not done.rebuilt and not done.redownload
     assert _columns(release, "observation")["patrol_id"] == "TEXT"
