@@ -140,8 +140,17 @@ def _stop(*procs: subprocess.Popen[bytes] | None, timeout: float = 10.0) -> None
             proc.wait(timeout=10)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    # Ctrl-C and a plain `kill` both stop everything this started. Set explicitly: Python only
+    # turns SIGINT into KeyboardInterrupt when it was not ignored at start, and a shell that
+    # runs us in the background (CI, `cmd &`) starts us with SIGINT ignored.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     data_dir = Path(args.data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     server: subprocess.Popen[bytes] | None = None

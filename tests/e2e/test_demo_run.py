@@ -22,7 +22,13 @@ from tests.support.live_server import REPO, free_port
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
+    # Started with SIGINT ignored, as a shell starts a background job (and as CI may start
+    # this whole run): Ctrl-C must stop the demo however it was launched.
     with open(log, "wb") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "fieldapp.demo_run", *args],
@@ -30,6 +36,7 @@ def _start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
             env=dict(os.environ, PYTHONUNBUFFERED="1"),
             stdout=out,
             stderr=subprocess.STDOUT,
+            preexec_fn=_ignore_sigint,
         )
 
 
