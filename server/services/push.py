@@ -37,6 +37,21 @@ from server.services.rows import both_forms, ids_param, in_ids
 from server.services.scope import Scope
 
 _OPS = ("upsert", "delete")
+# What the derived-field rules (fieldapp.domain.derive) read when a record of an entity is
+# written, for it or the records it re-derives: (entity read by its parent link, the field of
+# the written record naming that parent). The push preloads exactly these.
+_RULE_READS: dict[str, tuple[tuple[str, str], ...]] = {
+    "property": (("tenancy_visit", "id"),),
+    "asb_case": (("asb_report", "id"),),
+    "walkabout": (("observation", "id"),),
+    "tenancy_visit": (("person", "property_id"), ("tenancy_visit", "property_id")),
+    "person": (("tenancy_visit", "property_id"), ("person", "property_id")),
+    "asb_report": (("asb_report", "case_id"),),
+    "observation": (("observation", "walkabout_id"),),
+}
+# Entities whose new records change their parent's derived fields (or their siblings'):
+# on PostgreSQL a push holds that parent (see ``Push._preload``).
+_GUARDS_PARENT = frozenset({"asb_report", "observation", "person", "tenancy_visit"})
 
 
 _STORED = both_forms(
@@ -123,17 +138,27 @@ class Push:
             for m in mutations
             if isinstance(m, dict) and _entity(m) is not None and _ok_id(m.get("id"))
         ]
-        self.batch.load(keys)
         parents: list[tuple[str, str]] = []
+        guarded: list[tuple[str, str]] = []
         for m in mutations:
             if isinstance(m, dict) and isinstance(m.get("patch"), dict):
-                parent = parent_key(str(m.get("entity")), m["patch"])
+                entity = str(m.get("entity"))
+                parent = parent_key(entity, m["patch"])
                 if parent is not None and _ok_id(parent[1]):
                     parents.append(parent)
+                    if entity in _GUARDS_PARENT:
+                        guarded.append(parent)
+        # PostgreSQL: before anything is read, hold the parents whose derived fields sum up
+        # their children, so two pushes adding reports to one case take turns (each derives
+        # the case from every report). Everything else is checked by version at flush.
+        self.batch.lock(guarded)
+        self.batch.load(keys)
         self.batch.load(parents)
-        # Revisions since each edit's base (for the merge) and the children the derived
-        # fields read (a case's reports), each in one query rather than one per mutation.
+        # Revisions since each edit's base (for the merge) and the records the derived fields
+        # read (a case's reports), each in one query rather than one per mutation; only what
+        # the batch's rules read, not every child of every parent.
         wanted = []
+        reads: dict[str, list[str]] = {}
         for m in mutations:
             if not isinstance(m, dict) or _entity(m) is None:
                 continue
@@ -142,8 +167,17 @@ class Push:
             base = base if isinstance(base, int) and not isinstance(base, bool) else 0
             if row is not None and base < row.version:
                 wanted.append((row.key, base))
+            patch = m.get("patch")
+            data = {**(row.data if row is not None else {}), "id": m.get("id")}
+            if isinstance(patch, dict):
+                data.update(patch)
+            for child, source in _RULE_READS.get(m["entity"], ()):
+                value = data.get(source)
+                if isinstance(value, str) and _ok_id(value):
+                    reads.setdefault(child, []).append(value)
         self.batch.load_history(wanted)
-        self.batch.load_children([k[1] for k in keys] + [k[1] for k in parents])
+        for child, ids in reads.items():
+            self.batch.load_linked(child, ids)
 
     def _one(self, m: Any) -> str:
         if not isinstance(m, dict) or not _ok_id(m.get("mutation_id")):
