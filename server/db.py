@@ -204,8 +204,9 @@ def is_retryable(exc: BaseException) -> bool:
 
 
 def is_busy(exc: BaseException) -> bool:
-    """The database could not be had in time (lock wait, pool exhausted, SQLite locked)."""
-    if isinstance(exc, sa_exc.TimeoutError):  # no pooled connection came free in time
+    """The database could not be had in time (lock wait, pool exhausted, SQLite locked, a
+    race lost on every attempt)."""
+    if isinstance(exc, (sa_exc.TimeoutError, WriteClash)):  # no pooled connection came free in time
         return True
     if isinstance(exc, sqlite3.OperationalError) or (
         isinstance(exc, sa_exc.OperationalError) and isinstance(exc.orig, sqlite3.OperationalError)

@@ -134,18 +134,21 @@ async def push(request: Request, user: CurrentUser, engine: EngineDep) -> Respon
             "too_many_mutations",
             f"at most {MAX_MUTATIONS_PER_PUSH} mutations per push (got {len(mutations)})",
         )
-    results, now = await run_in_threadpool(_push, engine, user, mutations)
+    lean = body.get("lean", False)
+    if not isinstance(lean, bool):
+        raise _invalid("lean", "lean must be true or false", "not a boolean")
+    results, now = await run_in_threadpool(_push, engine, user, mutations, lean)
     # Each result is already JSON text (as stored for replays): joined, not re-encoded.
     return _json(
         '{"results":[' + ",".join(results) + '],"server_time":' + json.dumps(to_wire(now)) + "}"
     )
 
 
-def _push(engine: Any, user: Principal, mutations: list[Any]) -> tuple[list[str], Any]:
+def _push(engine: Any, user: Principal, mutations: list[Any], lean: bool) -> tuple[list[str], Any]:
     def attempt(conn: Any) -> tuple[list[str], Any]:
         now = utcnow()  # inside the transaction (SQLite: after the write lock)
         scope = scopes.resolve(conn, user)
-        return Push(conn, scope=scope, now=now).run(mutations), now
+        return Push(conn, scope=scope, now=now, lean=lean).run(mutations), now
 
     # Run again if another push won a race for the same records (PostgreSQL): see run_write.
     return run_write(engine, attempt)

@@ -192,9 +192,9 @@ class WriteBatch(RecordCache):
         self._echo = self._echoed(dirty, exits)
         self._write_rows(dirty)
         if self._revisions:
-            seqs = {r.key: r.seq for r in dirty}
+            by_key = {r.key: r.seq for r in dirty}
             for rev in self._revisions:
-                rev["seq"] = seqs.get((rev["entity"], rev["record_id"]), 0)
+                rev["seq"] = by_key.get((rev["entity"], rev["record_id"]), 0)
             insert_many(self.conn, REVISION, self._revisions)
             self._revisions = []
         if exit_rows:
