@@ -86,14 +86,16 @@ class Stats:
 
 # --- set-up ------------------------------------------------------------------------------
 def make_tablets(url: str, n: int, secret: str) -> list[Tablet]:
-    """N officers of one patch, each with a device and a token, written straight into the
-    database (one password hash shared: N scrypt sign-ins would only time the set-up)."""
+    """N officers, each of a patch of their own (as officers are), with a device and a
+    token, written straight into the database (one password hash shared: N scrypt sign-ins
+    would only time the set-up)."""
     from sqlalchemy import insert, select
 
     from server.db import make_engine, upgrade, utcnow, writing
     from server.models import DEVICE, TOKEN, USER
     from server.services.auth import token_hash
-    from server.services.users import add_user
+    from server.services.records import WriteBatch
+    from server.services.users import add_user, ensure_patches
 
     engine = make_engine(url)
     upgrade(engine)
@@ -103,17 +105,21 @@ def make_tablets(url: str, n: int, secret: str) -> list[Tablet]:
         with writing(engine) as conn:
             first, _, _ = add_user(
                 conn, username="load0", password=PASSWORD, role="officer", name="Load 0",
-                patch_names=["Load"], now=now,
+                patch_names=["Load 0"], now=now,
             )  # fmt: skip
+            batch = WriteBatch(conn, now=now)
+            patches = ensure_patches(batch, [f"Load {i}" for i in range(n)])
+            batch.flush()
             user = conn.execute(select(USER).where(USER.c.id == first)).mappings().one()
             users = [first] + [new_id() for _ in range(1, n)]
             conn.execute(
                 insert(USER),
                 [
-                    {**user, "id": users[i], "username": f"load{i}", "name": f"Load {i}"}
+                    {**user, "id": users[i], "username": f"load{i}", "name": f"Load {i}",
+                     "patch_ids": json.dumps([patches[i]])}
                     for i in range(1, n)
                 ],
-            )
+            )  # fmt: skip
             expires = now.replace(year=now.year + 1)
             for t in tablets:
                 t.device_id, t.token = f"load-tablet-{t.n}", secrets.token_urlsafe(32)
