@@ -131,3 +131,28 @@ def test_a_pull_stops_below_a_write_still_in_flight(tmp_path: Path) -> None:
             reader.close()
     assert slow_seq > 0
     assert seen[slow_id] == 1 and seen[fast_id] == 1
+
+
+@pytest.mark.postgres
+def test_a_write_kept_waiting_on_a_held_record_is_503_busy(tmp_path: Path) -> None:
+    import psycopg
+
+    with (
+        fresh_database() as url,
+        LiveServer(data_dir=tmp_path, database_url=url) as live,
+    ):
+        live.add_user("ann", role="officer", patches=["North"])
+        with Api(live.url).login("ann") as api:
+            rid = new_id()
+            assert api.push_one(mutation("asb_case", rid, CASE))["version"] == 1
+            edit = mutation("asb_case", rid, {"description": "later"}, base_version=1)
+            dsn = url.replace("postgresql+psycopg://", "postgresql://")
+            with psycopg.connect(dsn) as holder:  # another writer holds the record
+                holder.execute("SELECT 1 FROM record WHERE id = %s FOR UPDATE", (rid,))
+                busy = api.push_raw([edit])
+                holder.rollback()
+            assert busy.status_code == 503, busy.text
+            assert busy.json()["error"]["code"] == "busy"
+            assert float(busy.headers["Retry-After"]) > 0
+            # Nothing was committed: sent again, it is applied once.
+            assert api.push_one(edit)["version"] == 2
