@@ -8,7 +8,7 @@ docs/sync-protocol.md, "Positions and concurrent writers"). The sequence starts 
 counter stood. SQLite keeps the counter row: there a write transaction is the only writer.
 
 Revision ID: 0003_load
-Revises: 0002
+Revises: 0003_sec_blobs
 Create Date: 2026-12-01 21:00:00.000000
 
 """
@@ -19,7 +19,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = '0003_load'
-down_revision: Union[str, Sequence[str], None] = '0002'
+down_revision: Union[str, Sequence[str], None] = '0003_sec_blobs'  # re-linked after 0003_sec_blobs landed
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
