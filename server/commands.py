@@ -120,6 +120,12 @@ def app_from_env() -> FastAPI:
     return create_app(Settings.from_env())
 
 
+# Idle connections stay open this long (uvicorn's default is 5 s). A tablet syncs every 15 s
+# or so: with 5 s its connection was always closed in between, and a request sent just as
+# the server closed it failed as a network error.
+KEEP_ALIVE_SECONDS = 75
+
+
 def serve(*, host: str, port: int, workers: int, log_level: str, access_log: bool) -> int:
     import uvicorn
 
@@ -144,6 +150,7 @@ def serve(*, host: str, port: int, workers: int, log_level: str, access_log: boo
                 log_level=log_level,
                 access_log=access_log,
                 server_header=False,  # no "Server: uvicorn": what runs here is nobody's business
+                timeout_keep_alive=KEEP_ALIVE_SECONDS,
             )
             return 0
     uvicorn.run(
@@ -153,6 +160,7 @@ def serve(*, host: str, port: int, workers: int, log_level: str, access_log: boo
         log_level=log_level,
         access_log=access_log,
         server_header=False,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
     return 0
 

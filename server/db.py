@@ -1,24 +1,31 @@
 """The database engine, write transactions and schema upgrades (Alembic).
 
 SQLite runs in WAL mode with a busy timeout, and its write transactions start with
-``BEGIN IMMEDIATE`` so two writers queue instead of failing when one upgrades a read lock.
-PostgreSQL is reached through psycopg 3 (``postgresql+psycopg://``); there a write transaction
-locks the ``seq`` counter row first, which serialises writers and orders their commits.
+``BEGIN IMMEDIATE`` so two writers queue instead of failing when one upgrades a read lock:
+there one write transaction at a time is natural, and positions (``seq``) come from the
+``counter`` row inside it. PostgreSQL is reached through psycopg 3 (``postgresql+psycopg://``);
+there write transactions run side by side: positions come from the sequence ``record_seq``,
+each writer announces the lowest position it may still commit (a transaction-scoped advisory
+lock) and pulls serve only up to ``horizon``, below every position still in flight. Records
+are guarded by row locks and version checks (``WriteClash``), and a transaction that loses a
+race is run again (``run_write``). The argument is in docs/sync-protocol.md.
 """
 
 from __future__ import annotations
 
 import logging
 import operator
+import sqlite3
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, Table, create_engine, event, insert, select, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 
 from server.models import COUNTER
@@ -28,6 +35,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # to BACKSTOP_PAGES and checkpoints on a thread of its own instead: see ``Checkpointer``.
 DEFAULT_CHECKPOINT_PAGES = 1000
 BACKSTOP_PAGES = 16_000
+LOCK_TIMEOUT_MS = 10_000  # PostgreSQL: the longest a statement waits for a lock (then 503)
 
 log = logging.getLogger("server.db")
 
@@ -58,7 +66,16 @@ def make_engine(
     """
     url = normalise_url(url)
     if make_url(url).get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=8)
+        # A write that waits this long on a record another push holds gives up and is answered
+        # 503 busy, never a request hanging until the client times out. Set per connection,
+        # at connect: no extra round trip per transaction.
+        return create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_size=pool_size,
+            max_overflow=8,
+            connect_args={"options": f"-c lock_timeout={LOCK_TIMEOUT_MS}"},
+        )
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
@@ -92,11 +109,10 @@ def make_engine(
 
 @contextmanager
 def writing(engine: Engine) -> Iterator[Connection]:
-    """A write transaction holding the writers' lock; commits on success."""
+    """A write transaction (on SQLite holding the write lock); commits on success."""
     with engine.connect() as conn:
         conn = conn.execution_options(writing=True)
         with conn.begin():
-            lock_writers(conn)
             yield conn
     checkpointer = _CHECKPOINTERS.get(engine)
     if checkpointer is not None:
@@ -165,22 +181,107 @@ class Checkpointer:
 _CHECKPOINTERS: weakref.WeakKeyDictionary[Engine, Checkpointer] = weakref.WeakKeyDictionary()
 
 
-def lock_writers(conn: Connection) -> int:
-    """Take the writers' lock (the ``seq`` counter row on PostgreSQL); returns the seq."""
-    stmt = select(COUNTER.c.value).where(COUNTER.c.name == "seq")
-    if not is_sqlite(conn):
-        stmt = stmt.with_for_update()
-    value = conn.execute(stmt).scalar_one()
-    return int(value)
+class WriteClash(Exception):
+    """A record changed under a write transaction since it was read: run it again."""
 
 
-def take_seqs(conn: Connection, count: int) -> int:
-    """Reserve ``count`` consecutive seq values inside this transaction; returns the first."""
-    top = conn.execute(
-        text("UPDATE counter SET value = value + :n WHERE name = 'seq' RETURNING value"),
-        {"n": count},
-    ).scalar_one()
-    return int(top) - count + 1
+T = TypeVar("T")
+WRITE_ATTEMPTS = 8
+# PostgreSQL: serialization failure, deadlock detected, unique violation (two pushes creating
+# the same id or storing the same mutation_id at once). Each means "another transaction won
+# this race": nothing was committed, and running the transaction again gives the right answer.
+_RETRY_CODES = {"40001", "40P01", "23505"}
+# Busy, not broken: the database could not be had in time. Answered 503 busy + Retry-After.
+_BUSY_CODES = {"55P03", "57014", "53300", "53400"}
+_SQLITE_BUSY = ("database is locked", "database table is locked", "database is busy")
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    orig = getattr(exc, "orig", None)
+    code = getattr(orig, "sqlstate", None)
+    return code if isinstance(code, str) else None
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Lost a race with another writer: the transaction may simply be run again."""
+    if isinstance(exc, WriteClash):
+        return True
+    return isinstance(exc, sa_exc.DBAPIError) and _sqlstate(exc) in _RETRY_CODES
+
+
+def is_busy(exc: BaseException) -> bool:
+    """The database could not be had in time (lock wait, pool exhausted, SQLite locked, a
+    race lost on every attempt)."""
+    if isinstance(exc, (sa_exc.TimeoutError, WriteClash)):  # no pooled connection came free in time
+        return True
+    if isinstance(exc, sqlite3.OperationalError) or (
+        isinstance(exc, sa_exc.OperationalError) and isinstance(exc.orig, sqlite3.OperationalError)
+    ):
+        return any(text_ in str(exc).lower() for text_ in _SQLITE_BUSY)
+    return isinstance(exc, sa_exc.DBAPIError) and _sqlstate(exc) in (_BUSY_CODES | _RETRY_CODES)
+
+
+def run_write(engine: Engine, work: Callable[[Connection], T]) -> T:
+    """``work`` in a write transaction, run again (up to ``WRITE_ATTEMPTS``) when it lost a
+    race with another writer. Still losing after that raises the last error, which the error
+    handler answers as ``503 busy``."""
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        try:
+            with writing(engine) as conn:
+                return work(conn)
+        except (WriteClash, sa_exc.DBAPIError) as exc:
+            if attempt == WRITE_ATTEMPTS or not is_retryable(exc):
+                raise
+            log.info("write lost a race (%s); attempt %d", type(exc).__name__, attempt + 1)
+    raise AssertionError("unreachable")
+
+
+def take_seqs(conn: Connection, count: int) -> list[int]:
+    """``count`` new positions, ascending, for the rows this transaction writes.
+
+    SQLite: consecutive values from the counter row (this is the only writer). PostgreSQL:
+    first a shared advisory lock keyed by the sequence's ``last_value`` *as read before* any
+    ``nextval`` of ours, held to the end of the transaction; so while this transaction is in
+    flight, ``horizon`` stays below every position it holds.
+    """
+    if count <= 0:
+        return []
+    if is_sqlite(conn):
+        top = conn.execute(
+            text("UPDATE counter SET value = value + :n WHERE name = 'seq' RETURNING value"),
+            {"n": count},
+        ).scalar_one()
+        first = int(top) - count + 1
+        return list(range(first, first + count))
+    conn.exec_driver_sql("SELECT pg_advisory_xact_lock_shared(last_value) FROM record_seq")
+    got = conn.execute(
+        text("SELECT nextval('record_seq') FROM generate_series(1, :n)"), {"n": count}
+    ).scalars()
+    return sorted(int(v) for v in got)
+
+
+_LOCK_FLOOR = text(
+    "SELECT min((l.classid::bigint << 32) | l.objid::bigint) FROM pg_locks l "
+    "WHERE l.locktype = 'advisory' AND l.objsubid = 1 "
+    "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+)
+
+
+def horizon(conn: Connection) -> tuple[int, int]:
+    """(the highest position a pull may serve, the highest handed out).
+
+    Every position at or below the first value has been committed or abandoned for good;
+    above it a transaction may still commit. SQLite: the counter (a reader's snapshot holds
+    every commit up to it). PostgreSQL: the sequence's ``last_value`` read *first*, then the
+    lowest key of the writers' advisory locks; the pull's queries that follow take newer
+    snapshots. See docs/sync-protocol.md for why no row can commit at or below it later.
+    """
+    if is_sqlite(conn):
+        top = int(conn.execute(select(COUNTER.c.value).where(COUNTER.c.name == "seq")).scalar_one())
+        return top, top
+    issued = int(conn.exec_driver_sql("SELECT last_value FROM record_seq").scalar_one())
+    floor = conn.execute(_LOCK_FLOOR).scalar()
+    return (issued if floor is None else min(issued, int(floor))), issued
 
 
 def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:

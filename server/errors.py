@@ -12,23 +12,29 @@ exceptions. What stops a request is raised as one of these::
           │                          device_revoked
           ├── Forbidden          403 forbidden / forbidden_field
           ├── NotFound           404 not_found
-          └── ResyncRequired     410 resync_required
+          ├── ResyncRequired     410 resync_required
+          └── Busy               503 busy (with Retry-After)
 
 Every error body is ``{"error": {"code", "message", "detail"}, "server_time"}``, and carries
 the same ``server_time`` in a ``Server-Time`` header. ``install(app)`` also maps
 FastAPI's request-validation errors, Starlette's HTTP errors and any unexpected exception to
 documented codes: no stack trace, no internals and no submitted value ever reach a client.
+A database that cannot be had in time (SQLite locked past its busy timeout, a PostgreSQL lock
+wait or a race lost too often, no pooled connection free) is ``503 busy`` with ``Retry-After``:
+busy is not an error, and nothing was committed.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -69,7 +75,9 @@ HTTP_STATUS: dict[str, int] = {
     "conflict_not_open": 409,
     "record_deleted": 409,
     "internal_error": 500,
+    "busy": 503,
 }
+RETRY_AFTER_SECONDS = 2  # what a busy answer asks a client to wait before sending it again
 
 
 class ApiError(Exception):
@@ -121,6 +129,13 @@ class NotFound(ApiError):
         super().__init__(404, "not_found", message)
 
 
+class Busy(ApiError):
+    """The database could not take this request in time: send it again after Retry-After."""
+
+    def __init__(self, message: str = "the server is busy; try again shortly") -> None:
+        super().__init__(503, "busy", message)
+
+
 class ResyncRequired(ApiError):
     """The pull cursor cannot be served: the device downloads afresh and keeps its outbox."""
 
@@ -166,6 +181,8 @@ def error_response(
     headers = {**(headers or {}), "Server-Time": now, **SECURITY_HEADERS}
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
+    if status in (429, 503):
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return Response(
         json.dumps(body), status_code=status, media_type="application/json", headers=headers
     )
@@ -212,6 +229,15 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, "bad_request", "the request could not be understood")
 
 
+async def _database(request: Request, exc: Exception) -> Response:
+    from server.db import is_busy
+
+    if is_busy(exc):
+        log.warning("busy on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        return error_response(503, "busy", "the server is busy; try again shortly")
+    return await _unexpected(request, exc)
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     # Logged with its traceback on the server; the client only learns that it failed.
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -223,4 +249,13 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    from server.db import WriteClash
+
+    for database_error in (
+        sa_exc.DBAPIError,
+        sa_exc.TimeoutError,
+        sqlite3.OperationalError,
+        WriteClash,
+    ):
+        app.add_exception_handler(database_error, _database)
     app.add_exception_handler(Exception, _unexpected)

@@ -76,6 +76,10 @@ class Settings:
                 or cls.partial_upload_quota_bytes
             ),
             api_docs=_flag(env, "API_DOCS"),
+            sqlite_busy_timeout_ms=(
+                _int(env, "SQLITE_BUSY_TIMEOUT_MS", cls.sqlite_busy_timeout_ms)
+                or cls.sqlite_busy_timeout_ms
+            ),
         )
 
     def ensure_dirs(self) -> None:

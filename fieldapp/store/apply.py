@@ -24,7 +24,7 @@ from fieldapp.domain.policy import Policy
 from fieldapp.ids import from_wire
 from fieldapp.store import outbox
 from fieldapp.store.clock import HybridLogicalClock
-from fieldapp.store.db import delete_rows, get_row, put_rows
+from fieldapp.store.db import delete_rows, get_row, get_rows, put_rows
 from fieldapp.store.derived import derived_values
 from fieldapp.store.meta import get_meta, set_meta
 from fieldapp.sync.protocol import ENTITIES
@@ -170,18 +170,19 @@ def apply_push_results(
     rows: dict[str, list[Row]] = defaultdict(list)
     gone: dict[str, list[str]] = defaultdict(list)
     conflicts: list[Row] = []
+    # A lean result's record holds only what this device lacks; an upsert answered with no
+    # record at all still tells its version. Either is laid over the row held here.
+    partial: dict[str, list[tuple[str, dict[str, Any], Any]]] = defaultdict(list)
     for (_mid, entity, rid, op), result in answered:
         record = result.get("record")
         version = result.get("version")
         if isinstance(record, dict) and version is None:
             version = record.get("version")
-        if isinstance(record, dict):
-            data = {k: v for k, v in record.items() if k != "version"} | {"id": rid}
-            if (entity, rid) in pending:
-                outbox.rebase(conn, entity, rid, version)
-                store_server_record(conn, entity, data, version, policy=policy, now=now)
-            elif entity in ENTITIES:
-                rows[entity].append((data, version, False))
+        if record is None and op == "upsert" and isinstance(version, int):
+            record = {}
+        if isinstance(record, dict) and entity in ENTITIES:
+            data = {k: v for k, v in record.items() if k not in ("version", "needs_review")}
+            partial[entity].append((rid, data, version))
         elif op == "delete" and result.get("status") != "conflict":
             if (entity, rid) not in pending and entity in ENTITIES:
                 gone[entity].append(rid)
@@ -189,6 +190,17 @@ def apply_push_results(
             if isinstance(c, dict) and isinstance(c.get("id"), str):
                 conflicts.append(({k: v for k, v in c.items() if k != "version"},
                                   c.get("version"), False))  # fmt: skip
+    for entity, answers in partial.items():
+        held = get_rows(conn, entity, [rid for rid, _, _ in answers])
+        for rid, data, version in answers:
+            mine = held.get(rid)
+            base = {} if mine is None else {k: v for k, v in mine.items() if k[0] != "_"}
+            merged = base | data | {"id": rid}
+            if (entity, rid) in pending:
+                outbox.rebase(conn, entity, rid, version)
+                store_server_record(conn, entity, merged, version, policy=policy, now=now)
+            else:
+                rows[entity].append((merged, version, False))
     for entity, batch in rows.items():
         put_rows(conn, entity, batch)
     for entity, ids in gone.items():

@@ -168,6 +168,21 @@ def get_row(conn: sqlite3.Connection, entity: str, id: str) -> dict[str, Any] | 
     return None if row is None else CODECS[entity].decode(row)
 
 
+def get_rows(
+    conn: sqlite3.Connection, entity: str, ids: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """Many rows by id (as ``get_row`` gives them), a few statements for any number."""
+    codec, found = CODECS[entity], {}
+    unique = list(dict.fromkeys(ids))
+    for start in range(0, len(unique), 500):
+        chunk = unique[start : start + 500]
+        marks = ", ".join("?" * len(chunk))
+        for row in conn.execute(select_sql(entity) + f" WHERE id IN ({marks})", chunk):
+            data = codec.decode(row)
+            found[str(data["id"])] = data
+    return found
+
+
 def put_rows(
     conn: sqlite3.Connection,
     entity: str,

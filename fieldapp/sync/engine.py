@@ -171,13 +171,17 @@ class SyncEngine:
             self._emit("syncing")
             try:
                 push_all(
-                    store=self.store, transport=self.transport, progress=self._progress("push")
+                    store=self.store,
+                    transport=self.transport,
+                    progress=self._progress("push"),
+                    sleep=self.sleep,
                 )
                 pull_all(
                     store=self.store,
                     transport=self.transport,
                     progress=self._progress("pull"),
                     limit=self.page_size,
+                    sleep=self.sleep,
                 )
             except DeviceRevoked:
                 log.warning("device revoked: wiping local data")

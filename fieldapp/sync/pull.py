@@ -18,13 +18,14 @@ device takes a new ``device_id``, so nothing is ever left out for it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
 from fieldapp.store.store import Store
 from fieldapp.sync.errors import ResyncRequired, ServerError
 from fieldapp.sync.protocol import API_PREFIX, MAX_PULL_LIMIT, SCHEMA_VERSION
-from fieldapp.sync.transport import Transport, check_response
+from fieldapp.sync.transport import Transport, check_response, request_patiently
 
 PULL_PATH = f"{API_PREFIX}/sync/pull"
 
@@ -35,8 +36,10 @@ def pull_all(
     transport: Transport,
     progress: Callable[[int, int], None] | None = None,
     limit: int = MAX_PULL_LIMIT,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> int:
-    """Pull until caught up; returns how many changes were applied."""
+    """Pull until caught up; returns how many changes were applied. A busy server (503/429
+    with ``Retry-After``) is asked again after the wait it names."""
     applied = 0
     resynced = False
     while True:
@@ -46,7 +49,7 @@ def pull_all(
         cursor = store.cursor()
         if cursor:
             params["cursor"] = cursor
-        response = transport.request("GET", PULL_PATH, params=params)
+        response = request_patiently(transport, "GET", PULL_PATH, params=params, sleep=sleep)
         try:
             check_response(response)
         except ResyncRequired:

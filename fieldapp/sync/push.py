@@ -1,5 +1,9 @@
 """Push phase: send the outbox in ``device_seq`` order, batches of at most 500, until empty.
 
+Results are asked for lean (``"lean": true``): one per mutation, in the order sent, each with
+the version and only the fields the device does not hold (derived ones, others' changes); the
+store lays them over its own row (``apply_push_results``).
+
 Each batch is taken from the store already counted as sent (so a later edit of the same
 record is queued apart, not folded into a payload the server may have seen), and its results
 are applied in one transaction. A lost answer is harmless: the next round sends the same
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -23,7 +28,12 @@ from typing import Any
 from fieldapp.store.store import Store
 from fieldapp.sync.errors import ServerError
 from fieldapp.sync.protocol import API_PREFIX, MAX_MUTATIONS_PER_PUSH, SCHEMA_VERSION
-from fieldapp.sync.transport import Transport, TransportResponse, check_response
+from fieldapp.sync.transport import (
+    Transport,
+    TransportResponse,
+    check_response,
+    request_patiently,
+)
 
 PUSH_PATH = f"{API_PREFIX}/sync/push"
 _GZIP_LEVEL = 6
@@ -35,8 +45,10 @@ def push_all(
     transport: Transport,
     progress: Callable[[int, int], None] | None = None,
     limit: int = MAX_MUTATIONS_PER_PUSH,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> int:
-    """Push until nothing is pending; returns how many mutations were answered."""
+    """Push until nothing is pending; returns how many mutations were answered. A batch the
+    server is too busy for (503/429 with ``Retry-After``) is sent again after that wait."""
     total = store.pending_count()
     answered = 0
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="push") as sender:
@@ -45,7 +57,15 @@ def push_all(
             if encoded is None:
                 return None
             body, headers = encoded
-            return sender.submit(transport.request, "POST", PUSH_PATH, data=body, headers=headers)
+            return sender.submit(
+                request_patiently,
+                transport,
+                "POST",
+                PUSH_PATH,
+                data=body,
+                headers=headers,
+                sleep=sleep,
+            )
 
         batch = store.take_push_batch(limit=limit)
         in_flight = send(_encode(store, batch))
@@ -98,7 +118,12 @@ def _encode(store: Store, batch: list[dict[str, Any]]) -> tuple[bytes, dict[str,
     for an empty batch (nothing to send)."""
     if not batch:
         return None
-    body = {"device_id": store.device_id, "schema_version": SCHEMA_VERSION, "mutations": batch}
+    body = {
+        "device_id": store.device_id,
+        "schema_version": SCHEMA_VERSION,
+        "lean": True,  # results carry only what this device does not hold already
+        "mutations": batch,
+    }
     raw = json.dumps(body, separators=(",", ":")).encode()
     headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
     token = store.get_meta("token")
@@ -110,13 +135,17 @@ def _encode(store: Store, batch: list[dict[str, Any]]) -> tuple[bytes, dict[str,
 def _settle(store: Store, batch: list[dict[str, Any]], response: TransportResponse) -> int:
     """Apply a push answer; returns how many of ``batch`` it answered."""
     reply: Any = response.json()
-    results = [r for r in (reply or {}).get("results") or () if isinstance(r, dict)]
-    store.apply_push_results(results, server_time=(reply or {}).get("server_time"))
-    sent = {m["mutation_id"] for m in batch}
-    got = sent & {r.get("mutation_id") for r in results}
-    if not got:  # an answer that settles nothing: stop rather than loop
+    raw = (reply or {}).get("results") if isinstance(reply, dict) else None
+    if not isinstance(raw, list) or len(raw) != len(batch) or not batch:
+        # Lean results answer by position: anything but one per mutation cannot be matched.
         raise ServerError(response.status, "bad_response", "the push answer had no results")
-    return len(got)
+    results = []
+    for m, r in zip(batch, raw, strict=True):
+        if not isinstance(r, dict) or r.get("mutation_id", m["mutation_id"]) != m["mutation_id"]:
+            raise ServerError(response.status, "bad_response", "a push result is out of order")
+        results.append({**r, "mutation_id": m["mutation_id"]})
+    store.apply_push_results(results, server_time=reply.get("server_time"))
+    return len(results)
 
 
 def _dead_letter(store: Store, mutation: dict[str, Any], code: str, message: str) -> None:

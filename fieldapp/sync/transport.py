@@ -4,13 +4,17 @@ The engine only sees ``Transport.request``, so tests give it the real server ove
 or the real transport wrapped by a fault injector. ``HttpTransport`` gzips JSON request bodies
 (``Content-Encoding: gzip``; the server inflates them), asks for gzip answers, and turns
 connection failures and timeouts into ``NetworkError``. ``check_response`` maps error answers
-onto the exceptions of ``fieldapp.sync.errors``.
+onto the exceptions of ``fieldapp.sync.errors``. ``request_patiently`` sends a request again
+when the server answers ``503 busy`` or ``429`` with ``Retry-After``, after waiting that long:
+busy is not a failure of the round.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+import random
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -110,6 +114,49 @@ class HttpTransport:
         return TransportResponse(answer.status_code, dict(answer.headers), content)
 
 
+BUSY_ATTEMPTS = 6  # sends of one request while the server says it is busy
+BUSY_WAIT_CAP = 30.0  # never wait longer than this for one Retry-After
+
+
+def retry_after(response: TransportResponse) -> float | None:
+    """The seconds a ``Retry-After`` header asks for (a number; dates are not sent to us)."""
+    raw = {k.lower(): v for k, v in response.headers.items()}.get("retry-after")
+    if raw is None:
+        return None
+    try:
+        seconds = float(raw)
+    except ValueError:
+        return None
+    return seconds if seconds >= 0 else None
+
+
+def request_patiently(
+    transport: Transport,
+    method: str,
+    path: str,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    rng: Callable[[], float] = random.random,
+    **kwargs: Any,
+) -> TransportResponse:
+    """``transport.request``, sent again while the answer is 503/429 with ``Retry-After``.
+
+    Safe for every sync request: a push is idempotent (the server replays stored results)
+    and a 503 means nothing was committed. Each wait is the server's ``Retry-After`` plus up
+    to half as much again at random, so a crowd of tablets told the same number does not come
+    back at one instant. After ``BUSY_ATTEMPTS`` sends the busy answer is returned as is (the
+    caller's round ends and the engine's loop backs off).
+    """
+    response = transport.request(method, path, **kwargs)
+    for _attempt in range(1, BUSY_ATTEMPTS):
+        wait = retry_after(response) if response.status in (429, 503) else None
+        if wait is None:
+            break
+        sleep(min(BUSY_WAIT_CAP, wait * (1.0 + rng() / 2)))
+        response = transport.request(method, path, **kwargs)
+    return response
+
+
 def error_of(response: TransportResponse) -> tuple[str, str]:
     """The ``(code, message)`` of an error answer (tolerant of a body that is not ours)."""
     try:
@@ -135,11 +182,4 @@ def check_response(response: TransportResponse) -> TransportResponse:
         raise AuthError(code, message)
     if response.status == 410 or code == "resync_required":
         raise ResyncRequired(message or code)
-    retry_after: float | None = None
-    raw = {k.lower(): v for k, v in response.headers.items()}.get("retry-after")
-    if raw is not None:
-        try:
-            retry_after = float(raw)
-        except ValueError:
-            retry_after = None
-    raise ServerError(response.status, code, message, retry_after=retry_after)
+    raise ServerError(response.status, code, message, retry_after=retry_after(response))

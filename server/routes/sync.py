@@ -23,7 +23,7 @@ from fieldapp.sync.protocol import (
     MAX_PULL_LIMIT,
     SCHEMA_VERSION,
 )
-from server.db import utcnow, writing
+from server.db import run_write, utcnow, writing
 from server.deps import CurrentUser, EngineDep, SettingsDep
 from server.errors import BadRequest, Forbidden, text_ok
 from server.services import pull as pull_service
@@ -134,19 +134,24 @@ async def push(request: Request, user: CurrentUser, engine: EngineDep) -> Respon
             "too_many_mutations",
             f"at most {MAX_MUTATIONS_PER_PUSH} mutations per push (got {len(mutations)})",
         )
-    results, now = await run_in_threadpool(_push, engine, user, mutations)
+    lean = body.get("lean", False)
+    if not isinstance(lean, bool):
+        raise _invalid("lean", "lean must be true or false", "not a boolean")
+    results, now = await run_in_threadpool(_push, engine, user, mutations, lean)
     # Each result is already JSON text (as stored for replays): joined, not re-encoded.
     return _json(
         '{"results":[' + ",".join(results) + '],"server_time":' + json.dumps(to_wire(now)) + "}"
     )
 
 
-def _push(engine: Any, user: Principal, mutations: list[Any]) -> tuple[list[str], Any]:
-    with writing(engine) as conn:
-        now = utcnow()  # after the writers' lock: server order and server time agree
+def _push(engine: Any, user: Principal, mutations: list[Any], lean: bool) -> tuple[list[str], Any]:
+    def attempt(conn: Any) -> tuple[list[str], Any]:
+        now = utcnow()  # inside the transaction (SQLite: after the write lock)
         scope = scopes.resolve(conn, user)
-        results = Push(conn, scope=scope, now=now).run(mutations)
-    return results, now
+        return Push(conn, scope=scope, now=now, lean=lean).run(mutations), now
+
+    # Run again if another push won a race for the same records (PostgreSQL): see run_write.
+    return run_write(engine, attempt)
 
 
 @router.get("/sync/pull")

@@ -25,8 +25,9 @@ from typing import Any
 from sqlalchemy import Connection, and_, insert, not_, or_, select
 
 from fieldapp.sync.protocol import SCHEMA_VERSION, project
+from server.db import horizon
 from server.errors import ResyncRequired
-from server.models import AUDIT, COUNTER, META, RECORD, SCOPE_EXIT
+from server.models import AUDIT, META, RECORD, SCOPE_EXIT
 from server.services.rows import dumps
 from server.services.scope import Scope
 
@@ -147,13 +148,14 @@ def pull_page(
     version the caller asked for; a cursor made under another one is not served.
     """
     fingerprint, db_epoch = scope.fingerprint(), epoch(conn)
-    top = int(conn.execute(select(COUNTER.c.value).where(COUNTER.c.name == "seq")).scalar_one())
+    # Served only up to the horizon: no write still in flight can commit a position below it.
+    top, issued = horizon(conn)
     after, fresh = 0, top
     if cursor:
         cur = decode_cursor(cursor, secret)
         if cur.epoch != db_epoch or cur.schema != schema:
             raise ResyncRequired("the server's data or schema changed; download afresh")
-        if cur.seq > top:
+        if cur.seq > issued:
             raise ResyncRequired("this cursor is ahead of the server; download afresh")
         after, fresh = cur.seq, cur.fresh
         if cur.fingerprint != fingerprint:
@@ -165,7 +167,7 @@ def pull_page(
             # reached the device already (or concerns what it never held): no tombstone up to
             # there is sent again.
             after, fresh = 0, max(cur.seq, cur.fresh)
-    where = and_(RECORD.c.seq > after, scope.clause())
+    where = and_(RECORD.c.seq > after, RECORD.c.seq <= top, scope.clause())
     if after < fresh:  # a first download: no tombstones of what was deleted before it began
         where = and_(where, or_(RECORD.c.deleted.is_(False), RECORD.c.seq > fresh))
     if omit_device is not None:
@@ -188,7 +190,7 @@ def pull_page(
     rows = conn.execute(stmt).all()
     has_more = len(rows) > limit
     rows = rows[:limit]
-    upper = rows[-1][5] if has_more else max(top, rows[-1][5] if rows else 0)
+    upper = rows[-1][5] if has_more else max(top, after)
     removes = _removes(conn, scope, max(after, fresh), upper)
     parts: list[str] = []
     sent: list[tuple[str, str]] = []

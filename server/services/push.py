@@ -37,6 +37,21 @@ from server.services.rows import both_forms, ids_param, in_ids
 from server.services.scope import Scope
 
 _OPS = ("upsert", "delete")
+# What the derived-field rules (fieldapp.domain.derive) read when a record of an entity is
+# written, for it or the records it re-derives: (entity read by its parent link, the field of
+# the written record naming that parent). The push preloads exactly these.
+_RULE_READS: dict[str, tuple[tuple[str, str], ...]] = {
+    "property": (("tenancy_visit", "id"),),
+    "asb_case": (("asb_report", "id"),),
+    "walkabout": (("observation", "id"),),
+    "tenancy_visit": (("person", "property_id"), ("tenancy_visit", "property_id")),
+    "person": (("tenancy_visit", "property_id"), ("person", "property_id")),
+    "asb_report": (("asb_report", "case_id"),),
+    "observation": (("observation", "walkabout_id"),),
+}
+# Entities whose new records change their parent's derived fields (or their siblings'):
+# on PostgreSQL a push holds that parent (see ``Push._preload``).
+_GUARDS_PARENT = frozenset({"asb_report", "observation", "person", "tenancy_visit"})
 
 
 _STORED = both_forms(
@@ -87,8 +102,11 @@ def _has_float(value: Any) -> bool:
 class Push:
     """One push request: the batch of records and everything needed to judge a mutation."""
 
-    def __init__(self, conn: Connection, *, scope: Scope, now: datetime) -> None:
+    def __init__(
+        self, conn: Connection, *, scope: Scope, now: datetime, lean: bool = False
+    ) -> None:
         self.conn = conn
+        self.lean = lean  # answer with lean results (see ``lean_result``)
         self.scope = scope
         self.who: Principal = scope.principal
         self.now = now
@@ -100,7 +118,8 @@ class Push:
 
     # --- the request -------------------------------------------------------------------
     def run(self, mutations: list[Any]) -> list[str]:
-        """The result of each mutation, as JSON text (stored as is for replays)."""
+        """The answer to each mutation, as JSON text: the full result (stored as is for
+        replays), or with ``lean`` the lean one."""
         self._preload(mutations)
         results = [self._one(m) for m in mutations]
         self.batch.flush()
@@ -123,17 +142,27 @@ class Push:
             for m in mutations
             if isinstance(m, dict) and _entity(m) is not None and _ok_id(m.get("id"))
         ]
-        self.batch.load(keys)
         parents: list[tuple[str, str]] = []
+        guarded: list[tuple[str, str]] = []
         for m in mutations:
             if isinstance(m, dict) and isinstance(m.get("patch"), dict):
-                parent = parent_key(str(m.get("entity")), m["patch"])
+                entity = str(m.get("entity"))
+                parent = parent_key(entity, m["patch"])
                 if parent is not None and _ok_id(parent[1]):
                     parents.append(parent)
+                    if entity in _GUARDS_PARENT:
+                        guarded.append(parent)
+        # PostgreSQL: before anything is read, hold the parents whose derived fields sum up
+        # their children, so two pushes adding reports to one case take turns (each derives
+        # the case from every report). Everything else is checked by version at flush.
+        self.batch.lock(guarded)
+        self.batch.load(keys)
         self.batch.load(parents)
-        # Revisions since each edit's base (for the merge) and the children the derived
-        # fields read (a case's reports), each in one query rather than one per mutation.
+        # Revisions since each edit's base (for the merge) and the records the derived fields
+        # read (a case's reports), each in one query rather than one per mutation; only what
+        # the batch's rules read, not every child of every parent.
         wanted = []
+        reads: dict[str, list[str]] = {}
         for m in mutations:
             if not isinstance(m, dict) or _entity(m) is None:
                 continue
@@ -142,8 +171,17 @@ class Push:
             base = base if isinstance(base, int) and not isinstance(base, bool) else 0
             if row is not None and base < row.version:
                 wanted.append((row.key, base))
+            patch = m.get("patch")
+            data = {**(row.data if row is not None else {}), "id": m.get("id")}
+            if isinstance(patch, dict):
+                data.update(patch)
+            for child, source in _RULE_READS.get(m["entity"], ()):
+                value = data.get(source)
+                if isinstance(value, str) and _ok_id(value):
+                    reads.setdefault(child, []).append(value)
         self.batch.load_history(wanted)
-        self.batch.load_children([k[1] for k in keys] + [k[1] for k in parents])
+        for child, ids in reads.items():
+            self.batch.load_linked(child, ids)
 
     def _one(self, m: Any) -> str:
         if not isinstance(m, dict) or not _ok_id(m.get("mutation_id")):
@@ -175,6 +213,7 @@ class Push:
             result = self._apply(m)
         except Rejection as exc:
             result = _rejected(mid, exc)
+        lean = result.pop(_LEAN, None)
         text = dumps(result)
         self.stored[mid] = (digest, self.who.user_id, text)
         self.new_applied.append(
@@ -187,6 +226,8 @@ class Push:
                 "created_at": self.now,
             }
         )
+        if self.lean:
+            return dumps(lean_result(result, lean))
         return text
 
     # --- one mutation --------------------------------------------------------------------
@@ -247,13 +288,16 @@ class Push:
                 entity, rid, device_id=self.who.device_id, user_id=self.who.user_id
             )
             self.batch.write(row, patch, **self.writer(m))
-            return self.result(m, "applied", row)
+            return self.result(m, "applied", row, sent=(patch, frozenset()))
         self._may_write_at(entity, rid, patch, row)
         if row.deleted:
             conflict = conflicts.file_deleted(self.change(m), row, edit=patch)
             return self.result(m, "conflict", row, [conflict])
-        merged = merge_patch(
-            spec.by_name, row.data, patch, self.batch.history(row.key, base), self.who.device_id
+        history = self.batch.history(row.key, base)
+        merged = merge_patch(spec.by_name, row.data, patch, history, self.who.device_id)
+        # What changed since the device's base by anyone else: the device lacks it.
+        since = frozenset(
+            f for rev in history if rev.device_id != self.who.device_id for f in rev.changes
         )
         change = self.change(m)
         filed = [
@@ -267,7 +311,7 @@ class Push:
         elif filed:
             self.batch.touch_scope(row)  # needs_review changed: a new seq, same version
         status = "conflict" if filed else "merged" if merged.concurrent else "applied"
-        return self.result(m, status, row, filed)
+        return self.result(m, status, row, filed, sent=(patch, since))
 
     def _delete(self, entity: str, rid: str, base: int | None, m: dict[str, Any]) -> dict[str, Any]:
         spec = ENTITIES[entity]
@@ -358,7 +402,11 @@ class Push:
         status: str,
         row: Row | None,
         filed: list[Row] | None = None,
+        *,
+        sent: tuple[dict[str, Any], frozenset[str]] | None = None,
     ) -> dict[str, Any]:
+        """The full result; with ``sent`` (the patch, and the fields others changed since the
+        device's base) the lean answer may leave out what the device already holds."""
         role = self.who.role
         record = None
         if row is not None and not row.deleted:
@@ -373,7 +421,49 @@ class Push:
             "record": record,
             "conflicts": [project("conflict", c.data, role) for c in filed or []],
             "error": None,
+            _LEAN: None if row is None or sent is None else (row.entity, *sent),
         }
+
+
+_LEAN = "_lean"  # a result's private key: what ``lean_result`` needs (never stored or sent)
+
+
+def lean_result(
+    full: dict[str, Any], sent: tuple[str, dict[str, Any], frozenset[str]] | None
+) -> dict[str, Any]:
+    """The answer to a push that asked for lean results: what the device does not hold.
+
+    Always ``status`` and ``version``; ``record`` only with the fields the device lacks —
+    every derived field (the server's word on them), fields others changed since the
+    device's base, fields of the patch the server did not take as sent (a conflict kept the
+    server's value, a ``max`` or ``union`` merge), and ``needs_review`` when true — and left
+    out when that is nothing; ``conflicts`` and ``error`` only when there are any. Without
+    ``sent`` (a delete meeting an edit, a resolution) the record goes whole. No
+    ``mutation_id``: lean results answer the mutations in the order they were sent.
+    """
+    out: dict[str, Any] = {"status": full["status"], "version": full["version"]}
+    record = full["record"]
+    if record is not None:
+        if sent is None:
+            out["record"] = record
+        else:
+            entity, patch, since = sent
+            derived = ENTITIES[entity].derived
+            delta = {
+                k: v
+                for k, v in record.items()
+                if k in derived
+                or k in since
+                or (k in patch and patch[k] != v)
+                or (k == "needs_review" and v)
+            }
+            if delta:
+                out["record"] = delta
+    if full["conflicts"]:
+        out["conflicts"] = full["conflicts"]
+    if full["error"] is not None:
+        out["error"] = full["error"]
+    return out
 
 
 def _rejected(mid: str | None, exc: Rejection) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
 
-from server.db import insert_many, take_seqs
+from server.db import WriteClash, insert_many, is_sqlite, take_seqs
 from server.models import MEMBER, RECORD, REVISION, SCOPE_EXIT
 from server.services import derivation, placement
 from server.services.rows import (
@@ -182,19 +182,19 @@ class WriteBatch(RecordCache):
         dirty = sorted((r for r in self.rows.values() if r.dirty), key=lambda r: r.touched)
         if not dirty and not exits:
             return
-        first = take_seqs(self.conn, len(dirty) + len(exits))
-        for offset, row in enumerate(dirty):
-            row.seq = first + offset
+        seqs = take_seqs(self.conn, len(dirty) + len(exits))
+        for row, seq in zip(dirty, seqs, strict=False):
+            row.seq = seq
         exit_rows = [
-            {"entity": e, "record_id": i, "old_patch_id": p, "seq": first + len(dirty) + n}
+            {"entity": e, "record_id": i, "old_patch_id": p, "seq": seqs[len(dirty) + n]}
             for n, (e, i, p) in enumerate(exits)
         ]
         self._echo = self._echoed(dirty, exits)
         self._write_rows(dirty)
         if self._revisions:
-            seqs = {r.key: r.seq for r in dirty}
+            by_key = {r.key: r.seq for r in dirty}
             for rev in self._revisions:
-                rev["seq"] = seqs.get((rev["entity"], rev["record_id"]), 0)
+                rev["seq"] = by_key.get((rev["entity"], rev["record_id"]), 0)
             insert_many(self.conn, REVISION, self._revisions)
             self._revisions = []
         if exit_rows:
@@ -204,6 +204,7 @@ class WriteBatch(RecordCache):
             row.dirty = False
             row.exists = True
             row.loaded_patch_id = row.patch_id
+            row.stored_version = row.version
 
     def _echoed(self, dirty: list[Row], exits: list[tuple[str, str, str]]) -> set[Key]:
         """The rows whose final version is the one the pushing device was told.
@@ -257,18 +258,31 @@ class WriteBatch(RecordCache):
             for r in dirty
             if not r.exists
         ]
-        old = [{"k_entity": r.entity, "k_id": r.id, **self._values(r)} for r in dirty if r.exists]
+        old = [
+            {"k_entity": r.entity, "k_id": r.id, "k_version": r.stored_version, **self._values(r)}
+            for r in dirty
+            if r.exists
+        ]
         if new:
-            insert_many(self.conn, RECORD, new)
+            insert_many(self.conn, RECORD, new)  # a concurrent create of the same id: 23505
         if old:
+            # Only over the version this batch read: on PostgreSQL another push may have
+            # written the record since (no lock is held across a push), and then this batch
+            # decided on stale data; ``run_write`` runs it again. (SQLite has one writer.)
             stmt = (
                 update(RECORD)
                 .where(
-                    and_(RECORD.c.entity == bindparam("k_entity"), RECORD.c.id == bindparam("k_id"))
+                    and_(
+                        RECORD.c.entity == bindparam("k_entity"),
+                        RECORD.c.id == bindparam("k_id"),
+                        RECORD.c.version == bindparam("k_version"),
+                    )
                 )
                 .values({name: bindparam(name) for name in old[0] if not name.startswith("k_")})
             )
-            self.conn.execute(stmt, old)
+            done = self.conn.execute(stmt, old).rowcount
+            if not is_sqlite(self.conn) and done != len(old):
+                raise WriteClash(f"{len(old) - done} record(s) changed under this write")
 
     def _write_members(self, walkabouts: list[Row]) -> None:
         if not walkabouts:

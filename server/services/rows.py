@@ -63,6 +63,7 @@ class Row:
     updated_by_device: str | None = None
     updated_by_user: str | None = None
     loaded_version: int = 0  # the version in the database when loaded (0: not there)
+    stored_version: int = 0  # the version in the database now, as far as this batch knows
     ix: dict[str, Any] = field(default_factory=dict, repr=False)  # values as indexed
     exists: bool = False  # in the database before this batch
     loaded_patch_id: str | None = None  # owner patch when loaded, for scope exits
@@ -116,6 +117,7 @@ def row_from_db(r: Sequence[Any]) -> Row:
         exists=True,
         loaded_patch_id=r[6],
         loaded_version=r[2],
+        stored_version=r[2],
     )
 
 
@@ -148,6 +150,11 @@ _BY_IDS = both_forms(
 )
 _CHILDREN = both_forms(
     lambda ids_in: select(*COLUMNS).where(ids_in(RECORD.c.parent_id), RECORD.c.deleted.is_(False))
+)
+_LINKED = both_forms(
+    lambda ids_in: select(*COLUMNS).where(
+        RECORD.c.entity == bindparam("e"), ids_in(RECORD.c.parent_id), RECORD.c.deleted.is_(False)
+    )
 )
 _BY_ESTATE = select(*COLUMNS).where(
     RECORD.c.entity == bindparam("e"),
@@ -272,6 +279,48 @@ class RecordCache:
                 self._add_db(r)
         self._children_loaded.update(ids)
 
+    def load_linked(self, entity: str, parent_ids: Iterable[str]) -> None:
+        """Fetch the live records of ``entity`` whose parent link names any of these ids (one
+        query per 900), and answer ``find(entity, link, id)`` from memory from then on.
+
+        Only that entity: the reports of a case, not every record hanging from it (a
+        property with 10,000 cases is not read to derive one visit).
+        """
+        link = PARENT_LINKS[entity][0]
+        self._fields_of(entity)
+        ids = [
+            i
+            for i in dict.fromkeys(parent_ids)
+            if (entity, link, i) not in self._complete and i not in self._children_loaded
+        ]
+        for start in range(0, len(ids), 900):
+            chunk = ids[start : start + 900]
+            params = {"e": entity, "ids": ids_param(self.conn, chunk)}
+            for r in self.conn.execute(in_ids(self.conn, _LINKED), params):
+                self._add_db(r)
+        self._complete.update((entity, link, i) for i in ids)
+
+    def lock(self, keys: Iterable[Key]) -> None:
+        """PostgreSQL: hold these records (``FOR UPDATE``) to the end of the transaction.
+
+        Taken in one order (entity, then id) so two batches never wait on each other in a
+        circle. Called before the records are read, so what is read afterwards is current.
+        SQLite needs nothing: its write transaction is the only writer.
+        """
+        if self.conn.dialect.name == "sqlite":
+            return
+        by_entity: dict[str, list[str]] = {}
+        for entity, id_ in sorted(set(keys)):
+            by_entity.setdefault(entity, []).append(id_)
+        for entity, ids in by_entity.items():
+            stmt = (
+                select(RECORD.c.id)
+                .where(RECORD.c.entity == entity, RECORD.c.id.in_(ids))
+                .order_by(RECORD.c.id)
+                .with_for_update()
+            )
+            self.conn.execute(stmt).all()
+
     def row(self, entity: str, id_: str) -> Row | None:
         """The record (live or deleted) as this batch sees it, or None."""
         key = (entity, id_)
@@ -343,8 +392,8 @@ class RecordCache:
             return
         link = PARENT_LINKS.get(entity)
         if link is not None and link[0] == field:
-            if value not in self._children_loaded:  # a push preloads its records' children
-                self.load_children([value])
+            if isinstance(value, str):  # a push preloads what its records' rules read
+                self.load_linked(entity, [value])
         elif field == "estate" and entity in ("property", "walkabout"):
             for r in self.conn.execute(_BY_ESTATE, {"e": entity, "v": value}):
                 self._add_db(r)
