@@ -28,8 +28,11 @@ import requests
 
 from fieldapp.listeners import Listener, Listeners
 from fieldapp.photos import process_photo
+from fieldapp.store.photo_cache import DEFAULT_BUDGET_MB
 from fieldapp.store.store import Store
 from fieldapp.sync.engine import SyncEngine, backoff_delay
+from fieldapp.sync.errors import SyncError
+from fieldapp.sync.photo_downloads import MB
 from fieldapp.sync.state import SyncState
 from fieldapp.sync.transport import HttpTransport
 
@@ -119,6 +122,21 @@ class Device:
         return self.config.tile_url
 
     @property
+    def photo_cache_mb(self) -> int:
+        """The picture cache budget in MB (a setting; 200 unless changed)."""
+        value = self._settings().get("photo_cache_mb")
+        return value if isinstance(value, int) and value > 0 else DEFAULT_BUDGET_MB
+
+    def set_photo_cache_mb(self, megabytes: int) -> None:
+        if megabytes < 1:
+            raise ValueError("the photo cache needs at least 1 MB")
+        with self._lock:
+            self._save_settings(photo_cache_mb=megabytes)
+            self._engine.photo_budget = megabytes * MB
+        self.store.tidy_photo_cache(megabytes * MB)  # a smaller budget applies at once
+        self._notify()
+
+    @property
     def device_name(self) -> str:
         return (
             self.config.device_name
@@ -137,7 +155,11 @@ class Device:
             token=lambda: self.store.get_meta("token"),
         )
         return SyncEngine(
-            store=self.store, transport=transport, on_state=self._on_state, clock=self.clock
+            store=self.store,
+            transport=transport,
+            on_state=self._on_state,
+            clock=self.clock,
+            photo_budget=self.photo_cache_mb * MB,
         )
 
     @property
@@ -216,6 +238,25 @@ class Device:
 
     def photo_path(self, sha256: str, *, thumb: bool = False) -> Path | None:
         return self.store.photo_path(sha256, thumb=thumb)
+
+    def fetch_photo(self, sha256: str) -> bytes | None:
+        """Full size (blocking: run it off the UI thread): cached, else downloaded and kept.
+
+        None when it is not here and cannot come now (no connection, or the server has no
+        such picture for this user yet).
+        """
+        with self._lock:
+            engine = self._engine
+        try:
+            return engine.fetch_photo(sha256)
+        except SyncError as exc:
+            log.info("full-size photo not fetched: %s", exc)
+            return None
+
+    def delete_photo(self, photo_id: str, *, now: datetime) -> None:
+        self.store.delete_photo(photo_id, now=now)
+        self._notify()
+        self.request_sync()
 
     def dead_letters(self) -> list[dict[str, Any]]:
         return self.store.dead_letters()

@@ -70,6 +70,11 @@ class DeviceAPI(Protocol):
     def pending(self) -> list[dict[str, Any]]: ...
     def pending_count(self) -> int: ...
     def photo_path(self, sha256: str, *, thumb: bool = False) -> Any: ...
+    def fetch_photo(self, sha256: str) -> bytes | None: ...
+    def delete_photo(self, photo_id: str, *, now: datetime) -> None: ...
+    @property
+    def photo_cache_mb(self) -> int: ...
+    def set_photo_cache_mb(self, megabytes: int) -> None: ...
     def dead_letters(self) -> list[dict[str, Any]]: ...
     def open_conflicts(self) -> list[dict[str, Any]]: ...
     def request_sync(self) -> None: ...
@@ -256,6 +261,27 @@ class AppState:
                 return fh.read()
         except OSError:
             return None
+
+    def full_photo(self, photo: Mapping[str, Any]) -> bytes | None:
+        """Full size for a tap (blocking: off the UI thread); None when it cannot come now."""
+        sha = str(photo.get("sha256") or "")
+        return self.device.fetch_photo(sha) if sha else None
+
+    def set_caption(self, photo_id: str, caption: str) -> dict[str, Any]:
+        return self.update("photo", photo_id, {"caption": caption.strip() or None})
+
+    def delete_photo(self, photo_id: str) -> None:
+        """Delete a photo: gone here at once, a tombstone for the server (which keeps bytes)."""
+        self.device.delete_photo(photo_id, now=self.now())
+        self._wrote()
+
+    @property
+    def photo_cache_mb(self) -> int:
+        return self.device.photo_cache_mb
+
+    def set_photo_cache_mb(self, megabytes: int) -> None:
+        self.device.set_photo_cache_mb(megabytes)
+        self._changed()
 
     def resolve_conflict(
         self, conflict_id: str, resolution: str, value: Any = None

@@ -21,7 +21,7 @@ from typing import Any
 
 from fieldapp.domain.policy import Policy
 from fieldapp.ids import new_id, to_wire
-from fieldapp.store import apply, outbox, writes
+from fieldapp.store import apply, outbox, photo_cache, writes
 from fieldapp.store.db import CODECS, Database
 from fieldapp.store.errors import ValidationError
 from fieldapp.store.household import HouseholdEvent, record_event
@@ -261,7 +261,52 @@ class Store:
                 "ON CONFLICT(sha256) DO NOTHING",
                 (sha256, str(path), len(jpeg)),
             )
+            photo_cache.record(conn, sha256, "full", len(jpeg), to_wire(now))
+            photo_cache.record(conn, sha256, "thumb", len(thumb), to_wire(now))
         return self._must_get("photo", rid)
+
+    def save_downloaded(
+        self, sha256: str, kind: photo_cache.Kind, data: bytes, *, seen_at: str | None = None
+    ) -> None:
+        """Keep a picture fetched from the server; ``seen_at`` ranks it (default: now)."""
+        self.save_photo_file(sha256, data, thumb=kind == "thumb")
+        with self._db.tx() as conn:
+            photo_cache.record(conn, sha256, kind, len(data), seen_at or to_wire(self.clock()))
+
+    def viewed_photo(self, sha256: str) -> None:
+        """Someone looked at this picture: evict it last."""
+        with self._db.tx() as conn:
+            photo_cache.touch(conn, sha256, photo_cache.KINDS, to_wire(self.clock()))
+
+    def photos_wanted(self, kind: photo_cache.Kind) -> list[tuple[str, str]]:
+        """(sha, taken_at) of live photos without that file here, newest first."""
+        with self._db.tx() as conn:
+            return photo_cache.wanted(conn, kind)
+
+    def photo_cache_usage(self) -> int:
+        with self._db.tx() as conn:
+            return photo_cache.usage(conn)
+
+    def tidy_photo_cache(self, budget: int, *, older_than: str | None = None) -> int:
+        """Drop files of deleted photos, then the oldest-viewed over ``budget``; how many."""
+        with self._db.tx() as conn:
+            paths = photo_cache.unreferenced(conn, self.photos_dir)
+            paths += photo_cache.evict(conn, self.photos_dir, budget, older_than=older_than)
+        for path in paths:  # after the commit: a crash leaves a stray file, not a lie
+            path.unlink(missing_ok=True)
+        return len(paths)
+
+    def delete_photo(self, id: str, *, now: datetime) -> None:
+        """Delete a photo record; one the server never saw takes its pending upload with it."""
+        with self._db.tx() as conn:
+            row = conn.execute("SELECT sha256 FROM photo WHERE id = ?", (id,)).fetchone()
+            writes.delete(conn, "photo", id, ctx=self._ctx(now))
+            if (
+                row is not None
+                and conn.execute("SELECT 1 FROM photo WHERE id = ?", (id,)).fetchone() is None
+            ):  # removed outright: the server never had the record
+                photo_cache.drop_unsent_upload(conn, str(row[0]))
+        self.tidy_photo_cache(budget=1 << 62)  # only the files no live photo names
 
     def photo_path(self, sha256: str, *, thumb: bool = False) -> Path | None:
         try:

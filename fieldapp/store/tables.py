@@ -6,7 +6,8 @@ wire fields, plus two sync columns: ``version`` (the server version this device 
 for a record the server has never acknowledged) and ``deleted`` (a local delete waiting to be
 pushed). Times are kept as their ISO wire text, lists/objects as JSON text, so a row converts
 to a wire dict without parsing. Beside them: the ``outbox`` of mutations, ``meta`` (key/value
-device state), ``blob_upload`` (photo files waiting to reach the server) and ``resync_seen``
+device state), ``blob_upload`` (photo files waiting to reach the server), ``photo_cache``
+(picture files kept on the tablet, for the cache budget) and ``resync_seen``
 (mark-and-sweep bookkeeping of a ``410`` re-download, so an interrupted one loses nothing).
 Generating the entity tables from the registry means a field added there is a column here;
 ``fieldapp.store.schema`` brings a file made by an earlier release up to these tables.
@@ -107,6 +108,20 @@ class BlobUpload(DeviceModel, table=True):
     path: str
     size: int
     uploaded: bool = False
+
+
+class PhotoCache(DeviceModel, table=True):
+    """A picture file kept on this tablet (``thumb`` or ``full``) and when it was last looked at.
+
+    Files downloaded from the server and the tablet's own photos once uploaded are listed here;
+    the oldest-viewed go first when the cache is over its budget (``fieldapp.store.photo_cache``).
+    """
+
+    __tablename__ = "photo_cache"
+    sha256: str = Field(primary_key=True)
+    kind: str = Field(primary_key=True)  # thumb | full
+    size: int
+    viewed_at: str  # wire time; downloads count as a view
 
 
 class ResyncSeen(DeviceModel, table=True):

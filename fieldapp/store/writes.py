@@ -152,6 +152,12 @@ def update(
     changed = {k: v for k, v in patch.items() if row.get(k) != v}
     if not changed:
         return
+    editable = ENTITIES[entity].editable_after_create
+    fixed = sorted(k for k in changed if editable is not None and k not in editable)
+    if fixed:
+        raise ValidationError(
+            [FieldError(k, "read_only_field", f"{k} cannot change once made") for k in fixed]
+        )
     record = _fields(entity, row) | changed
     _store(conn, entity, record, version=row["_version"], ctx=ctx)
     _queue(conn, entity, id, op="upsert", base_version=row["_version"], patch=changed, ctx=ctx)

@@ -1,4 +1,4 @@
-"""The sync engine: sign-in, one round (push → pull → photos), and the background loop.
+"""The sync engine: sign-in, one round (push → pull → photo uploads → downloads), the loop.
 
 It is handed its store and transport (it never builds an HTTP session), reports each change
 of state through ``on_state``, and never lets a sync failure escape ``sync_once``: transient
@@ -14,11 +14,12 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
 from fieldapp.ids import to_wire
+from fieldapp.store.photo_cache import DEFAULT_BUDGET_MB
 from fieldapp.store.store import Store
 from fieldapp.sync.errors import (
     AuthError,
@@ -29,6 +30,7 @@ from fieldapp.sync.errors import (
     SyncError,
     TokenExpired,
 )
+from fieldapp.sync.photo_downloads import MB, download_thumbnails, fetch_full
 from fieldapp.sync.protocol import API_PREFIX, MAX_PULL_LIMIT, SCHEMA_VERSION
 from fieldapp.sync.pull import pull_all
 from fieldapp.sync.push import push_all
@@ -70,6 +72,8 @@ class SyncEngine:
         blob_uploader: Callable[..., Any] | None = None,
         clock: Callable[[], datetime] = _utcnow,
         page_size: int = MAX_PULL_LIMIT,
+        photo_budget: int = DEFAULT_BUDGET_MB * MB,
+        after_round: Sequence[Callable[[SyncEngine], str | None]] = (),
     ) -> None:
         self.store = store
         self.transport = transport
@@ -79,6 +83,9 @@ class SyncEngine:
         self.blob_uploader = blob_uploader
         self.clock = clock
         self.page_size = page_size  # changes per pull request
+        self.photo_budget = photo_budget  # bytes of pictures this tablet may keep
+        # Further downloads after the photos (map tiles): each returns a problem or None.
+        self.after_round = tuple(after_round)
         self._round = threading.Lock()  # one round at a time (UI "sync now" and the loop)
         self._status: Status = "offline" if store.get_meta("token") else "signed_out"
         self._last_error: str | None = None
@@ -206,8 +213,10 @@ class SyncEngine:
                 return self._emit("error")
             blob_problem = self._upload_blobs()
             self.store.set_meta("last_synced_at", to_wire(self.clock()))
-            self._last_error = blob_problem
-            return self._emit("online" if blob_problem is None else "error")
+            problems = [blob_problem, self._download_photos()]
+            problems += [step(self) for step in self.after_round]
+            self._last_error = next((p for p in problems if p is not None), None)
+            return self._emit("online" if self._last_error is None else "error")
 
     def _upload_blobs(self) -> str | None:
         """Upload pending photos; records are already synced, so a failure here is mild."""
@@ -227,6 +236,28 @@ class SyncEngine:
             log.warning("photo upload failed: %s", exc)
             return "Photo upload failed; it will be retried."
         return None
+
+    def _download_photos(self) -> str | None:
+        """Thumbnails of the photos on this tablet; a failure waits for the next round."""
+        try:
+            download_thumbnails(
+                store=self.store,
+                transport=self.transport,
+                budget=self.photo_budget,
+                progress=self._progress("downloads"),
+            )
+        except NetworkError:
+            return "Photos will download when the connection is back."
+        except SyncError as exc:
+            log.warning("photo download failed: %s", exc)
+            return "Photo download failed; it will be retried."
+        return None
+
+    def fetch_photo(self, sha256: str) -> bytes | None:
+        """The full picture for a tap (blocking); raises ``SyncError`` when it cannot come."""
+        return fetch_full(
+            store=self.store, transport=self.transport, sha256=sha256, budget=self.photo_budget
+        )
 
     # --- the background loop ---------------------------------------------------------------
     def run(self, stop: threading.Event, *, interval: float = 15.0) -> None:

@@ -111,6 +111,9 @@ class Entity:
     fields: tuple[Field, ...]
     reference: bool = False  # imported on the server; read-only on devices
     append_only: bool = False  # created once, never edited nor deleted; never conflicts
+    # Once created, only these fields may change (None: every writable field). A photo keeps
+    # its bytes, parent and place for good; only its caption is edited, and it may be deleted.
+    editable_after_create: tuple[str, ...] | None = None
     server_only: bool = False  # created by the server (conflicts); devices may only resolve
     partner_visible: bool = False  # may reach pcso / councillor devices (projected)
     partner_writable: bool = False  # pcso / councillor may create it on joined walkabouts
@@ -514,9 +517,10 @@ ENTITIES: Final[Mapping[str, Entity]] = {
                 Field("taken_at", "datetime"),
                 Field("lat", "float"),
                 Field("lon", "float"),
-                Field("caption", "str", max_length=1000),
+                # A caption is a label, not evidence: the latest edit wins, no review.
+                Field("caption", "str", max_length=1000, merge="lww"),
             ),
-            append_only=True,
+            editable_after_create=("caption",),
             partner_visible=True,
             partner_writable=True,
         ),

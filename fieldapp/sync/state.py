@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Status = Literal["online", "offline", "syncing", "error", "revoked", "signed_out"]
-Phase = Literal["push", "pull", "photos"]
+Phase = Literal["push", "pull", "photos", "downloads", "tiles"]
 
 
 @dataclass(frozen=True)

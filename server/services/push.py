@@ -278,6 +278,19 @@ class Push:
             if all(row.data.get(k) == v for k, v in patch.items()) and not row.deleted:
                 return self.result(m, "applied", row)  # the same insert again: nothing to do
             raise Rejection("forbidden", f"{entity} is append-only: it cannot be changed")
+        if not creating and spec.editable_after_create is not None:
+            assert row is not None  # not creating: the row exists
+            fixed = [
+                k
+                for k in patch
+                if k not in spec.editable_after_create and row.data.get(k) != patch[k]
+            ]
+            if fixed:
+                raise Rejection(
+                    "read_only_field",
+                    f"{fixed[0]} of a {entity} cannot change once made",
+                    [{"field": k, "code": "read_only_field"} for k in fixed],
+                )
         if self.scope.partner:
             self._partner_may_create(entity, patch, creating)
         if row is None or row.version == 0:
