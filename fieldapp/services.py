@@ -188,6 +188,14 @@ class Device:
             self._sync = self._engine.state
         self._notify()
 
+    def cache_summary(self) -> dict[str, int]:
+        """What the tablet keeps for offline use: picture bytes and budget (map tiles: see
+        ``fieldapp.sync.tiles``)."""
+        return {
+            "photo_bytes": self.store.photo_cache_usage(),
+            "photo_budget": self.photo_cache_mb * MB,
+        }
+
     def unsynced_summary(self) -> dict[str, int]:
         return {
             "pending": self.store.pending_count(),

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import flet as ft
@@ -22,7 +21,7 @@ from fieldapp.domain.geo import by_distance
 from fieldapp.photos import PhotoError
 from fieldapp.state import AppState
 from fieldapp.store.errors import StoreError, ValidationError
-from fieldapp.views import common
+from fieldapp.views import common, photo_viewer
 from fieldapp.views.logic_forms import Line, field_messages
 
 log = logging.getLogger(__name__)
@@ -267,42 +266,17 @@ def thumbnail_source(state: AppState, photo: Mapping[str, Any]) -> bytes | None:
     Bytes, not a path: in web mode an ``ft.Image`` path is a URL on the app's server, which
     does not serve the tablet's data folder.
     """
-    if not photo.get("sha256"):
-        return None
-    try:
-        reader = getattr(state, "photo_bytes", None)
-        if reader is not None:
-            found = reader(photo, thumb=True)
-            return found if isinstance(found, bytes) else None
-        where = getattr(state, "photo_path", None)
-        path = where(photo, thumb=True) if where is not None else None
-        return Path(path).read_bytes() if path and Path(path).exists() else None
-    except Exception:  # a missing or unreadable file must not break the screen around it
-        log.exception("thumbnail lookup failed")
-        return None
+    return photo_viewer.thumbnail(state, photo)
 
 
-def photo_strip(state: AppState, photos: Sequence[Mapping[str, Any]]) -> ft.Control:
-    """Thumbnails of photos (an icon where the picture is not on this tablet)."""
-    tiles: list[ft.Control] = []
-    for p in photos:
-        src = thumbnail_source(state, p)
-        picture: ft.Control
-        if src is not None:
-            picture = ft.Image(src=src, width=96, height=96, fit=ft.BoxFit.COVER, border_radius=6)
-        else:
-            picture = ft.Container(
-                width=96,
-                height=96,
-                border_radius=6,
-                bgcolor=ft.Colors.SURFACE_CONTAINER_HIGH,
-                alignment=ft.Alignment.CENTER,
-                content=ft.Icon(ft.Icons.PHOTO, size=40),
-            )
-        tiles.append(ft.Semantics(image=True, label=p.get("caption") or "Photo", content=picture))
-    if not tiles:
-        return common.muted("No photos yet")
-    return ft.Row(tiles, wrap=True, spacing=8, run_spacing=8)
+def photo_strip(
+    state: AppState,
+    photos: Sequence[Mapping[str, Any]],
+    *,
+    load: Callable[[], Sequence[Mapping[str, Any]]] | None = None,
+) -> ft.Control:
+    """Thumbnails ("Not downloaded yet" where the picture is not here); a tap opens it."""
+    return photo_viewer.PhotoStrip(state, photos, load=load)
 
 
 # --- finding controls in a built screen ----------------------------------------------------

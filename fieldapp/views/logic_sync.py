@@ -69,6 +69,34 @@ def progress_label(done: int, total: int) -> str:
     return f"Uploading photos: {done} of {total}"
 
 
+_TRANSFERS = {
+    "photos": "Uploading photos",
+    "downloads": "Downloading photos",
+    "tiles": "Downloading map tiles",
+}
+
+
+def transfer_progress(sync: Any) -> tuple[str, int, int] | None:
+    """(what, done, total) of the upload or download in flight, or None.
+
+    ``Uploading photos`` counts bytes; ``Downloading photos`` and ``Downloading map tiles``
+    count files.
+    """
+    progress = _attr(sync, "progress")
+    what = _TRANSFERS.get(str(_attr(progress, "phase"))) if progress is not None else None
+    done, total = _attr(progress, "done"), _attr(progress, "total")
+    if what is None or not isinstance(done, int) or not isinstance(total, int) or total <= 0:
+        return None
+    return what, min(done, total), total
+
+
+def transfer_label(what: str, done: int, total: int) -> str:
+    """``Downloading photos: 4 of 12`` (uploads, counted in bytes, as a percentage)."""
+    if what == "Uploading photos":
+        return f"{what}: {round(100 * done / total)}%"
+    return f"{what}: {done} of {total}"
+
+
 def photos_waiting(sync: Any) -> int:
     """Photo files on this tablet that the server does not have yet."""
     value = _attr(sync, "blobs_pending", 0)
@@ -163,4 +191,27 @@ def parse_entered(entity: str, field: str, text: str) -> Any:
     problem = check_value(f, value)
     if problem is not None:
         raise ValueError(problem.message)
+    return value
+
+
+def _mb(n: int) -> str:
+    return f"{n / (1024 * 1024):.1f} MB"
+
+
+def cache_text(summary: Mapping[str, int]) -> str:
+    """``Photos kept: 12.5 MB of 200.0 MB · map tiles: 150 (3.2 MB)``."""
+    text = f"Photos kept: {_mb(summary.get('photo_bytes', 0))} of {_mb(summary.get('photo_budget', 0))}"
+    if summary.get("tile_count"):
+        text += f" · map tiles: {summary['tile_count']} ({_mb(summary.get('tile_bytes', 0))})"
+    return text
+
+
+def parse_megabytes(text: str) -> int:
+    """A cache size typed in MB: a whole number from 1 to 100,000, or ``ValueError``."""
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise ValueError("Enter a whole number of MB, for example 200") from None
+    if not 1 <= value <= 100_000:
+        raise ValueError("Choose between 1 and 100000 MB")
     return value

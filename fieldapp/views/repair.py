@@ -170,8 +170,12 @@ class RepairForm:
         if self.record is None:
             self.photos.content = common.muted("Photos can be added once the finding is saved.")
         else:
-            found = self.state.find("photo", "parent_id", self.record["id"])
-            self.photos.content = photo_strip(self.state, found)
+            rid = self.record["id"]
+
+            def photos_of() -> list[dict[str, Any]]:
+                return self.state.find("photo", "parent_id", rid)
+
+            self.photos.content = photo_strip(self.state, photos_of(), load=photos_of)
 
     # --- actions ---------------------------------------------------------------------------
     def save(self, _: Any = None) -> bool:

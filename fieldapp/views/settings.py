@@ -1,4 +1,4 @@
-"""Settings: the server address, who is signed in, and signing out (which wipes the tablet).
+"""Settings: the server address, the photo cache budget, who is signed in, and signing out.
 
 Signing out deletes every local record, so it first says what is not on the server yet
 (pending changes, photos, refused changes, open conflicts) and offers to sync first.
@@ -13,6 +13,7 @@ import flet as ft
 from fieldapp.state import AppState
 from fieldapp.views import common
 from fieldapp.views.logic_signin import normalise_server_url, sign_out_warning
+from fieldapp.views.logic_sync import cache_text, parse_megabytes
 
 
 def view(state: AppState, **params: str) -> ft.Control:
@@ -61,6 +62,23 @@ def view(state: AppState, **params: str) -> ft.Control:
     def cancel(_: Any) -> None:
         confirm.controls = []
 
+    cache = common.field(
+        "Photo cache (MB)", value=str(state.photo_cache_mb), keyboard=ft.KeyboardType.NUMBER
+    )
+    cache_said = ft.Column([])
+
+    def save_cache(_: Any) -> None:
+        try:
+            megabytes = parse_megabytes(cache.value or "")
+            state.set_photo_cache_mb(megabytes)
+        except ValueError as exc:
+            cache.error = str(exc)
+            common.push(cache)
+            return
+        cache.error = None
+        cache_said.controls = [common.banner(cache_text(state.cache_summary()), kind="ok")]
+        common.push(cache, cache_said)
+
     user = state.user or {}
     who = f"{user.get('name') or '—'} ({user.get('role') or 'signed out'})"
     return ft.Column(
@@ -70,6 +88,11 @@ def view(state: AppState, **params: str) -> ft.Control:
             server,
             common.button("Save server address", save, icon=ft.Icons.SAVE, primary=False),
             saved,
+            common.heading("Offline pictures and maps", level=2),
+            common.muted(cache_text(state.cache_summary())),
+            cache,
+            common.button("Save photo cache size", save_cache, icon=ft.Icons.SAVE, primary=False),
+            cache_said,
             common.heading("Account", level=2),
             ft.Text(f"Signed in as {who}", size=16),
             common.button(

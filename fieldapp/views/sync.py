@@ -22,9 +22,9 @@ from fieldapp.views.logic_sync import (
     format_value,
     mutation_summary,
     parse_entered,
-    photo_progress,
     photos_waiting,
-    progress_label,
+    transfer_label,
+    transfer_progress,
 )
 
 PENDING_ROWS = 20
@@ -69,12 +69,17 @@ def _status(state: AppState) -> ft.Control:
     if error:
         lines.append(common.banner(str(error), kind="warn", ident="sync-error"))
     waiting = photos_waiting(sync)
-    progress = photo_progress(sync)
+    progress = transfer_progress(sync)
     if progress is not None:
-        done, total = progress
-        lines.append(ft.Text(progress_label(done, total), size=16))
-        lines.append(ft.ProgressBar(value=done / total, semantics_label="Photo upload progress"))
-    elif waiting:
+        what, done, total = progress
+        lines.append(
+            ft.Semantics(
+                identifier="sync-transfer",
+                content=ft.Text(transfer_label(what, done, total), size=16),
+            )
+        )
+        lines.append(ft.ProgressBar(value=done / total, semantics_label=f"{what} progress"))
+    if waiting and (progress is None or progress[0] != "Uploading photos"):
         lines.append(ft.Text(f"{waiting} photo{'s' if waiting != 1 else ''} waiting to upload"))
     lines.append(
         common.button("Sync now", lambda _: _sync_now(state), icon=ft.Icons.SYNC, ident="sync-now")

@@ -111,9 +111,11 @@ class ObservationForm:
             content=ft.Text(f"Where: {place_text(rec, near)} · logged {when(rec.get('logged_at'))}",
                             size=16),
         )  # fmt: skip
-        self.photos.content = photo_strip(
-            self.state, self.state.find("photo", "parent_id", rec["id"])
-        )
+
+        def photos_of() -> list[dict[str, Any]]:
+            return self.state.find("photo", "parent_id", rec["id"])
+
+        self.photos.content = photo_strip(self.state, photos_of(), load=photos_of)
         # Partners may only create: what they logged is then read-only on their tablet.
         for control in (self.kind, self.offensive, self.description):
             control.disabled = not self.staff or control.disabled

@@ -20,6 +20,8 @@ from fieldapp.views.logic_sync import (
     photos_waiting,
     progress_label,
     status_line,
+    transfer_label,
+    transfer_progress,
 )
 
 
@@ -76,6 +78,22 @@ def test_status_line(status: str, pending: int, conflicts: int, line: str) -> No
 )
 def test_photo_progress(progress: Any, expected: tuple[int, int] | None) -> None:
     assert photo_progress(Snapshot("syncing", progress)) == expected
+
+
+@pytest.mark.parametrize(
+    ("progress", "expected"),
+    [
+        (None, None),
+        (Progress("photos", 512, 1024), "Uploading photos: 50%"),
+        (Progress("downloads", 4, 12), "Downloading photos: 4 of 12"),
+        (Progress("tiles", 30, 20), "Downloading map tiles: 20 of 20"),
+        (Progress("downloads", 0, 0), None),
+        (Progress("pull", 1, 2), None),
+    ],
+)
+def test_transfer_progress_names_what_moves(progress: Any, expected: str | None) -> None:
+    found = transfer_progress(Snapshot("syncing", progress))
+    assert (None if found is None else transfer_label(*found)) == expected
 
 
 def test_progress_words() -> None:
