@@ -34,12 +34,13 @@ from fieldapp.sync.engine import SyncEngine, backoff_delay
 from fieldapp.sync.errors import SyncError
 from fieldapp.sync.photo_downloads import MB
 from fieldapp.sync.state import SyncState
+from fieldapp.sync.tiles import DEFAULT_TILE_BUDGET_MB, TileCache, http_fetcher
+from fieldapp.sync.tiles import after_round as tiles_after_round
 from fieldapp.sync.transport import HttpTransport
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SERVER_URL = "http://127.0.0.1:8700"
-DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 SYNC_INTERVAL = 20.0  # seconds between background attempts when nothing asks sooner
 SETTINGS_FILE = "settings.json"
 
@@ -56,7 +57,7 @@ class AppConfig:
     server_url: str = DEFAULT_SERVER_URL
     device_name: str = ""
     sync_interval: float = SYNC_INTERVAL
-    tile_url: str = DEFAULT_TILE_URL  # map tiles; empty: markers on a plain background
+    tile_budget_mb: int = DEFAULT_TILE_BUDGET_MB  # map tiles cached over the patch
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> AppConfig:
@@ -72,7 +73,7 @@ class AppConfig:
             server_url=env.get("FIELDAPP_SERVER_URL") or DEFAULT_SERVER_URL,
             device_name=env.get("FIELDAPP_DEVICE_NAME") or "",
             sync_interval=float(env.get("FIELDAPP_SYNC_INTERVAL") or SYNC_INTERVAL),
-            tile_url=env.get("FIELDAPP_TILE_URL", DEFAULT_TILE_URL),
+            tile_budget_mb=int(env.get("FIELDAPP_TILE_BUDGET_MB") or DEFAULT_TILE_BUDGET_MB),
         )
 
 
@@ -85,6 +86,8 @@ class Device:
         config.data_dir.mkdir(parents=True, exist_ok=True)
         self.store = Store.open(config.data_dir, clock=clock)
         self._settings_path = config.data_dir / SETTINGS_FILE
+        self.tiles = TileCache(config.data_dir / "tiles", budget=config.tile_budget_mb * MB)
+        self._tile_session = requests.Session()
         self._lock = threading.RLock()
         self._listeners = Listeners()
         self._engine: SyncEngine = self._build_engine(self.server_url)
@@ -117,9 +120,13 @@ class Device:
             self._engine = self._build_engine(url)
         self._notify()
 
+    def tile(self, z: int, x: int, y: int) -> bytes | None:
+        """A cached map tile, or None (the map then shows the plan on a plain ground)."""
+        return self.tiles.get(z, x, y)
+
     @property
-    def tile_url(self) -> str:
-        return self.config.tile_url
+    def tile_zooms(self) -> list[int]:
+        return self.tiles.zooms
 
     @property
     def photo_cache_mb(self) -> int:
@@ -160,6 +167,7 @@ class Device:
             on_state=self._on_state,
             clock=self.clock,
             photo_budget=self.photo_cache_mb * MB,
+            after_round=[tiles_after_round(self.tiles, http_fetcher(self._tile_session))],
         )
 
     @property
@@ -194,6 +202,7 @@ class Device:
         return {
             "photo_bytes": self.store.photo_cache_usage(),
             "photo_budget": self.photo_cache_mb * MB,
+            **self.tiles.summary(),
         }
 
     def unsynced_summary(self) -> dict[str, int]:

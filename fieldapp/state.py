@@ -49,8 +49,9 @@ class DeviceAPI(Protocol):
     def sync(self) -> Any: ...  # fieldapp.sync.state.SyncState (latest snapshot)
     @property
     def server_url(self) -> str: ...
+    def tile(self, z: int, x: int, y: int) -> bytes | None: ...
     @property
-    def tile_url(self) -> str: ...
+    def tile_zooms(self) -> list[int]: ...
     def set_server_url(self, url: str) -> None: ...
     def user(self) -> dict[str, Any] | None: ...
     def sign_in(self, *, server_url: str, username: str, password: str) -> dict[str, Any]: ...
@@ -142,10 +143,14 @@ class AppState:
     def server_url(self) -> str:
         return self.device.server_url
 
+    def tile(self, z: int, x: int, y: int) -> bytes | None:
+        """A map tile cached on this tablet (from the server's tile source), or None."""
+        return self.device.tile(z, x, y)
+
     @property
-    def tile_url(self) -> str:
-        """Map tile address template (``{z}/{x}/{y}``); empty when maps are off."""
-        return self.device.tile_url
+    def tile_zooms(self) -> list[int]:
+        """The zoom levels the tile cache holds (empty: no tile source, plan only)."""
+        return self.device.tile_zooms
 
     def sign_in(self, *, server_url: str, username: str, password: str) -> dict[str, Any]:
         """Enrol this device and sign in (blocking network call: run it off the UI thread)."""

@@ -28,7 +28,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     from starlette.middleware.gzip import GZipMiddleware
 
     from fieldapp.sync.protocol import API_PREFIX
-    from server import blobs, errors
+    from server import blobs, errors, tiles
     from server.db import BACKSTOP_PAGES, Checkpointer, is_sqlite, make_engine
     from server.middleware import RequestBodyMiddleware
     from server.routes import auth, devices, exports, health, sync
@@ -72,7 +72,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
         blob_prefix=f"{API_PREFIX}/blobs/",
     )
     api = APIRouter(prefix=API_PREFIX)
-    for module in (health, auth, devices, sync, exports, blobs):
+    for module in (health, auth, devices, sync, exports, blobs, tiles):
         api.include_router(module.router)
     app.include_router(api)
     return app

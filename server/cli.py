@@ -1,7 +1,7 @@
 """The server's command line: ``python -m server`` or ``fieldapp-server``.
 
 ``serve`` (upgrades the schema first, idempotently), ``init-db``, ``import-properties``,
-``add-user`` (password on stdin), ``seed-demo``, ``revoke-device``. Settings come from the
+``add-user`` (password on stdin), ``seed-demo``, ``revoke-device``, ``import-tiles``. Settings come from the
 environment (``docs/server.md``). Errors are one clear line on stderr and exit status 1
 (usage errors: exit status 2, from argparse); a database URL's password is never printed.
 """
@@ -38,6 +38,9 @@ environment variables:
   PARTIAL_UPLOAD_TTL_SECONDS  an unfinished upload expires after this (default 86400)
   PARTIAL_UPLOAD_QUOTA_BYTES  one device's unfinished uploads (default 100 MiB)
   API_DOCS                1: serve /api/v1/docs and /api/v1/openapi.json (default off)
+  TILE_URL                {z}/{x}/{y} URL template tablets cache map tiles from
+                          (default none; an imported MBTiles file wins over it)
+  TILE_ZOOMS              zoom levels tablets cache (default 14-17)
 
 Errors are one line on stderr and exit status 1; usage errors exit with status 2.
 See docs/server.md."""
@@ -124,6 +127,9 @@ def _parser() -> argparse.ArgumentParser:
 
     rev = command("revoke-device", "revoke a device: its next request fails")
     rev.add_argument("device_id")
+
+    tiles = command("import-tiles", "make an MBTiles file the map tile source of the tablets")
+    tiles.add_argument("file", type=Path, help="the .mbtiles file (copied into DATA_DIR)")
     return p
 
 
@@ -193,4 +199,6 @@ def _run(args: argparse.Namespace) -> int:
         return commands.seed_demo(seed=args.seed, today=args.today)
     if args.command == "revoke-device":
         return commands.revoke_device(args.device_id)
+    if args.command == "import-tiles":
+        return commands.import_tiles(args.file)
     raise AssertionError(args.command)

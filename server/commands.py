@@ -233,3 +233,19 @@ def seed_demo(*, seed: int, today: date | None) -> int:
         summary = seed_fn(conn, seed=seed, today=day, now=now)
     print(summary)
     return 0
+
+
+def import_tiles(path: Path) -> int:
+    from server.tiles import TileImportError, import_mbtiles
+
+    if not path.is_file():
+        raise CommandFailed(f"no such file: {path}")
+    try:
+        found = import_mbtiles(path, _settings())
+    except TileImportError as exc:
+        raise CommandFailed(str(exc)) from None
+    print(
+        f"imported {found['tiles']} {found['format']} tiles, zoom {found['min_zoom']} to "
+        f"{found['max_zoom']}: tablets cache them at their next sync"
+    )
+    return 0

@@ -39,10 +39,12 @@ class Settings:
     partial_upload_ttl_seconds: int = 24 * 3600  # an upload untouched this long is dropped
     partial_upload_quota_bytes: int = 100 * MiB  # declared sizes of one device's open uploads
     api_docs: bool = False  # serve /api/v1/docs and /api/v1/openapi.json
+    tile_url: str = ""  # a {z}/{x}/{y} template tablets cache map tiles from; "" = none
+    tile_zooms: tuple[int, ...] = (14, 15, 16, 17)  # zoom levels tablets cache
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """Read ``DATABASE_URL``, ``DATA_DIR``, ``BLOB_DIR``, ``SECRET_KEY``, limits."""
+        """Read ``DATABASE_URL``, ``DATA_DIR``, ``BLOB_DIR``, ``SECRET_KEY``, limits, tiles."""
         env = os.environ if env is None else env
         data_dir = Path(env.get("DATA_DIR", "data"))
         database_url = env.get("DATABASE_URL") or DEFAULT_DATABASE_URL
@@ -80,6 +82,8 @@ class Settings:
                 _int(env, "SQLITE_BUSY_TIMEOUT_MS", cls.sqlite_busy_timeout_ms)
                 or cls.sqlite_busy_timeout_ms
             ),
+            tile_url=_tile_url(env.get("TILE_URL", "")),
+            tile_zooms=_zooms(env.get("TILE_ZOOMS")) or cls.tile_zooms,
         )
 
     def ensure_dirs(self) -> None:
@@ -126,6 +130,32 @@ def _int(env: Mapping[str, str], name: str, default: int | None) -> int | None:
     if value <= 0:
         raise SystemExit(f"{name} must be positive (got {value})")
     return value
+
+
+def _tile_url(raw: str) -> str:
+    url = raw.strip()
+    if url and not (
+        url.startswith(("http://", "https://")) and all(k in url for k in ("{z}", "{x}", "{y}"))
+    ):
+        raise SystemExit("TILE_URL must be an http(s) URL with {z}, {x} and {y} in it")
+    return url
+
+
+def _zooms(raw: str | None) -> tuple[int, ...] | None:
+    """``14-17`` or ``14,15,16``: whole zoom levels from 0 to 20."""
+    if raw is None or not raw.strip():
+        return None
+    try:
+        if "-" in raw:
+            low, high = (int(p) for p in raw.split("-", 1))
+            found = tuple(range(low, high + 1))
+        else:
+            found = tuple(sorted({int(p) for p in raw.split(",")}))
+    except ValueError:
+        raise SystemExit(f"TILE_ZOOMS must look like 14-17 or 14,15,16 (got {raw!r})") from None
+    if not found or not all(0 <= z <= 20 for z in found) or len(found) > 8:
+        raise SystemExit("TILE_ZOOMS: up to 8 zoom levels from 0 to 20")
+    return found
 
 
 def sqlite_path(database_url: str) -> Path | None:

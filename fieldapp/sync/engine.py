@@ -113,6 +113,10 @@ class SyncEngine:
             self.on_state(self.state)
         return self.state
 
+    def progress(self, phase: Phase) -> Callable[[int, int], None]:
+        """A ``(done, total)`` reporter for one phase of the round (also for later steps)."""
+        return self._progress(phase)
+
     def _progress(self, phase: Phase) -> Callable[[int, int], None]:
         def report(done: int, total: int) -> None:
             self._emit("syncing", Progress(phase, done, total))

@@ -152,7 +152,7 @@ def _nearby(
     map_box = ft.Container()
 
     def toggle_map(_: Any) -> None:
-        # The map is opt-in: its tiles need a connection, the list below does not.
+        # The map is opt-in: the list below is quicker to read on the move.
         map_box.content = None if map_box.content is not None else homes_map(state, nearby)
         toggle.content = "Hide map" if map_box.content is not None else "Show map"
 

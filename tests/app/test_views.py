@@ -225,25 +225,26 @@ def test_partner_navigation_has_no_patch_screen(device: Device, state: AppState)
     ]  # fmt: skip
 
 
-def test_map_is_opt_in_with_a_marker_per_home_and_me(device: Device, state: AppState) -> None:
-    import flet_map as fm
-
+def test_map_is_opt_in_and_draws_the_estate_plan_with_me_on_it(
+    device: Device, state: AppState
+) -> None:
     from fieldapp.views.logic_patch import by_distance
-    from fieldapp.views.patch_map import centre
+    from fieldapp.views.patch_map import SiteMap, centre
 
     _seeded(device)
     state.set_position(53.332, -2.69)
     screen = patch.view(state)
-    assert ui.of_type(screen, fm.Map) == []  # no tiles fetched until asked
+    assert ui.of_type(screen, SiteMap) == []  # drawn only when asked
     toggle = ui.by_id(screen, "patch-map")
     ui.click(toggle)
-    maps = ui.of_type(screen, fm.Map)
-    assert len(maps) == 1
-    markers = ui.of_type(maps[0].layers, fm.MarkerLayer)[0].markers  # type: ignore[arg-type]
-    assert len(markers) == 4  # three homes and where I stand
+    [site] = ui.of_type(screen, SiteMap)
+    idents = [s.identifier for s in ui.of_type(site, ft.Semantics)]
+    assert idents.count("map-block") >= 1 and "map-you-are-here" in idents
+    assert "map-tile" not in idents  # no tile source: the plan stands on a plain ground
+    assert "no map tiles here" in ui.texts(site)
     assert centre(by_distance(state.all("property"), None), None) == pytest.approx((53.332, -2.69))
     ui.click(toggle)
-    assert ui.of_type(screen, fm.Map) == []
+    assert ui.of_type(screen, SiteMap) == []
 
 
 def test_refused_change_is_shown_with_the_servers_reason(device: Device, state: AppState) -> None:
