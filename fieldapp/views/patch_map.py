@@ -158,7 +158,8 @@ class SiteMap(ft.Column):
             hx, hy = view.place(*here)
             layers.append(ft.Container(left=hx - 9, top=hy - 9, width=18, height=18,
                 border_radius=9, bgcolor=ft.Colors.BLUE_600, border=ft.Border.all(3, ft.Colors.WHITE),
-                content=ft.Semantics(identifier="map-you-are-here", label="You are here")))  # fmt: skip
+                content=ft.Semantics(identifier="map-you-are-here", label="You are here",
+                                     content=ft.Container(width=12, height=12))))  # fmt: skip
         homes_here = sum(b.homes for b in shown)
         self.window.content = ft.Semantics(
             label=f"Map of {homes_here} homes near you: estate plan of {self.estate}",
@@ -186,7 +187,8 @@ class SiteMap(ft.Column):
             left=x - 12, top=y - 12, width=24, height=24, border_radius=12,
             bgcolor=COLOURS[m.urgency], border=ft.Border.all(2, ft.Colors.WHITE), on_click=go,
             tooltip=f"{m.label} ({m.urgency})",
-            content=ft.Semantics(identifier=f"map-marker-{m.entity}", label=m.label, button=True),
+            content=ft.Semantics(identifier=f"map-marker-{m.entity}", label=m.label, button=True,
+                                 content=ft.Container(width=20, height=20)),
         )  # fmt: skip
 
 

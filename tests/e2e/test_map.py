@@ -1,0 +1,116 @@
+"""The offline map in a real Chromium: tiles cached at sync time, shown with the source cut.
+
+A local tile server (real HTTP, generated PNG tiles) is the server's ``TILE_URL``. The tablet
+signs in and syncs, caching the tiles over its patch; then the tile server stops and the map
+still shows those tiles under the estate plan (blocks with names, "you are here", markers that
+open their record), and fits a phone's screen.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser
+
+from fieldapp.domain.siteplan import tiles_covering
+from tests.e2e.harness import RestartableServer, Tablet
+from tests.e2e.test_tablets import DEMO, OFFICER, RUNCORN
+from tests.support.tile_server import TileServer
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+TILE = "flt-semantics[flt-semantics-identifier='map-tile']"
+BLOCK = "flt-semantics[flt-semantics-identifier='map-block']"
+HERE = "flt-semantics[flt-semantics-identifier='map-you-are-here']"
+MARKER = "flt-semantics[flt-semantics-identifier^='map-marker-']"
+OPENS = {"map-marker-asb_case": "Save ASB report", "map-marker-repair": "Save repair"}
+
+
+@pytest.fixture(scope="module")
+def tile_source() -> Iterator[TileServer]:
+    with TileServer() as tiles:
+        yield tiles
+
+
+@pytest.fixture(scope="module")
+def server(e2e_dir: Path, tile_source: TileServer) -> Iterator[RestartableServer]:
+    """The demo server of the other browser tests, naming the local tile server."""
+    srv = RestartableServer(data_dir=e2e_dir / "server", env={"TILE_URL": tile_source.template})
+    srv.cli("init-db")
+    srv.cli("seed-demo")
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+def _wait(check: Callable[[], bool], what: str, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"never: {what}")
+
+
+def test_the_map_shows_cached_tiles_and_the_plan_with_the_tile_source_cut(
+    tablets: Callable[[str], Tablet], tile_source: TileServer, browser: Browser
+) -> None:
+    a = tablets("map-a")
+    a.sign_in(OFFICER.username, OFFICER.password)
+    a.see("My patch today")
+    homes = [p for p in DEMO.properties if p["patch_id"] == RUNCORN["id"]]
+    wanted = len(tiles_covering(homes, (14, 15, 16, 17)))
+    index = a.app.data_dir / "tiles" / "index.json"
+
+    def cached() -> int:
+        try:
+            return int(json.loads(index.read_text())["count"])
+        except (OSError, ValueError, KeyError):
+            return 0
+
+    _wait(lambda: cached() == wanted, f"{wanted} tiles cached (have {cached()})")
+    tile_source.stop()  # the network to the tile source is cut
+    served = tile_source.requests
+
+    a.tap("patch-map")
+    a.see("Hide map")
+    _wait(lambda: a.page.locator(TILE).count() > 0, "tiles on the map")
+    assert a.page.locator(BLOCK).count() >= 2  # the estate plan: blocks with their names
+    assert a.page.locator(HERE).count() == 1
+    assert "map tiles on this tablet" in a.text()
+    a.page.locator(TILE).first.scroll_into_view_if_needed()
+    a.screenshot("offline-map")
+    assert tile_source.requests == served  # everything shown came from the tablet
+
+    # The demo has open cases and repairs here: a tap on the topmost marker opens its record.
+    top = a.page.locator(MARKER).last
+    kind = top.get_attribute("flt-semantics-identifier")
+    assert kind in OPENS
+    top.click()
+    a.see(OPENS[kind])
+
+    phone = Tablet(a.app, browser, width=390).open()
+    try:
+        phone.see("Show map")
+        phone.page.mouse.move(195, 400)
+        for _ in range(3):  # bring the button above the phone's bottom navigation bar
+            phone.page.mouse.wheel(0, 300)
+            time.sleep(0.3)
+        phone.page.get_by_role("button", name="Show map").click()
+        phone.see("Hide map")
+        the_map = phone.page.get_by_label(re.compile(r"Map of \d+ homes near you")).first
+        the_map.wait_for()
+        the_map.scroll_into_view_if_needed()
+        _wait(lambda: phone.page.locator(TILE).count() > 0, "tiles on the phone")
+        box = the_map.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+        phone.screenshot("offline-map-phone")
+    finally:
+        phone.close()
