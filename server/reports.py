@@ -1,7 +1,8 @@
 """Reports the server hands out: the walkabout PDF for partners and CSV exports of any entity.
 
 ``walkabout_pdf`` renders one finished walkabout (estate, times, who joined, grades with the
-score and pass/fail and why, fire safety, the observations with photo thumbnails) for sharing
+score and pass/fail and why, fire safety, a site plan with the observations numbered
+(``server.site_plan``), the observations with photo thumbnails) for sharing
 with councillors, PCSOs and the public. It carries no personal data: every record is first
 projected for a partner role (``protocol.project(..., "pcso")``) and then only an allow-list
 of fields is printed, so a field added to the registry later never leaks by default.
@@ -17,7 +18,7 @@ import csv
 import io
 import json
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
 from zoneinfo import ZoneInfo
@@ -210,6 +211,7 @@ def walkabout_pdf(
     photos: Iterable[Mapping[str, Any]],
     *,
     thumbs: Mapping[str, bytes] | None = None,
+    homes: Sequence[Mapping[str, Any]] = (),
     generated_at: datetime,
     policy: Policy = DEFAULT_POLICY,
 ) -> bytes:
@@ -219,6 +221,7 @@ def walkabout_pdf(
     walkabout and its observations are used); ``thumbs`` maps a photo's ``sha256`` to image
     bytes (JPEG or PNG) to print. ``generated_at`` is printed and stamped, so the same
     inputs give the same bytes. Score, pass/fail and action times come from ``policy``.
+    ``homes``: the estate's properties, for the site plan (block names and positions only).
     """
     walk = project("walkabout", walkabout, "pcso")
     obs = [project("observation", o, "pcso") for o in observations]
@@ -253,6 +256,9 @@ def walkabout_pdf(
     if isinstance(walk.get("summary"), str) and walk["summary"].strip():
         doc.heading("Summary")
         doc.para(walk["summary"])
+    if homes or any(o.get("lat") is not None for o in obs):
+        doc.heading("Site plan")
+        _site_plan(doc, homes, obs, walk.get("estate"))
     doc.heading(f"Observations ({len(obs)})")
     if not obs:
         doc.para("No observations were logged.")
@@ -280,6 +286,24 @@ def walkabout_pdf(
         doc.heading("Photos of the walkabout")
         doc.thumbnails(shots[str(walk.get("id"))])
     return doc.output()
+
+
+def _site_plan(
+    doc: _Doc, homes: Sequence[Mapping[str, Any]], obs: Sequence[Mapping[str, Any]], estate: Any
+) -> None:
+    """The estate's blocks with the observations numbered as in the list below."""
+    from server.site_plan import draw_site_plan
+
+    pdf, height = doc.pdf, 110.0
+    if pdf.get_y() + height > pdf.page_break_trigger:
+        pdf.add_page()
+    top, width = pdf.get_y() + 1, pdf.w - pdf.l_margin - pdf.r_margin
+    placed = draw_site_plan(pdf, homes=homes, observations=obs,
+                            estate=estate if isinstance(estate, str) else None,
+                            x=pdf.l_margin, y=top, w=width, h=height)  # fmt: skip
+    pdf.set_xy(pdf.l_margin, top + height + 1)
+    if placed < len(obs):
+        doc.para(f"{len(obs) - placed} observation(s) without a location are not on the plan.")
 
 
 # --- CSV ----------------------------------------------------------------------------------

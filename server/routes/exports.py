@@ -64,10 +64,12 @@ def walkabout_report(
         # Only bytes the caller could download: a photo record naming someone else's blob
         # does not put that photo in the report.
         readable = scopes.readable_blobs(conn, user, [str(p.get("sha256")) for p in photos])
+        homes = _live(conn, RECORD.c.entity == "property", RECORD.c.estate == walk.get("estate"))
     now = utcnow()
     pdf = reports.walkabout_pdf(
-        walk, observations, photos, thumbs=_thumbs(settings, photos, readable), generated_at=now
-    )
+        walk, observations, photos, thumbs=_thumbs(settings, photos, readable), generated_at=now,
+        homes=[{k: h.get(k) for k in ("estate", "block", "lat", "lon")} for h in homes],
+    )  # fmt: skip
     if user.role in PARTNER_ROLES:
         with writing(engine) as conn:
             audit_reads(
