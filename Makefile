@@ -26,6 +26,7 @@ check: lint types test
 bench: setup
 	$(PY) bench/sync_bench.py
 	$(PY) bench/photo_bench.py
+	$(PY) bench/tiles_bench.py
 
 clean:
 	rm -rf .venv .mypy_cache .pytest_cache .ruff_cache build *.egg-info
