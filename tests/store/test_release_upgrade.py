@@ -98,7 +98,7 @@ def test_a_new_field_and_entity_are_added_in_place_and_the_edits_arrive(
 
     opened, synced = out["opened"], out["synced"]
     assert sorted(opened["added"]) == sorted([*SINCE_RELEASE, "walkabout.weather"])
-    assert opened["created"] == ["staff"]
+    assert opened["created"] == ["photo_cache", "staff"]  # tables newer than 0.1.0
     assert "ix_staff_patch_id" in opened["indexes"]
     assert opened["rebuilt"] == [] and opened["redownload"] is False
     assert opened["walkabout"]["weather"] == "TEXT"
