@@ -21,9 +21,10 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
 
+from fieldapp.sync.protocol import REFERENCE_PREFIXES
 from server.db import WriteClash, insert_many, is_sqlite, take_seqs
 from server.models import MEMBER, RECORD, REVISION, SCOPE_EXIT
-from server.services import derivation, placement
+from server.services import derivation, placement, references
 from server.services.rows import (
     COLUMNS,
     CREATED,
@@ -111,6 +112,13 @@ class WriteBatch(RecordCache):
         data["id"] = row.id
         if derive and not row.deleted:
             _apply(data, derivation.derived_fields(row.entity, data, self, self.now), diff)
+        prefix = REFERENCE_PREFIXES.get(row.entity)
+        if prefix is not None and not row.deleted:
+            given = changes.get("reference")
+            if isinstance(given, str):  # written by the server itself (seed, import)
+                references.note(self.conn, given)
+            elif not data.get("reference"):  # its first write here: issue the next one
+                _apply(data, {"reference": references.issue(self.conn, prefix, self.now)}, diff)
         self._bump(row, diff, device_id=device_id, user_id=user_id, mutation_id=mutation_id)
         if derive:
             for dep in derivation.dependents_of(row.entity, row.data, self):
