@@ -595,3 +595,15 @@ def test_unknown_records_say_so(
 ) -> None:
     _seed(device)
     assert says in ui.texts(module.view(state, **params))
+
+
+def test_the_report_buttons_say_why_when_the_server_cannot_be_reached(
+    device: Device, state: AppState
+) -> None:
+    _seed(device)  # the device's server address is a closed loopback port: offline
+    root = walkabout.view(state, id="w-joined")
+    for ident in ("walkabout-open-report", "walkabout-share-link"):
+        ui.click(ui.by_id(root, ident))
+        assert "No connection to the server: the report opens when the tablet is online." in (
+            ui.texts(root)
+        )
