@@ -17,7 +17,7 @@ from fastapi.responses import Response
 from fieldapp.ids import to_wire
 from server.db import utcnow, writing
 from server.deps import CurrentUser, EngineDep, SettingsDep
-from server.errors import BadRequest, NotFound, text_ok
+from server.errors import BadRequest, NotFound, server_time, text_ok
 from server.routes.exports import pdf_response, report_pdf
 from server.services import report_links
 from server.services import scope as scopes
@@ -27,7 +27,7 @@ router = APIRouter()
 
 
 async def _lifetime(request: Request) -> timedelta:
-    """The optional body ``{"lifetime_seconds": N}`` (60 s to 30 days); 7 days without one."""
+    """The optional body ``{"lifetime_seconds": N}`` (1 s to 30 days); 7 days without one."""
     raw = await request.body()
     if not raw.strip():
         return report_links.DEFAULT_LIFETIME
@@ -45,8 +45,8 @@ async def _lifetime(request: Request) -> timedelta:
     if seconds is None:
         return report_links.DEFAULT_LIFETIME
     top = int(report_links.MAX_LIFETIME.total_seconds())
-    if not isinstance(seconds, int) or isinstance(seconds, bool) or not 60 <= seconds <= top:
-        problem = f"must be a whole number of seconds from 60 to {top}"
+    if not isinstance(seconds, int) or isinstance(seconds, bool) or not 1 <= seconds <= top:
+        problem = f"must be a whole number of seconds from 1 to {top}"
         raise BadRequest(
             "validation_failed",
             f"lifetime_seconds {problem}",
@@ -83,7 +83,7 @@ async def make_report_link(
     )
     token = report_links.make_token(link, settings.secret_key)
     url = str(request.url_for("open_report_link", token=token))
-    return {"url": url, "expires_at": to_wire(link.expires_at)}
+    return {"url": url, "expires_at": to_wire(link.expires_at), "server_time": server_time()}
 
 
 @router.get("/report-links/{token}", name="open_report_link")

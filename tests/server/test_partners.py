@@ -148,6 +148,7 @@ def test_a_share_link_opens_without_signing_in_and_every_download_is_audited(
         r = a.post(f"/walkabouts/{wid}/report-link")
     assert r.status_code == 200, r.text
     link = r.json()
+    assert set(link) == {"url", "expires_at", "server_time"}
     expires = datetime.fromisoformat(link["expires_at"].replace("Z", "+00:00"))
     server_time = datetime.fromisoformat(r.headers["server-time"].replace("Z", "+00:00"))
     assert abs(expires - server_time - timedelta(days=7)) < timedelta(minutes=1)
