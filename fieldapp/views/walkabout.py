@@ -151,9 +151,8 @@ class WalkaboutScreen:
         self.summary = common.field("Summary", value=record.get("summary") or "", multiline=True)
         self.people = ft.Column(spacing=4)
         self.receivers = ft.Container()
-        self.find_staff = common.field(
-            "Find staff by name", hint="Type part of a name", on_change=self._searched
-        )
+        # No hint text: a focused field's accessible name would take it on.
+        self.find_staff = common.field("Find staff by name", on_change=self._searched)
         self.matches = ft.Column(spacing=6)
         self.guest_name = common.field("Guest name")
         self.guest_role = dropdown("Guest role", ROLE_OPTIONS, "other")

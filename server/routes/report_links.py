@@ -8,11 +8,13 @@ browser shows it. Each making and each download is written to the audit log.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from sqlalchemy import Engine
 
 from fieldapp.ids import to_wire
 from server.db import utcnow, writing
@@ -21,6 +23,7 @@ from server.errors import BadRequest, NotFound, server_time, text_ok
 from server.routes.exports import pdf_response, report_pdf
 from server.services import report_links
 from server.services import scope as scopes
+from server.services.auth import Principal
 from server.services.pull import audit_reads
 
 router = APIRouter()
@@ -55,6 +58,21 @@ async def _lifetime(request: Request) -> timedelta:
     return timedelta(seconds=seconds)
 
 
+def _check_and_audit(engine: Engine, user: Principal, walkabout_id: str, now: datetime) -> None:
+    """404 unless ``user`` may read the walkabout; then note that they made a link to it."""
+    with writing(engine) as conn:
+        if not scopes.can_read(conn, user, "walkabout", walkabout_id):
+            raise NotFound("no such walkabout, or not one you may see")
+        audit_reads(
+            conn,
+            user_id=user.user_id,
+            device_id=user.device_id,
+            sent=[("walkabout", walkabout_id)],
+            at=now,
+            action="report_link_made",
+        )
+
+
 @router.post("/walkabouts/{walkabout_id}/report-link")
 async def make_report_link(
     walkabout_id: str,
@@ -67,17 +85,8 @@ async def make_report_link(
     if len(walkabout_id) > 64 or not text_ok(walkabout_id):
         raise NotFound("no such walkabout, or not one you may see")
     now = utcnow()
-    with writing(engine) as conn:
-        if not scopes.can_read(conn, user, "walkabout", walkabout_id):
-            raise NotFound("no such walkabout, or not one you may see")
-        audit_reads(
-            conn,
-            user_id=user.user_id,
-            device_id=user.device_id,
-            sent=[("walkabout", walkabout_id)],
-            at=now,
-            action="report_link_made",
-        )
+    # The database work runs on the thread pool: this handler is async only to read its body.
+    await run_in_threadpool(_check_and_audit, engine, user, walkabout_id, now)
     link = report_links.new_link(
         walkabout_id=walkabout_id, made_by=user.user_id, now=now, lifetime=lifetime
     )
