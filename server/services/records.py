@@ -76,6 +76,7 @@ class WriteBatch(RecordCache):
         self._revisions: list[dict[str, Any]] = []
         self._pending_derive: dict[Key, None] = {}
         self._tick = 0
+        self._counters: set[str] = set()  # reference counter rows made in this transaction
 
     # --- writing ---------------------------------------------------------------------
     def new_row(self, entity: str, id_: str, *, device_id: str | None, user_id: str | None) -> Row:
@@ -118,7 +119,8 @@ class WriteBatch(RecordCache):
             if isinstance(given, str):  # written by the server itself (seed, import)
                 references.note(self.conn, given)
             elif not data.get("reference"):  # its first write here: issue the next one
-                _apply(data, {"reference": references.issue(self.conn, prefix, self.now)}, diff)
+                issued = references.issue(self.conn, prefix, self.now, made=self._counters)
+                _apply(data, {"reference": issued}, diff)
         self._bump(row, diff, device_id=device_id, user_id=user_id, mutation_id=mutation_id)
         if derive:
             for dep in derivation.dependents_of(row.entity, row.data, self):

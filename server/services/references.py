@@ -30,11 +30,17 @@ def _ensure(conn: Connection, name: str) -> None:
     )
 
 
-def issue(conn: Connection, prefix: str, now: datetime) -> str:
-    """The next reference of ``prefix`` for the year ``now`` falls in (London time)."""
+def issue(conn: Connection, prefix: str, now: datetime, *, made: set[str] | None = None) -> str:
+    """The next reference of ``prefix`` for the year ``now`` falls in (London time).
+
+    ``made``: counter rows already known to exist in this transaction (the caller's set,
+    filled here), so a push of many new cases makes each row once, not once per case."""
     year = now.astimezone(_LONDON).year
     name = _counter(prefix, year)
-    _ensure(conn, name)
+    if made is None or name not in made:
+        _ensure(conn, name)
+        if made is not None:
+            made.add(name)
     number = conn.execute(
         text("UPDATE counter SET value = value + 1 WHERE name = :n RETURNING value"), {"n": name}
     ).scalar_one()

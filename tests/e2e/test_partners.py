@@ -84,7 +84,9 @@ def _walkabout_id(t: Tablet) -> str:
 
 def _open_walkabout(t: Tablet) -> None:
     t.nav("Walkabouts")
-    t.open_item(t.page.get_by_text(ESTATE, exact=True), "Log observation")
+    # A list row reads "<estate>" then "Started …" (one accessible node for the row).
+    row = t.page.get_by_text(re.compile(rf"^{re.escape(ESTATE)}\s+Started"))
+    t.open_item(row, "Log observation")
 
 
 def test_the_officer_picks_the_pcso_by_name_and_sees_the_pcso_observation(
@@ -135,7 +137,10 @@ def test_the_officer_picks_the_pcso_by_name_and_sees_the_pcso_observation(
 def test_the_officer_opens_the_report_from_the_app(tablets: Callable[[str], Tablet]) -> None:
     a = _officer(tablets)
     _open_walkabout(a)
-    with a.context.expect_request(re.compile(r"/api/v1/report-links/"), timeout=60_000) as asked:
+    # The app opens the link in a new tab: whichever page of this context asks for it.
+    with a.context.expect_event(
+        "request", predicate=lambda r: "/api/v1/report-links/" in r.url, timeout=60_000
+    ) as asked:
         a.tap("walkabout-open-report")
     a.see("The report opens in a new tab")
     url = asked.value.url
