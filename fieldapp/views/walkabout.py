@@ -14,8 +14,6 @@ photos and notes: no grading, no ending, no raising a repair or an ASB case.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -23,7 +21,6 @@ import flet as ft
 
 from fieldapp.ids import to_wire
 from fieldapp.state import AppState
-from fieldapp.sync.errors import ReportUnavailable
 from fieldapp.sync.protocol import GRADE_ITEMS
 from fieldapp.views import common
 from fieldapp.views.form_kit import (
@@ -69,11 +66,9 @@ from fieldapp.views.logic_walkabout import (
     walkabouts_newest_first,
 )
 from fieldapp.views.walkabout_observation import observation_view
+from fieldapp.views.walkabout_report import ReportActions
 
 __all__ = ["ROUTES", "WalkaboutScreen", "view"]
-
-log = logging.getLogger(__name__)
-OPEN_LINK_SECONDS = 300  # "Open report": long enough for the browser to open it
 
 
 # --- the list ------------------------------------------------------------------------------
@@ -156,8 +151,7 @@ class WalkaboutScreen:
         self.matches = ft.Column(spacing=6)
         self.guest_name = common.field("Guest name")
         self.guest_role = dropdown("Guest role", ROLE_OPTIONS, "other")
-        self.report_box = ft.Column(spacing=8)
-        self._launcher: ft.UrlLauncher | None = None  # kept: services drop when unreferenced
+        self.report = ReportActions(state, str(record["id"]))
         self.observations = ft.Column(spacing=4)
         self.notes = ft.Column(spacing=4)
         self.note_text = common.field("Note", multiline=True)
@@ -306,58 +300,6 @@ class WalkaboutScreen:
     def _officer_adder(self, user_id: str, name: str) -> Callable[[Any], bool]:
         return lambda _: self.add_person({"user_id": user_id, "name": name, "role": "officer"})
 
-    # --- the report ------------------------------------------------------------------------
-    def _report_message(self, text: str, kind: str) -> None:
-        self.report_box.controls = [
-            common.banner(text, kind=kind, ident="walkabout-report-message")
-        ]
-        common.push(self.report_box)
-
-    async def _link(self, lifetime_seconds: int | None) -> Any:
-        """A signed link to the report from the server (off the UI thread), or None."""
-        self._report_message("Asking the server for the report…", "info")
-        try:
-            return await asyncio.to_thread(
-                self.state.report_link, str(self.record["id"]), lifetime_seconds=lifetime_seconds
-            )
-        except ReportUnavailable as exc:
-            self._report_message(exc.message, "error")
-        except Exception as exc:  # shown, not swallowed: the officer must know it failed
-            log.exception("report link failed")
-            self._report_message(
-                f"The report could not be had ({exc.__class__.__name__}).", "error"
-            )
-        return None
-
-    async def open_report(self, _: Any = None) -> None:
-        """Fetch a short-lived link with this device's sign-in and open it in the browser."""
-        link = await self._link(OPEN_LINK_SECONDS)
-        if link is None:
-            return
-        self.report_box.controls = [
-            common.banner("The report opens in a new tab. If it did not, use the link below.",
-                          kind="ok", ident="walkabout-report-message"),
-            ft.TextButton(content="Open the report (PDF)", url=link.url,
-                          icon=ft.Icons.PICTURE_AS_PDF, height=common.TOUCH),
-        ]  # fmt: skip
-        common.push(self.report_box)
-        self._launcher = self._launcher or ft.UrlLauncher()
-        await self._launcher.launch_url(link.url)
-
-    async def share_link(self, _: Any = None) -> None:
-        """A link that works without signing in, for a week, to send to a partner."""
-        link = await self._link(None)
-        if link is None:
-            return
-        self.report_box.controls = [
-            common.banner(f"Share link made: anyone with it can open the report (no personal "
-                          f"data) until {when(link.expires_at)}.", kind="ok",
-                          ident="walkabout-report-message"),
-            ft.Semantics(identifier="walkabout-share-url", content=ft.Text(
-                link.url, selectable=True, size=14)),
-        ]  # fmt: skip
-        common.push(self.report_box)
-
     def add_note(self, _: Any = None) -> bool:
         text = (self.note_text.value or "").strip()
         if not text:
@@ -448,18 +390,7 @@ class WalkaboutScreen:
                 common.button("Add note", self.add_note, icon=ft.Icons.NOTE_ADD,
                               ident="walkabout-add-note", primary=False),
             ),
-            section(
-                "Report",
-                common.muted("The report (PDF, no personal data) opens when the tablet is "
-                             "online and the walkabout has synced."),
-                ft.Row([
-                    common.button("Open report", self.open_report, icon=ft.Icons.PICTURE_AS_PDF,
-                                  ident="walkabout-open-report"),
-                    common.button("Share link", self.share_link, icon=ft.Icons.SHARE,
-                                  ident="walkabout-share-link", primary=False),
-                ], wrap=True, spacing=common.GAP),
-                self.report_box,
-            ),
+            self.report.control,
         ]  # fmt: skip
         return ft.Column(parts, spacing=18)
 
