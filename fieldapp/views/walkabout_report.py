@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import flet as ft
@@ -33,7 +34,9 @@ class ReportActions:
         self.state = state
         self.walkabout_id = walkabout_id
         self.box = ft.Column(spacing=8)
-        self._launcher: ft.UrlLauncher | None = None  # kept: services drop when unreferenced
+        # Services are kept: they are dropped once nothing refers to them.
+        self._launcher: ft.UrlLauncher | None = None
+        self._clipboard: ft.Clipboard | None = None
 
     def _show(self, *controls: ft.Control) -> None:
         self.box.controls = list(controls)
@@ -79,9 +82,22 @@ class ReportActions:
         self._show(
             self._message(f"Share link made: anyone with it can open the report (no personal "
                           f"data) until {when(link.expires_at)}.", "ok"),
-            ft.Semantics(identifier="walkabout-share-url",
-                         content=ft.Text(link.url, selectable=True, size=14)),
+            # Plain text: a selectable one is left out of the accessibility tree.
+            ft.Semantics(identifier="walkabout-share-url", content=ft.Text(link.url, size=14)),
+            common.button("Copy link", self._copier(link.url), icon=ft.Icons.COPY,
+                          ident="walkabout-copy-link", primary=False),
         )  # fmt: skip
+
+    def _copier(self, url: str) -> Callable[[Any], Coroutine[Any, Any, None]]:
+        async def handler(_: Any = None) -> None:
+            await self.copy(url)
+
+        return handler
+
+    async def copy(self, url: str) -> None:
+        self._clipboard = self._clipboard or ft.Clipboard()
+        await self._clipboard.set(url)
+        self.state.toast("Share link copied")
 
     @property
     def control(self) -> ft.Control:
