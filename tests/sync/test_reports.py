@@ -41,7 +41,7 @@ def test_a_device_gets_a_report_link_once_its_walkabout_has_synced(
     assert link.expires_at.endswith("Z")
 
 
-def test_no_server_means_a_sentence_not_a_crash(make_device: DeviceFactory) -> None:
+def test_no_server_means_a_sentence_not_a_crash() -> None:
     from fieldapp.sync.transport import HttpTransport
 
     offline = HttpTransport(
