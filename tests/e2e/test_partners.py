@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser
+from playwright.sync_api import Error as PlaywrightError
 
 from fieldapp.demo import generate_demo
 from tests.e2e.conftest import SECOND_OFFICER
@@ -150,6 +151,10 @@ def test_the_officer_opens_the_report_from_the_app(tablets: Callable[[str], Tabl
         a.tap("walkabout-open-report")
     a.see("The report opens in a new tab")
     url = asked.value.url
+    for tab in a.context.pages:  # back to the app, as the officer would: close the PDF's tab
+        if tab is not a.page:
+            tab.close()
+    a.page.bring_to_front()
     got = a.context.request.get(url)  # what the browser tab was given
     assert got.status == 200 and got.headers["content-type"] == "application/pdf"
     text = pdf_text(got.body())
@@ -203,7 +208,10 @@ def _find(t: Tablet, text: str, expect: str) -> None:
     t.nav("My patch")
     t.type("Search address, postcode or reference", text)
     hit = t.page.get_by_role("button", name=re.compile("^" + re.escape(text)))
-    hit.first.wait_for(timeout=20_000)
+    try:
+        hit.first.wait_for(timeout=20_000)
+    except PlaywrightError:
+        raise AssertionError(f"no search result for {text!r}\n{t.evidence()}") from None
     t.open_item(hit, expect)
 
 
