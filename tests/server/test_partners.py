@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import create_engine, select
 
+from fieldapp.demo import generate_demo
 from fieldapp.ids import new_id
 from server.models import AUDIT
 from server.services import report_links
 from tests.server.conftest import Cast, create, new_case
-from tests.support.api import mutation
+from tests.support.api import Api, mutation
+from tests.support.live_server import LiveServer
 
 STAFF_FIELDS = {"id", "display_name", "role", "patch_ids", "active", "needs_review"}
 
@@ -222,3 +225,20 @@ def test_partners_get_reports_and_links_of_walkabouts_they_joined_and_no_other(
         assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
     assert anon.status_code == 401 and anon.json()["error"]["code"] == "unauthenticated"
     assert _audit(cast, "report_link_made", joined)[0][0] == cast.users["cllr1"]
+
+
+def test_demo_references_are_kept_and_the_next_case_follows_them(tmp_path: Path) -> None:
+    today = datetime.now(ZoneInfo("Europe/London")).date()
+    demo = generate_demo(1, today=today)
+    prefix = f"ASB-{today.year}-"
+    highest = max(int(c["reference"][len(prefix) :]) for c in demo.asb_cases
+                  if c["reference"].startswith(prefix))  # fmt: skip
+    with LiveServer(data_dir=tmp_path) as server:
+        server.cli("seed-demo", "--today", today.isoformat())
+        with Api(server.url).login("manager", "demo-manager") as manager:
+            records, _, _, _ = manager.pull_all()
+            kept = {r["data"]["reference"] for (e, _), r in records.items() if e == "asb_case"}
+            rid, patch = new_case()
+            made = manager.push_one(mutation("asb_case", rid, patch))
+    assert f"{prefix}{highest:04d}" in kept
+    assert made["record"]["reference"] == f"{prefix}{highest + 1:04d}"
