@@ -8,18 +8,20 @@ browser shows it. Each making and each download is written to the audit log.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, select
 
 from fieldapp.ids import to_wire
 from server.db import utcnow, writing
 from server.deps import CurrentUser, EngineDep, SettingsDep
 from server.errors import BadRequest, NotFound, server_time, text_ok
+from server.models import USER
 from server.routes.exports import pdf_response, report_pdf
 from server.services import report_links
 from server.services import scope as scopes
@@ -95,6 +97,20 @@ async def make_report_link(
     return {"url": url, "expires_at": to_wire(link.expires_at), "server_time": server_time()}
 
 
+def _maker(conn: Connection, user_id: str) -> Principal | None:
+    """The person who made a link, as a reader (None if the account is gone)."""
+    row = conn.execute(
+        select(USER.c.username, USER.c.name, USER.c.role, USER.c.patch_ids).where(
+            USER.c.id == user_id
+        )
+    ).first()
+    if row is None:
+        return None
+    ids = json.loads(row[3] or "[]")
+    patch_ids = tuple(str(i) for i in ids) if isinstance(ids, list) else ()
+    return Principal(user_id, str(row[0]), str(row[1]), str(row[2]), patch_ids, device_id="")
+
+
 @router.get("/report-links/{token}", name="open_report_link")
 def open_report_link(token: str, engine: EngineDep, settings: SettingsDep) -> Response:
     now = utcnow()
@@ -104,7 +120,10 @@ def open_report_link(token: str, engine: EngineDep, settings: SettingsDep) -> Re
         live = scopes.record_is_live(conn, "walkabout", link.walkabout_id)
         if not live:
             raise NotFound("this walkabout no longer exists")
-        pdf = report_pdf(conn, settings, link.walkabout_id, now=now)
+        # The link shows what its maker could see: their photos, as they would have them.
+        pdf = report_pdf(
+            conn, settings, link.walkabout_id, reader=_maker(conn, link.made_by), now=now
+        )
         audit_reads(
             conn,
             user_id=link.made_by,
