@@ -7,7 +7,7 @@ references of cases and repairs need no schema: they are ``counter`` rows made o
 (``server.services.references``).
 
 Revision ID: 0003_partners
-Revises: 0002
+Revises: 0003_sec_blobs
 Create Date: 2026-12-01 21:00:00.000000
 
 """
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = '0003_partners'
-down_revision: Union[str, Sequence[str], None] = '0002'
+down_revision: Union[str, Sequence[str], None] = '0003_sec_blobs'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
