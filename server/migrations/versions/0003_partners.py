@@ -7,7 +7,7 @@ references of cases and repairs need no schema: they are ``counter`` rows made o
 (``server.services.references``).
 
 Revision ID: 0003_partners
-Revises: 0003_sec_blobs
+Revises: 0003_load
 Create Date: 2026-12-01 21:00:00.000000
 
 """
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = '0003_partners'
-down_revision: Union[str, Sequence[str], None] = '0003_sec_blobs'
+down_revision: Union[str, Sequence[str], None] = '0003_load'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
@@ -47,11 +47,19 @@ def upgrade() -> None:
     ]
     if not users:
         return
-    top = conn.execute(
-        sa.text("UPDATE counter SET value = value + :n WHERE name = 'seq' RETURNING value"),
-        {"n": len(users)},
-    ).scalar_one()
-    first = int(top) - len(users) + 1
+    # New positions as the server takes them (``server.db.take_seqs``): the counter row on
+    # SQLite, the ``record_seq`` sequence on PostgreSQL.
+    if conn.dialect.name == "sqlite":
+        top = conn.execute(
+            sa.text("UPDATE counter SET value = value + :n WHERE name = 'seq' RETURNING value"),
+            {"n": len(users)},
+        ).scalar_one()
+        seqs = list(range(int(top) - len(users) + 1, int(top) + 1))
+    else:
+        seqs = sorted(int(v) for v in conn.execute(
+            sa.text("SELECT nextval('record_seq') FROM generate_series(1, :n)"),
+            {"n": len(users)},
+        ).scalars())
     now = datetime.now(timezone.utc)
     rows = []
     for n, (user_id, name, role, patch_ids) in enumerate(users):
@@ -59,7 +67,7 @@ def upgrade() -> None:
         data = {"id": user_id, "display_name": name, "role": role,
                 "patch_ids": ids if isinstance(ids, list) else [], "active": True}
         rows.append({
-            "entity": "staff", "id": user_id, "version": 1, "seq": first + n, "deleted": False,
+            "entity": "staff", "id": user_id, "version": 1, "seq": seqs[n], "deleted": False,
             "data": json.dumps(data, separators=(",", ":")), "needs_review": False,
             "created_by_device": "server", "updated_by_device": "server",
             "created_at": now, "updated_at": now,
