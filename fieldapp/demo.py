@@ -402,6 +402,18 @@ def _walkabouts(
     return walks, observations, repairs, cases
 
 
+def _references(cases: list[Record], repairs: list[Record]) -> None:
+    """The server-issued ``reference`` the demo's records would have had: a case keeps its
+    ``ref``; repairs are numbered by when they were reported, from REP-YYYY-0201."""
+    for case in cases:
+        case["reference"] = case["ref"]
+    counts: dict[str, int] = {}
+    for repair in sorted(repairs, key=lambda r: (str(r["reported_at"]), str(r["id"]))):
+        year = str(repair["reported_at"])[:4]
+        counts[year] = counts.get(year, 200) + 1
+        repair["reference"] = f"REP-{year}-{counts[year]:04d}"
+
+
 def generate_demo(seed: int = 1, *, today: date = DEFAULT_TODAY) -> DemoData:
     """The demo patch for ``seed`` as it stands on ``today``; same arguments, same data."""
     b = _Builder(seed, today)
@@ -422,6 +434,7 @@ def generate_demo(seed: int = 1, *, today: date = DEFAULT_TODAY) -> DemoData:
     repairs = _repairs(b, props, leads)
     visits = _visits(b, props, people)
     walks, observations, raised_repairs, raised_cases = _walkabouts(b, props, users)
+    _references(cases + raised_cases, repairs + raised_repairs)
     return DemoData(
         patches=list(patches.values()), properties=props,
         persons=[p for household in people.values() for p in household],

@@ -33,6 +33,7 @@ from fieldapp.store.store import Store
 from fieldapp.sync.engine import SyncEngine, backoff_delay
 from fieldapp.sync.errors import SyncError
 from fieldapp.sync.photo_downloads import MB
+from fieldapp.sync.reports import ReportLink, report_link
 from fieldapp.sync.state import SyncState
 from fieldapp.sync.tiles import DEFAULT_TILE_BUDGET_MB, TileCache, http_fetcher
 from fieldapp.sync.tiles import after_round as tiles_after_round
@@ -187,6 +188,13 @@ class Device:
         self.request_sync()
         self._notify()
         return dict(user)
+
+    def report_link(self, walkabout_id: str, *, lifetime_seconds: int | None = None) -> ReportLink:
+        """A signed link to a walkabout's report, asked for with this device's sign-in
+        (blocking; raises ``ReportUnavailable`` with a sentence for a person)."""
+        with self._lock:
+            transport = self._engine.transport
+        return report_link(transport, walkabout_id, lifetime_seconds=lifetime_seconds)
 
     def sign_out(self) -> None:
         """Wipe everything local: records, outbox, photos, token. The address setting stays."""

@@ -56,6 +56,7 @@ class DeviceAPI(Protocol):
     def user(self) -> dict[str, Any] | None: ...
     def sign_in(self, *, server_url: str, username: str, password: str) -> dict[str, Any]: ...
     def sign_out(self) -> None: ...
+    def report_link(self, walkabout_id: str, *, lifetime_seconds: int | None = None) -> Any: ...
     def unsynced_summary(self) -> dict[str, int]: ...
     def add_photo(
         self,
@@ -162,6 +163,11 @@ class AppState:
         """Wipe local data (the screen warns first about anything not yet synced)."""
         self.device.sign_out()
         self._changed()
+
+    def report_link(self, walkabout_id: str, *, lifetime_seconds: int | None = None) -> Any:
+        """A signed link to a walkabout's report (blocking network call: run it off the UI
+        thread); ``fieldapp.sync.reports.ReportLink``, or ``ReportUnavailable``."""
+        return self.device.report_link(walkabout_id, lifetime_seconds=lifetime_seconds)
 
     def unsynced_summary(self) -> dict[str, int]:
         """Counts of what signing out would lose: pending changes, photos, conflicts, errors."""

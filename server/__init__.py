@@ -31,7 +31,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     from server import blobs, errors, tiles
     from server.db import BACKSTOP_PAGES, Checkpointer, is_sqlite, make_engine
     from server.middleware import RequestBodyMiddleware
-    from server.routes import auth, devices, exports, health, sync
+    from server.routes import auth, devices, exports, health, report_links, sync
 
     own_engine = engine is None
     db = engine or make_engine(
@@ -72,7 +72,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
         blob_prefix=f"{API_PREFIX}/blobs/",
     )
     api = APIRouter(prefix=API_PREFIX)
-    for module in (health, auth, devices, sync, exports, blobs, tiles):
+    for module in (health, auth, devices, sync, exports, blobs, tiles, report_links):
         api.include_router(module.router)
     app.include_router(api)
     return app

@@ -74,6 +74,8 @@ HTTP_STATUS: dict[str, int] = {
     "device_in_use": 409,
     "conflict_not_open": 409,
     "record_deleted": 409,
+    "link_invalid": 403,
+    "link_expired": 410,
     "internal_error": 500,
     "busy": 503,
 }

@@ -139,7 +139,7 @@ class Store:
         return self._rows(entity, "ORDER BY id", ())
 
     def search_properties(self, text: str, *, limit: int = 50) -> list[dict[str, Any]]:
-        """Properties matching an address, postcode, UPRN, tenancy or ASB case reference."""
+        """Properties matching an address, postcode, UPRN, tenancy, ASB case or repair reference."""
         needle = " ".join(text.lower().split())
         if not needle:
             return []
@@ -150,8 +150,10 @@ class Store:
             "AND (lower(address) LIKE ? ESCAPE '\\' OR replace(lower(postcode), ' ', '') "
             "LIKE ? ESCAPE '\\' OR uprn LIKE ? ESCAPE '\\' OR lower(tenancy_ref) LIKE ? "
             "ESCAPE '\\' OR id IN (SELECT property_id FROM asb_case WHERE deleted = 0 AND "
-            "lower(ref) LIKE ? ESCAPE '\\')) ORDER BY address LIMIT ?",
-            (like, compact, compact, like, like, limit),
+            "lower(coalesce(reference, ref)) LIKE ? ESCAPE '\\') OR id IN (SELECT property_id "
+            "FROM repair WHERE deleted = 0 AND lower(reference) LIKE ? ESCAPE '\\')) "
+            "ORDER BY address LIMIT ?",
+            (like, compact, compact, like, like, like, limit),
         )
 
     # --- local writes ----------------------------------------------------------------------

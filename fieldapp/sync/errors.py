@@ -7,6 +7,7 @@
      │    ├── TokenExpired        sign in again; the outbox is kept
      │    └── DeviceRevoked       a manager revoked this device; local data is wiped
      └── ResyncRequired           410: the cursor is too old; download afresh, keep the outbox
+    ReportUnavailable             a walkabout report link cannot be had now (not a sync error)
 
 Expected outcomes (a rejected mutation, a conflict) are data in the push results, not errors.
 ``SyncEngine.sync_once`` turns these into a ``SyncState`` and never lets them escape.
@@ -63,3 +64,13 @@ class DeviceRevoked(AuthError):
 
 class ResyncRequired(SyncError):
     """The server cannot serve changes since this cursor (410 ``resync_required``)."""
+
+
+class ReportUnavailable(Exception):
+    """A walkabout report (or its link) cannot be had now; ``message`` says why, for a person.
+
+    Not a ``SyncError``: it ends no sync round. Screens catch it and show the message."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message

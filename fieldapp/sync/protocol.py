@@ -92,6 +92,9 @@ class Field:
     required: bool = False  # must be present (non-null) when the record is created
     enum: tuple[str, ...] | None = None  # allowed values (for a list: of each item)
     derived: bool = False  # computed by the shared domain code; read-only to clients
+    # Derived, but given by the server once (a case's reference at its first push), not
+    # computed by the domain code: the device shows it once a push result or pull brings it.
+    issued: bool = False
     restricted: bool = False  # personal data: absent from partner projections
     merge: MergePolicy = "review"
     ref: str | None = None  # the entity an id field points at
@@ -140,6 +143,11 @@ class Entity:
         return tuple(f.name for f in self.fields if f.derived)
 
     @property
+    def computed(self) -> tuple[str, ...]:
+        """Derived fields the shared domain code computes (not the server-issued ones)."""
+        return tuple(f.name for f in self.fields if f.derived and not f.issued)
+
+    @property
     def restricted(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields if f.restricted)
 
@@ -156,6 +164,15 @@ def _text(name: str, *, restricted: bool = False, required: bool = False) -> Fie
 
 def _enum(name: str, values: tuple[str, ...], **kw: Any) -> Field:
     return Field(name, "str", enum=values, **kw)
+
+
+def _issued_reference() -> Field:
+    """``ASB-2026-0001`` / ``REP-2026-0001``: given by the server at the record's first push."""
+    return Field("reference", "str", derived=True, issued=True, max_length=40)
+
+
+# The prefix of the server-issued ``reference`` of each entity that has one.
+REFERENCE_PREFIXES: Final[Mapping[str, str]] = {"asb_case": "ASB", "repair": "REP"}
 
 
 # --- inner shapes (docs/sync-protocol.md, "Values: sets, shapes and text") ---------------
@@ -306,6 +323,20 @@ _PARENTS = ("walkabout", "observation", "asb_case", "repair", "tenancy_visit", "
 ENTITIES: Final[Mapping[str, Entity]] = {
     e.name: e
     for e in (
+        # The staff directory: every user as a name to pick, sent to every signed-in device.
+        # Written by the server from its users; no username, password data or contact details.
+        Entity(
+            "staff",
+            (
+                _id(),
+                Field("display_name", "str", required=True, max_length=200),
+                _enum("role", ROLES, required=True),
+                Field("patch_ids", "list", shape=_ids("patch_ids")),
+                Field("active", "bool"),
+            ),
+            reference=True,
+            partner_visible=True,
+        ),
         Entity(
             "patch",
             (
@@ -359,6 +390,7 @@ ENTITIES: Final[Mapping[str, Entity]] = {
             (
                 _id(),
                 Field("ref", "str", max_length=40),
+                _issued_reference(),
                 _id("property_id", ref="property"),
                 Field("lat", "float"),
                 Field("lon", "float"),
@@ -404,6 +436,7 @@ ENTITIES: Final[Mapping[str, Entity]] = {
             "repair",
             (
                 _id(),
+                _issued_reference(),
                 _id("property_id", ref="property"),
                 Field("lat", "float"),
                 Field("lon", "float"),
@@ -587,7 +620,7 @@ ERROR_CODES: Final = frozenset(
         "rate_limited", "blob_hash_mismatch", "blob_offset_mismatch", "bad_content_range",
         "not_an_image", "image_too_large", "unsupported_media_type", "conflict_not_open",
         "record_deleted", "internal_error", "blob_not_yours", "upload_quota_exceeded",
-        "device_in_use", "busy",
+        "device_in_use", "busy", "link_invalid", "link_expired",
     }
 )  # fmt: skip
 

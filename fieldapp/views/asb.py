@@ -49,6 +49,7 @@ from fieldapp.views.logic_asb import (
     triage_lines,
 )
 from fieldapp.views.logic_forms import TIME_HINT, label, policy_of, time_input, when
+from fieldapp.views.logic_patch import NOT_YET_SENT, reference_of
 from fieldapp.views.raised import go_back, opened_from, save_raised
 
 __all__ = ["ROUTES", "AsbForm", "view"]
@@ -212,7 +213,7 @@ class AsbForm:
             if self.observation is not None:
                 title += " from a walkabout observation"
         else:
-            title = f"ASB case {self.record.get('ref') or ''}".strip()
+            title = f"ASB case {reference_of(self.record) or '(' + NOT_YET_SENT + ')'}"
         self.heading.content = common.heading(title)
         self.reports.refresh()
 

@@ -45,6 +45,7 @@ from fieldapp.views.logic_forms import (
     time_input,
 )
 from fieldapp.views.logic_overview import trigger_reason
+from fieldapp.views.logic_patch import reference_of
 
 APPLICANT_KINDS = ("victim", "third_party")
 DECISIONS = ("met", "not_met")
@@ -126,7 +127,7 @@ def complaint_rows(case: Record, reports: Iterable[Record], policy: Policy) -> l
     counted = {c.ref for c in trigger.counted} if trigger.eligible else set()
     kept = {incident_key(c): c for c in distinct_incidents(complaints)}
     ordered = sorted(complaints, key=lambda c: (c.reported_at, c.ref or ""))
-    ref = str(case.get("ref") or "This case")
+    ref = reference_of(case) or "This case"
     names: dict[str | None, str] = {}
     n = 0
     for c in ordered:

@@ -162,7 +162,27 @@ def property_label(prop: Mapping[str, Any] | None) -> str:
     return address or "Unknown address"
 
 
+NOT_YET_SENT = "reference not yet sent"
+
+
+def reference_of(record: Mapping[str, Any]) -> str | None:
+    """The server-issued reference (``ASB-2026-0042``, ``REP-2026-0007``), else an older
+    ``ref``; None until the record's first push has been answered."""
+    found = record.get("reference") or record.get("ref")
+    return str(found) if found else None
+
+
+def reference_text(record: Mapping[str, Any]) -> str:
+    """The reference, or "reference not yet sent" (the server gives it at the first sync)."""
+    return reference_of(record) or NOT_YET_SENT
+
+
 def case_title(case: Mapping[str, Any]) -> str:
-    """``ASB-0042 · noise`` (the case reference, or a short id when it has none yet)."""
-    ref = case.get("ref") or f"New case {str(case.get('id', ''))[-6:]}"
+    """``ASB-2026-0042 · noise`` (or ``ASB case, reference not yet sent · noise``)."""
+    ref = reference_of(case) or f"ASB case, {NOT_YET_SENT}"
     return f"{ref} · {case.get('category') or 'uncategorised'}"
+
+
+def repair_reference_title(repair: Mapping[str, Any], title: str) -> str:
+    """``REP-2026-0007 · Urgent repair · damp and mould`` (or "reference not yet sent")."""
+    return f"{reference_of(repair) or f'Repair, {NOT_YET_SENT}'} · {title}"

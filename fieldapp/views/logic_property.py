@@ -14,6 +14,7 @@ from typing import Any
 
 from fieldapp.domain.wire import parse_time
 from fieldapp.views.logic_forms import label
+from fieldapp.views.logic_patch import reference_text
 from fieldapp.views.logic_repair import hazard_label
 from fieldapp.views.logic_walkabout import observation_title
 
@@ -53,8 +54,7 @@ def visit_entry(v: Mapping[str, Any]) -> Entry:
 
 def case_entry(c: Mapping[str, Any]) -> Entry:
     title = f"ASB case: {label(str(c.get('category') or 'unknown'))}"
-    if c.get("ref"):
-        title += f" ({c['ref']})"
+    title += f" ({reference_text(c)})"
     return Entry(
         parse_time(c.get("received_at")), "asb_case", title,
         f"Status {label(str(c.get('status') or 'open')).lower()}",

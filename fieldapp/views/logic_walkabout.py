@@ -23,7 +23,6 @@ from fieldapp.domain.walkabout import observation_action, walkabout_actions, wal
 from fieldapp.domain.wire import parse_time
 from fieldapp.ids import to_wire
 from fieldapp.sync.protocol import (
-    API_PREFIX,
     GRADE_ITEMS,
     GRADES,
     OBSERVATION_KINDS,
@@ -85,19 +84,6 @@ def start_patch(estate: str | None, *, user: Mapping[str, Any] | None, now: date
 
 def _role(role: Any) -> str:
     return role if role in PARTICIPANT_ROLES else "other"
-
-
-def participant(name: str, role: str | None, user_id: str = "") -> FormResult:
-    """One person who joined; the user id (if they use the app) lets their tablet see it."""
-    result = FormResult()
-    who = blank_to_none(name)
-    if who is None:
-        result.errors["participant_name"] = "Enter their name"
-    if role not in PARTICIPANT_ROLES:
-        result.errors["participant_role"] = "Choose their role"
-    uid = blank_to_none(user_id)
-    result.patch = {"user_id": uid, "name": who, "role": role}
-    return result
 
 
 def add_participant(
@@ -295,11 +281,6 @@ def grade_lines(
         due = due_text(a.due_at, now) if a.due_at else "No set time"
         lines.append(Line("Action", due, a.reason, "warn"))
     return lines
-
-
-def report_url(server_url: str, walkabout_id: str) -> str:
-    """Where the server serves the walkabout report (PDF, no personal data)."""
-    return f"{server_url.rstrip('/')}{API_PREFIX}/walkabouts/{walkabout_id}/report.pdf"
 
 
 def walkabouts_newest_first(walkabouts: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:

@@ -15,6 +15,7 @@ import flet as ft
 from fieldapp.state import AppState
 from fieldapp.views import common
 from fieldapp.views.logic_forms import policy_of
+from fieldapp.views.logic_overview import repair_title
 from fieldapp.views.logic_patch import (
     LOCAL,
     atv_label,
@@ -26,6 +27,8 @@ from fieldapp.views.logic_patch import (
     open_cases,
     open_repairs,
     property_label,
+    reference_of,
+    repair_reference_title,
     urgency,
 )
 from fieldapp.views.patch_map import homes_map
@@ -51,9 +54,14 @@ def search_records(state: AppState, text: str, *, limit: int = 30) -> list[tuple
     hits: list[tuple[str, str, str]] = []
     needle = text.lower()
     for case in state.all("asb_case"):
-        if needle in str(case.get("ref") or "").lower():
+        if needle in (reference_of(case) or "").lower():
             prop = state.get("property", str(case.get("property_id") or ""))
             hits.append(("/asb", str(case["id"]), f"{case_title(case)} — {property_label(prop)}"))
+    for repair in state.all("repair"):
+        if needle in (reference_of(repair) or "").lower():
+            prop = state.get("property", str(repair.get("property_id") or ""))
+            title = repair_reference_title(repair, repair_title(repair))
+            hits.append(("/repair", str(repair["id"]), f"{title} — {property_label(prop)}"))
     for prop in state.search_properties(text, limit=limit):
         hits.append(("/property", str(prop["id"]), property_label(prop)))
     return hits[:limit]
@@ -94,7 +102,9 @@ def _repairs(state: AppState) -> ft.Control:
         what = str(repair.get("hazard") or repair.get("room") or "repair").replace("_", " ")
         rows.append(
             common.tile(
-                f"{str(repair.get('priority') or '').capitalize()} repair · {what}",
+                repair_reference_title(
+                    repair, f"{str(repair.get('priority') or '').capitalize()} repair · {what}"
+                ),
                 property_label(prop),
                 icon=ft.Icons.BUILD_OUTLINED,
                 trailing=due_label(repair.get("due_at"), state.now()),

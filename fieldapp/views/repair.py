@@ -32,6 +32,7 @@ from fieldapp.views.form_kit import (
     write,
 )
 from fieldapp.views.logic_forms import TIME_HINT, policy_of, time_input
+from fieldapp.views.logic_patch import NOT_YET_SENT, reference_of
 from fieldapp.views.logic_repair import (
     AWAAB_OPTIONS,
     HAZARD_OPTIONS,
@@ -163,7 +164,9 @@ class RepairForm:
         self._changed()
 
     def _show_saved(self) -> None:
-        title = "Repair finding" if self.record else "New repair finding"
+        title = "New repair finding"
+        if self.record:
+            title = f"Repair finding {reference_of(self.record) or '(' + NOT_YET_SENT + ')'}"
         if self.observation is not None and self.record is None:
             title += " from a walkabout observation"
         self.heading.content = common.heading(title)

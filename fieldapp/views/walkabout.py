@@ -2,8 +2,10 @@
 
 Routes (parameters as query-string keywords):
 - ``/walkabout``: walkabouts on this tablet, newest first, and (staff) starting one.
-- ``/walkabout?id=W``: one walkabout: who joined, observations, grading with the live score
-  and fail rule, notes, ending it and the link to its report (PDF, served when online).
+- ``/walkabout?id=W``: one walkabout: who joined (staff picked by name from the directory,
+  guests by name and role, and who will receive it on a partner tablet), observations,
+  grading with the live score and fail rule, notes, ending it, and its report (PDF, opened
+  or shared as a signed link when online).
 - ``/walkabout?id=W&observation=new`` (or ``=O``), also routed as ``/walkabout/observation``
   with ``walkabout_id`` and ``id``: log or open an observation (``walkabout_observation``).
 Partners (PCSO, councillor) see only walkabouts they joined and only log observations,
@@ -12,7 +14,7 @@ photos and notes: no grading, no ending, no raising a repair or an ASB case.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import flet as ft
@@ -33,6 +35,16 @@ from fieldapp.views.form_kit import (
     write,
 )
 from fieldapp.views.logic_forms import changed, label, policy_of, when
+from fieldapp.views.logic_people import (
+    added_text,
+    guest,
+    officer_names,
+    person_note,
+    receivers_text,
+    staff_matches,
+    staff_participant,
+    staff_text,
+)
 from fieldapp.views.logic_walkabout import (
     FIRE_SAFETY_OPTIONS,
     GRADE_ITEM_LABELS,
@@ -47,15 +59,14 @@ from fieldapp.views.logic_walkabout import (
     nearest_place,
     observation_title,
     observations_newest_first,
-    participant,
     participant_text,
     patch_staff,
     place_text,
-    report_url,
     start_patch,
     walkabouts_newest_first,
 )
 from fieldapp.views.walkabout_observation import observation_view
+from fieldapp.views.walkabout_report import ReportActions
 
 __all__ = ["ROUTES", "WalkaboutScreen", "view"]
 
@@ -134,9 +145,13 @@ class WalkaboutScreen:
         )  # fmt: skip
         self.summary = common.field("Summary", value=record.get("summary") or "", multiline=True)
         self.people = ft.Column(spacing=4)
-        self.who_name = common.field("Participant name")
-        self.who_role = dropdown("Participant role", ROLE_OPTIONS, "pcso")
-        self.who_id = common.field("Participant user id (if they use the app)")
+        self.receivers = ft.Container()
+        # No hint text: a focused field's accessible name would take it on.
+        self.find_staff = common.field("Find staff by name", on_change=self._searched)
+        self.matches = ft.Column(spacing=6)
+        self.guest_name = common.field("Guest name")
+        self.guest_role = dropdown("Guest role", ROLE_OPTIONS, "other")
+        self.report = ReportActions(state, str(record["id"]))
         self.observations = ft.Column(spacing=4)
         self.notes = ft.Column(spacing=4)
         self.note_text = common.field("Note", multiline=True)
@@ -147,7 +162,14 @@ class WalkaboutScreen:
 
     def _heard(self) -> None:
         self.refresh()
-        common.push(self.people, self.observations, self.notes, self.ended, self.results.control)
+        common.push(
+            self.people,
+            self.receivers,
+            self.observations,
+            self.notes,
+            self.ended,
+            self.results.control,
+        )
 
     def observations_list(self) -> list[dict[str, Any]]:
         return self.state.find("observation", "walkabout_id", self.record["id"])
@@ -157,8 +179,11 @@ class WalkaboutScreen:
         self.record = self.state.get("walkabout", self.record["id"]) or self.record
         people = self.record.get("participants") or []
         self.people.controls = [
-            common.tile(participant_text(p), "", icon=ft.Icons.PERSON) for p in people
+            common.tile(participant_text(p), person_note(p), icon=ft.Icons.PERSON) for p in people
         ] or [common.muted("Nobody listed yet.")]
+        self.receivers.content = common.banner(
+            receivers_text(people), kind="info", ident="walkabout-receivers"
+        )
         obs_rows: list[ft.Control] = []
         homes = self.state.all("property")
         for seen in observations_newest_first(self.observations_list()):
@@ -233,28 +258,47 @@ class WalkaboutScreen:
             patch["ended_at"] = to_wire(self.state.now())
         return self._save(patch, "Walkabout ended. The report is ready once it has synced.")
 
-    def add_participant(self, _: Any = None) -> bool:
-        built = participant(self.who_name.value or "", value_of(self.who_role),
-                            self.who_id.value or "")  # fmt: skip
+    def _present(self) -> list[Any]:
+        return [p.get("user_id") for p in self.record.get("participants") or []]
+
+    def _searched(self, _: Any = None) -> None:
+        found = staff_matches(
+            self.state.all("staff"), self.find_staff.value or "", present=self._present()
+        )
+        self.matches.controls = [
+            common.button(f"Add {staff_text(p)}", self._adder(p), icon=ft.Icons.PERSON_ADD,
+                          primary=False)
+            for p in found
+        ] or ([common.muted("No one of that name in the staff directory.")]
+              if (self.find_staff.value or "").strip() else [])  # fmt: skip
+
+    def _adder(self, person: Mapping[str, Any]) -> Callable[[Any], bool]:
+        return lambda _: self.add_person(staff_participant(person))
+
+    def add_person(self, person: Mapping[str, Any]) -> bool:
+        """Add a participant (from the directory, a patch officer, or a guest)."""
+        people = add_participant(self.record.get("participants") or [], person)
+        if not self._save({"participants": people}, added_text(person)):
+            return False
+        self.find_staff.value = ""
+        self.matches.controls = []
+        return True
+
+    def add_guest(self, _: Any = None) -> bool:
+        built = guest(self.guest_name.value or "", value_of(self.guest_role))
         leftover = show_errors(
-            {"participant_name": self.who_name, "participant_role": self.who_role}, built.errors
+            {"guest_name": self.guest_name, "guest_role": self.guest_role}, built.errors
         )
         if not built.ok:
             self.feedback.error(["Who joined?", *leftover])
             return False
-        people = add_participant(self.record.get("participants") or [], built.patch)
-        if self._save({"participants": people}, f"{built.patch['name']} added."):
-            self.who_name.value = self.who_id.value = ""
+        if self.add_person(built.patch):
+            self.guest_name.value = ""
             return True
         return False
 
-    def _staff_adder(self, user_id: str) -> Callable[[Any], bool]:
-        return lambda _: self.add_staff(user_id)
-
-    def add_staff(self, user_id: str) -> bool:
-        person = {"user_id": user_id, "name": f"Patch officer {user_id}", "role": "officer"}
-        people = add_participant(self.record.get("participants") or [], person)
-        return self._save({"participants": people}, "Patch officer added.")
+    def _officer_adder(self, user_id: str, name: str) -> Callable[[Any], bool]:
+        return lambda _: self.add_person({"user_id": user_id, "name": name, "role": "officer"})
 
     def add_note(self, _: Any = None) -> bool:
         text = (self.note_text.value or "").strip()
@@ -277,42 +321,42 @@ class WalkaboutScreen:
 
     # --- layout ----------------------------------------------------------------------------
     def build(self) -> ft.Control:
-        wid = str(self.record["id"])
-        url = report_url(self.state.server_url, wid)
         parts: list[ft.Control] = [
             common.heading(f"Walkabout: {self.record.get('estate')}"),
             self.ended,
             section("Who joined", self.people),
         ]
         if self.staff:
-            present = {p.get("user_id") for p in self.record.get("participants") or []}
+            present = set(self._present())
             quick = [
-                common.button(f"Add patch officer {uid}", self._staff_adder(uid), primary=False)
-                for uid in patch_staff(
-                    str(self.record.get("estate")),
-                    self.state.all("property"),
-                    self.state.all("patch"),
+                common.button(f"Add {name}", self._officer_adder(uid, name), primary=False)
+                for uid, name in officer_names(
+                    patch_staff(
+                        str(self.record.get("estate")),
+                        self.state.all("property"),
+                        self.state.all("patch"),
+                    ),
+                    self.state.all("staff"),
                 )  # fmt: skip
                 if uid not in present
             ]
             parts.append(
                 ft.Column(
                     [
-                        grid(self.who_name, self.who_role, self.who_id),
-                        ft.Row(
-                            [
-                                common.button(
-                                    "Add participant",
-                                    self.add_participant,
-                                    icon=ft.Icons.PERSON_ADD,
-                                    ident="walkabout-add-person",
-                                    primary=False,
-                                ),
-                                *quick,
-                            ],
-                            wrap=True,
+                        self.receivers,
+                        grid(self.find_staff, md=12),
+                        self.matches,
+                        ft.Row(quick, wrap=True) if quick else ft.Container(),
+                        grid(self.guest_name, self.guest_role),
+                        common.button(
+                            "Add guest",
+                            self.add_guest,
+                            icon=ft.Icons.PERSON_ADD,
+                            ident="walkabout-add-guest",
+                            primary=False,
                         ),
-                    ]
+                    ],
+                    spacing=10,
                 )  # fmt: skip
             )
         parts += [
@@ -346,15 +390,7 @@ class WalkaboutScreen:
                 common.button("Add note", self.add_note, icon=ft.Icons.NOTE_ADD,
                               ident="walkabout-add-note", primary=False),
             ),
-            section(
-                "Report",
-                common.muted("The report (PDF, no personal data) opens when the tablet is "
-                             "online and the walkabout has synced."),
-                ft.Semantics(identifier="walkabout-report-link", link=True, content=ft.TextButton(
-                    content="Open walkabout report (PDF)", url=url, icon=ft.Icons.PICTURE_AS_PDF,
-                    height=common.TOUCH)),
-                ft.Text(url, selectable=True, size=13, color=common.MUTED),
-            ),
+            self.report.control,
         ]  # fmt: skip
         return ft.Column(parts, spacing=18)
 

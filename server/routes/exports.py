@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
@@ -21,6 +22,7 @@ from server.deps import CurrentManager, CurrentUser, EngineDep, SettingsDep
 from server.errors import NotFound, text_ok
 from server.models import RECORD
 from server.services import scope as scopes
+from server.services.auth import Principal
 from server.services.pull import audit_reads
 
 router = APIRouter()
@@ -45,31 +47,52 @@ def _thumbs(settings: Any, photos: list[dict[str, Any]], readable: set[str]) -> 
     return out
 
 
+def report_pdf(
+    conn: Connection, settings: Any, walkabout_id: str, *, reader: Principal | None, now: datetime
+) -> bytes:
+    """The partner-safe PDF of a live walkabout (the caller has checked who may have it), with
+    the photos ``reader`` could download (none without a reader)."""
+    from server import reports
+
+    walk = _live(conn, RECORD.c.entity == "walkabout", RECORD.c.id == walkabout_id)[0]
+    observations = _live(
+        conn, RECORD.c.entity == "observation", RECORD.c.walkabout_id == walkabout_id
+    )
+    photos = _live(conn, RECORD.c.entity == "photo", RECORD.c.walkabout_id == walkabout_id)
+    # Only bytes the reader could download: a photo record naming someone else's blob does
+    # not put that photo in the report.
+    readable = (
+        set()
+        if reader is None
+        else scopes.readable_blobs(conn, reader, [str(p.get("sha256")) for p in photos])
+    )
+    homes = _live(conn, RECORD.c.entity == "property", RECORD.c.estate == walk.get("estate"))
+    return reports.walkabout_pdf(
+        walk, observations, photos, thumbs=_thumbs(settings, photos, readable), generated_at=now,
+        homes=[{k: h.get(k) for k in ("estate", "block", "lat", "lon")} for h in homes],
+    )  # fmt: skip
+
+
+def pdf_response(pdf: bytes, walkabout_id: str) -> Response:
+    name = f"walkabout-{walkabout_id[:8]}.pdf"
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
 @router.get("/walkabouts/{walkabout_id}/report.pdf")
 def walkabout_report(
     walkabout_id: str, user: CurrentUser, engine: EngineDep, settings: SettingsDep
 ) -> Response:
-    from server import reports
-
     if len(walkabout_id) > 64 or not text_ok(walkabout_id):
         raise NotFound("no such walkabout, or not one you may see")
+    now = utcnow()
     with engine.connect() as conn:
         if not scopes.can_read(conn, user, "walkabout", walkabout_id):
             raise NotFound("no such walkabout, or not one you may see")
-        walk = _live(conn, RECORD.c.entity == "walkabout", RECORD.c.id == walkabout_id)[0]
-        observations = _live(
-            conn, RECORD.c.entity == "observation", RECORD.c.walkabout_id == walkabout_id
-        )
-        photos = _live(conn, RECORD.c.entity == "photo", RECORD.c.walkabout_id == walkabout_id)
-        # Only bytes the caller could download: a photo record naming someone else's blob
-        # does not put that photo in the report.
-        readable = scopes.readable_blobs(conn, user, [str(p.get("sha256")) for p in photos])
-        homes = _live(conn, RECORD.c.entity == "property", RECORD.c.estate == walk.get("estate"))
-    now = utcnow()
-    pdf = reports.walkabout_pdf(
-        walk, observations, photos, thumbs=_thumbs(settings, photos, readable), generated_at=now,
-        homes=[{k: h.get(k) for k in ("estate", "block", "lat", "lon")} for h in homes],
-    )  # fmt: skip
+        pdf = report_pdf(conn, settings, walkabout_id, reader=user, now=now)
     if user.role in PARTNER_ROLES:
         with writing(engine) as conn:
             audit_reads(
@@ -80,12 +103,7 @@ def walkabout_report(
                 at=now,
                 action="report",
             )
-    name = f"walkabout-{walkabout_id[:8]}.pdf"
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return pdf_response(pdf, walkabout_id)
 
 
 @router.get("/exports/{entity}.csv")

@@ -19,7 +19,7 @@ from fieldapp.sync.protocol import ENTITIES
 
 log = logging.getLogger("server.derive")
 # The registry computes these tuples on each access; the write path asks for every record.
-_DERIVED: dict[str, tuple[str, ...]] = {name: spec.derived for name, spec in ENTITIES.items()}
+_DERIVED: dict[str, tuple[str, ...]] = {name: spec.computed for name, spec in ENTITIES.items()}
 
 
 @cache

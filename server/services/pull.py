@@ -246,7 +246,7 @@ def audit_reads(
     conn: Connection,
     *,
     user_id: str,
-    device_id: str,
+    device_id: str | None,
     sent: list[tuple[str, str]],
     at: Any,
     action: str = "pull",

@@ -21,9 +21,11 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
 
+from fieldapp.sync.protocol import REFERENCE_PREFIXES
 from server.db import WriteClash, insert_many, is_sqlite, take_seqs
 from server.models import MEMBER, RECORD, REVISION, SCOPE_EXIT
 from server.services import derivation, placement
+from server.services.references import References
 from server.services.rows import (
     COLUMNS,
     CREATED,
@@ -75,6 +77,7 @@ class WriteBatch(RecordCache):
         self._revisions: list[dict[str, Any]] = []
         self._pending_derive: dict[Key, None] = {}
         self._tick = 0
+        self.references = References(conn)  # case and repair references given in this batch
 
     # --- writing ---------------------------------------------------------------------
     def new_row(self, entity: str, id_: str, *, device_id: str | None, user_id: str | None) -> Row:
@@ -111,6 +114,13 @@ class WriteBatch(RecordCache):
         data["id"] = row.id
         if derive and not row.deleted:
             _apply(data, derivation.derived_fields(row.entity, data, self, self.now), diff)
+        prefix = REFERENCE_PREFIXES.get(row.entity)
+        if prefix is not None and not row.deleted:
+            given = changes.get("reference")
+            if isinstance(given, str):  # written by the server itself (seed, import)
+                self.references.note(given)
+            elif not data.get("reference"):  # its first write here: issue the next one
+                _apply(data, {"reference": self.references.issue(prefix, self.now)}, diff)
         self._bump(row, diff, device_id=device_id, user_id=user_id, mutation_id=mutation_id)
         if derive:
             for dep in derivation.dependents_of(row.entity, row.data, self):
@@ -178,6 +188,7 @@ class WriteBatch(RecordCache):
     def flush(self) -> None:
         """Re-derive dependents, settle scopes, take seqs and write everything."""
         self._settle_derived()
+        self.references.flush()  # after the last write that may give a reference
         exits = placement.settle(self)
         dirty = sorted((r for r in self.rows.values() if r.dirty), key=lambda r: r.touched)
         if not dirty and not exits:

@@ -5,7 +5,8 @@ Every record carries its owner patch (``patch_id``), found through its parent ch
 scope) and, for properties and walkabouts, the estate. Officers see their patches' records;
 managers see everything; partners (``pcso``, ``councillor``) see only partner-visible
 entities of walkabouts whose participants name them, and the properties of those estates.
-Where a written record belongs is worked out by ``placement``.
+Where a written record belongs is worked out by ``placement``. Everyone signed in sees the
+staff directory (``EVERYONE``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, Connection, and_, or_, select, true
 from sqlmodel import Session
 
 from fieldapp.sync.protocol import ENTITIES, PARTNER_ROLES
@@ -25,6 +26,7 @@ from server.services.auth import Principal
 from server.services.rows import Row
 
 PARTNER_ENTITIES = tuple(name for name, spec in ENTITIES.items() if spec.partner_visible)
+EVERYONE = "staff"  # the one entity every signed-in role reads in full
 
 
 @dataclass(frozen=True)
@@ -70,8 +72,12 @@ class Scope:
                 )
             if self.estates:
                 conds.append(and_(RECORD.c.entity == "property", RECORD.c.estate.in_(self.estates)))
-            return or_(*conds) if conds else false()
-        mine = and_(RECORD.c.patch_id.is_(None), RECORD.c.created_by_user == p.user_id)
+            return or_(*conds, RECORD.c.entity == EVERYONE)
+        # Staff records have no patch and no creating user: the second term takes them.
+        mine = and_(
+            RECORD.c.patch_id.is_(None),
+            or_(RECORD.c.created_by_user == p.user_id, RECORD.c.entity == EVERYONE),
+        )
         if not p.patch_ids:
             return mine
         return or_(RECORD.c.patch_id.in_(p.patch_ids), mine)
@@ -87,7 +93,7 @@ class Scope:
     ) -> bool:
         """The same rule as ``clause`` for one record in memory."""
         p = self.principal
-        if p.role == "manager":
+        if p.role == "manager" or entity == EVERYONE:
             return True
         if self.partner:
             if not ENTITIES[entity].partner_visible:
@@ -142,6 +148,16 @@ def can_read(session: Session | Connection, user: Principal, entity: str, record
     return resolve(conn, user).allows(
         entity, patch_id=row[0], walkabout_id=row[1], estate=row[2], created_by_user=row[3]
     )
+
+
+def record_is_live(conn: Connection, entity: str, record_id: str) -> bool:
+    """Is there a live record of ``entity`` with this id? (No scope: the caller has one.)"""
+    if not text_ok(record_id):
+        return False
+    stmt = select(RECORD.c.id).where(
+        RECORD.c.entity == entity, RECORD.c.id == record_id, RECORD.c.deleted.is_(False)
+    )
+    return conn.execute(stmt).first() is not None
 
 
 def _backed_photos(sha256s: list[str]) -> Any:

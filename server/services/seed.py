@@ -25,11 +25,11 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from fieldapp.sync.protocol import ENTITIES
+from fieldapp.sync.protocol import ENTITIES, REFERENCE_PREFIXES
 from server.models import USER
 from server.services import auth
 from server.services.records import WriteBatch
-from server.services.users import SERVER_DEVICE, user_patch_ids
+from server.services.users import SERVER_DEVICE, user_patch_ids, write_staff
 
 
 def _remap(value: Any, ids: dict[str, str]) -> Any:
@@ -92,6 +92,7 @@ def seed_demo(conn: Connection, *, seed: int, today: date, now: datetime) -> str
         else:
             user_id, role = str(found_user[0]), str(found_user[1])
             patch_ids = user_patch_ids(conn, user_id)
+        write_staff(batch, user_id)  # the directory entry, if missing
         if user_id != user.id:
             ids[user.id] = user_id
         if role == "officer":
@@ -107,7 +108,12 @@ def seed_demo(conn: Connection, *, seed: int, today: date, now: datetime) -> str
             if rid in ids or batch.row(entity, rid) is not None:
                 there += 1
                 continue
-            data = {k: _remap(v, ids) for k, v in record.items() if k in spec.writable}
+            # A demo case's reference is kept (and moves the counter past it): see references.
+            data = {
+                k: _remap(v, ids)
+                for k, v in record.items()
+                if k in spec.writable or k == "reference" and entity in REFERENCE_PREFIXES
+            }
             if entity == "patch":  # its officers are the demo officers who have it
                 data["officer_ids"] = officers.get(rid, [])
             row = batch.new_row(entity, rid, device_id=SERVER_DEVICE, user_id=None)

@@ -3,6 +3,10 @@
 Patches are reference records (entity ``patch``), written through the ``WriteBatch`` like any
 other record; naming a patch that does not exist yet creates it. An officer is in the
 ``officer_ids`` of each of their patches and of no other; other roles are in none.
+
+Every user is also a ``staff`` record (same id): the directory every signed-in device
+receives, to pick walkabout participants by name. It holds the display name, role, patches
+and whether the account is active, never the username, password data or contact details.
 """
 
 from __future__ import annotations
@@ -78,6 +82,7 @@ def add_user(
     )
     patch_ids = given if given is not None else user_patch_ids(conn, user_id)
     set_officer(batch, user_id, patch_ids if role == "officer" else [])
+    write_staff(batch, user_id)
     batch.flush()
     named = {r.id: str(r.data.get("name")) for r in batch.all_rows("patch")}
     return user_id, created, [named[p] for p in patch_ids if p in named]
@@ -103,3 +108,28 @@ def set_officer(batch: WriteBatch, user_id: str, patch_ids: Sequence[str]) -> No
         else:
             continue
         batch.write(row, {"officer_ids": officers}, device_id=SERVER_DEVICE, user_id=None)
+
+
+def staff_entry(conn: Connection, user_id: str) -> dict[str, object]:
+    """The ``staff`` record of a user as it should stand (no username, no password data)."""
+    row = conn.execute(
+        select(USER.c.name, USER.c.role, USER.c.patch_ids).where(USER.c.id == user_id)
+    ).one()
+    ids = json.loads(row[2] or "[]")
+    return {
+        "display_name": str(row[0]),
+        "role": str(row[1]),
+        "patch_ids": [str(i) for i in ids] if isinstance(ids, list) else [],
+        "active": True,
+    }
+
+
+def write_staff(batch: WriteBatch, user_id: str) -> None:
+    """Create or update the user's ``staff`` record; nothing is written when it is current."""
+    wanted = staff_entry(batch.conn, user_id)
+    row = batch.row("staff", user_id)
+    if row is None:
+        row = batch.new_row("staff", user_id, device_id=SERVER_DEVICE, user_id=None)
+    elif all(row.data.get(k) == v for k, v in wanted.items()):
+        return
+    batch.write(row, wanted, device_id=SERVER_DEVICE, user_id=None)

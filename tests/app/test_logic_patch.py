@@ -160,4 +160,9 @@ def test_labels() -> None:
     )
     assert property_label(None) == "Unknown address"
     assert case_title({"ref": "ASB-1", "category": "noise"}) == "ASB-1 · noise"
-    assert case_title({"id": "0190-abcdef", "category": None}) == "New case abcdef · uncategorised"
+    assert (
+        case_title({"id": "0190-abcdef", "category": None})
+        == "ASB case, reference not yet sent · uncategorised"
+    )
+    issued = {"ref": "OLD-1", "reference": "ASB-2026-0007", "category": "noise"}
+    assert case_title(issued) == "ASB-2026-0007 · noise"  # the server's reference wins

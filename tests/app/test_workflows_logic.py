@@ -421,17 +421,6 @@ def test_add_participant(person: dict[str, Any], count: int) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "role", "errors"),
-    [("Gary", "pcso", {}), ("", "pcso", {"participant_name": "Enter their name"}),
-     ("Gary", None, {"participant_role": "Choose their role"}),
-     ("Gary", "mayor", {"participant_role": "Choose their role"})],
-)  # fmt: skip
-def test_participant(name: str, role: str | None, errors: dict[str, str]) -> None:
-    assert W.participant(name, role, " u-7 ").errors == errors
-    assert W.participant(name, role, " u-7 ").patch["user_id"] == "u-7"
-
-
-@pytest.mark.parametrize(
     ("kind", "offensive", "stored"),
     [("graffiti", True, True), ("graffiti", False, False), ("litter", True, False)],
 )
@@ -503,15 +492,6 @@ def test_grade_lines_list_the_actions_raised() -> None:
 def test_grades_patch(grades: dict[str, Any], fire: str | None, patch: dict[str, Any]) -> None:
     assert W.grades_patch(grades, fire) == patch
     assert W.fire_safety_value(patch["fire_safety_met"]) == fire
-
-
-@pytest.mark.parametrize(
-    ("server", "url"),
-    [("http://10.0.0.2:8700", "http://10.0.0.2:8700/api/v1/walkabouts/w1/report.pdf"),
-     ("https://h.example/", "https://h.example/api/v1/walkabouts/w1/report.pdf")],
-)  # fmt: skip
-def test_report_url(server: str, url: str) -> None:
-    assert W.report_url(server, "w1") == url
 
 
 def test_estates_staff_and_ordering() -> None:

@@ -32,6 +32,18 @@ PEOPLE = [
     {"id": "m2", "property_id": "h1", "name": "Tom Hughes", "date_of_birth": "1985-02-01",
      "sex": "M", "relationship": "child", "status": "member"},
 ]  # fmt: skip
+STAFF = [
+    {"id": "u-off", "display_name": "Sarah Whitfield", "role": "officer", "patch_ids": ["pa"],
+     "active": True},
+    {"id": "u-two", "display_name": "Dev Okafor", "role": "officer", "patch_ids": ["pa"],
+     "active": True},
+    {"id": "u-cllr", "display_name": "Jean Moss", "role": "councillor", "patch_ids": [],
+     "active": True},
+    {"id": "u-pcso", "display_name": "Gary Lowe", "role": "pcso", "patch_ids": [],
+     "active": True},
+    {"id": "u-gone", "display_name": "Jean Gone", "role": "pcso", "patch_ids": [],
+     "active": False},
+]  # fmt: skip
 JOINED = {
     "id": "w-joined", "estate": "Castlefields", "started_at": "2026-06-10T08:00:00Z",
     "participants": [{"user_id": "u-off", "name": "Sarah Whitfield", "role": "officer"},
@@ -47,6 +59,7 @@ def _seed(device: Device, user: dict[str, Any] = OFFICER, **extra: list[dict[str
         "property": HOMES,
         "person": PEOPLE,
         "walkabout": [JOINED, OTHER],
+        "staff": STAFF,
     } | extra
     seed(device, data, user=user)
 
@@ -143,22 +156,34 @@ def test_start_grade_and_end_a_walkabout(device: Device, state: AppState, shell:
     assert result(root, "walkabout-result").startswith("Result: Pass")
     pick(root, "Fire safety in communal areas", "not_met")
     assert "Fire safety in communal areas not met" in ui.texts(root)
-    ui.type_into(ui.field(root, "Participant name"), "Cllr Jean Moss")
-    pick(root, "Participant role", "councillor")
-    ui.type_into(ui.field(root, "Participant user id (if they use the app)"), "u-cllr")
-    ui.click(ui.by_id(root, "walkabout-add-person"))
+    assert "No partner tablet receives this walkabout yet" in ui.texts(root)
+    ui.type_into(ui.field(root, "Find staff by name"), "jean")
+    offered = [t for t in ui.texts(root).splitlines() if t.startswith("Add Jean")]
+    assert offered == ["Add Jean Moss (Councillor)"]  # Jean Gone's account is not active
+    ui.click(ui.button(root, "Add Jean Moss (Councillor)"))
+    assert "Jean Moss added. Their tablet receives this walkabout at its next sync." in ui.texts(
+        root
+    )
+    assert any("Will receive this walkabout" in t and "Jean Moss (Councillor)" in t
+               for t in ui.texts(root).splitlines())  # fmt: skip
+    ui.click(ui.button(root, "Add Dev Okafor"))  # the estate's other patch officer, by name
+    ui.type_into(ui.field(root, "Guest name"), "Rita Evans")
+    pick(root, "Guest role", "other")
+    ui.click(ui.by_id(root, "walkabout-add-guest"))
     ui.click(ui.by_id(root, "walkabout-end"))
     stored = state.get("walkabout", params["id"])
     assert stored is not None
     assert stored["grades"] == {"litter": "good", "graffiti": "very_poor"}
     assert stored["fire_safety_met"] is False and stored["ended_at"] == "2026-06-10T09:00:00Z"
     assert (stored["score_pct"], stored["result"]) == (50.0, "pass")
-    assert {"user_id": "u-cllr", "name": "Cllr Jean Moss", "role": "councillor"} in stored[
-        "participants"
+    assert stored["participants"][1:] == [
+        {"user_id": "u-cllr", "name": "Jean Moss", "role": "councillor"},
+        {"user_id": "u-two", "name": "Dev Okafor", "role": "officer"},
+        {"user_id": None, "name": "Rita Evans", "role": "other"},
     ]
-    link = ui.by_id(root, "walkabout-report-link")
-    assert isinstance(link, ft.TextButton)
-    assert link.url == f"http://127.0.0.1:9/api/v1/walkabouts/{params['id']}/report.pdf"
+    assert {"walkabout-open-report", "walkabout-share-link"} <= {
+        s.identifier for s in ui.of_type(root, ft.Semantics)
+    }
 
 
 def test_log_an_observation_with_place_photo_and_live_fail(
@@ -265,7 +290,7 @@ def test_partner_only_observes_on_joined_walkabouts(device: Device, state: AppSt
     assert "Litter" not in labels and "Fire safety in communal areas" not in labels
     idents = {s.identifier for s in ui.of_type(root, ft.Semantics)}
     assert "walkabout-end" not in idents and "walkabout-add-note" in idents
-    assert "walkabout-report-link" in idents
+    assert "walkabout-open-report" in idents and "walkabout-share-link" in idents
     ui.type_into(ui.field(root, "Note"), "Bins overflowing again")
     ui.click(ui.by_id(root, "walkabout-add-note"))
     assert [n["text"] for n in state.find("note", "parent_id", "w-joined")] == [
@@ -570,3 +595,15 @@ def test_unknown_records_say_so(
 ) -> None:
     _seed(device)
     assert says in ui.texts(module.view(state, **params))
+
+
+def test_the_report_buttons_say_why_when_the_server_cannot_be_reached(
+    device: Device, state: AppState
+) -> None:
+    _seed(device)  # the device's server address is a closed loopback port: offline
+    root = walkabout.view(state, id="w-joined")
+    for ident in ("walkabout-open-report", "walkabout-share-link"):
+        ui.click(ui.by_id(root, ident))
+        assert "No connection to the server: the report opens when the tablet is online." in (
+            ui.texts(root)
+        )

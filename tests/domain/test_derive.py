@@ -60,7 +60,7 @@ def world() -> MemoryLookup:
 @pytest.mark.parametrize("entity", sorted(ENTITIES))
 def test_a_key_for_every_derived_field_even_on_an_empty_record(entity: str) -> None:
     out = derive(entity, {}, MemoryLookup(), P, NOW)
-    assert set(out) == set(ENTITIES[entity].derived)
+    assert set(out) == set(ENTITIES[entity].computed)
 
 
 JUNK: list[Any] = [None, "", "nonsense", 12, -1.5, True, [], {}, "2026-13-45", "2026-06-01T10:00"]
@@ -71,7 +71,7 @@ JUNK: list[Any] = [None, "", "nonsense", 12, -1.5, True, [], {}, "2026-13-45", "
 def test_junk_values_never_raise(entity: str, junk: Any) -> None:
     record = {name: junk for name in ENTITIES[entity].names}
     out = derive(entity, record, world(), P, NOW)
-    assert set(out) == set(ENTITIES[entity].derived)
+    assert set(out) == set(ENTITIES[entity].computed)
     deps = dependents(entity, record, world())
     assert isinstance(deps, list)
 

@@ -129,5 +129,5 @@ def test_seed_demo_is_idempotent_and_each_role_sees_its_share(offline: LiveServe
     assert {"person", "asb_case", "asb_report", "repair", "tenancy_visit", "observation"} <= seen[
         "officer1"
     ]
-    assert seen["pcso"] == {"property", "walkabout", "observation"}
+    assert seen["pcso"] == {"property", "walkabout", "observation", "staff"}
     assert seen["officer1"] < seen["manager"] or seen["officer1"] == seen["manager"]

@@ -133,7 +133,7 @@ def test_partner_pull_holds_nothing_restricted(cast: Cast) -> None:
     for secret in SECRETS:
         assert secret not in raw
     entities = {entity for entity, _ in records}
-    assert entities <= {"walkabout", "observation", "property", "note", "photo"}
+    assert entities <= {"walkabout", "observation", "property", "note", "photo", "staff"}
     assert ("walkabout", wid) in records and ("observation", obs) in records
     homes = [c["data"] for (e, _), c in records.items() if e == "property"]
     assert homes and all(h["estate"] == "Oak" for h in homes)

@@ -10,7 +10,6 @@ import csv
 import io
 import json
 import re
-import zlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,32 +19,12 @@ from PIL import Image
 from fieldapp.demo import generate_demo
 from fieldapp.sync.protocol import ENTITIES
 from server.reports import export_csv, safe_text, walkabout_pdf
+from tests.support.pdf import pdf_streams as _streams
+from tests.support.pdf import pdf_text as _text
 
 GENERATED = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 SECRET_NAME = "Philippa Plantedname"
 SECRET_PHONE = "07700 900123"
-
-
-# --- reading a PDF back -------------------------------------------------------------------
-def _streams(pdf: bytes) -> list[bytes]:
-    """Every stream of the file, inflated when it is Flate-compressed."""
-    found = []
-    for match in re.finditer(rb"<<(.*?)>>\s*stream\r?\n", pdf, re.S):
-        start = match.end()
-        end = pdf.index(b"endstream", start)
-        body = pdf[start:end].rstrip(b"\r\n")
-        found.append(zlib.decompress(body) if b"/FlateDecode" in match.group(1) else body)
-    return found
-
-
-def _text(pdf: bytes) -> str:
-    """The text drawn on the pages, one string per text operator, joined by newlines."""
-    shown = []
-    for stream in _streams(pdf):
-        for literal in re.findall(rb"\(((?:[^()\\]|\\.)*)\)\s*Tj", stream, re.S):
-            unescaped = re.sub(rb"\\(.)", rb"\1", literal)
-            shown.append(unescaped.decode("latin-1"))
-    return "\n".join(shown)
 
 
 def _well_formed(pdf: bytes) -> None:

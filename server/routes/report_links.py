@@ -1,0 +1,140 @@
+"""Share links for walkabout reports: made by someone who may read the walkabout, opened by
+anyone holding the link until it expires (``server.services.report_links``).
+
+``POST /walkabouts/{id}/report-link`` answers ``{"url", "expires_at"}``; ``GET
+/report-links/{token}`` serves the same partner-safe PDF as ``report.pdf``, inline so a
+browser shows it. Each making and each download is written to the audit log.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from sqlalchemy import Connection, Engine, select
+
+from fieldapp.ids import to_wire
+from server.db import utcnow, writing
+from server.deps import CurrentUser, EngineDep, SettingsDep
+from server.errors import BadRequest, NotFound, server_time, text_ok
+from server.models import USER
+from server.routes.exports import pdf_response, report_pdf
+from server.services import report_links
+from server.services import scope as scopes
+from server.services.auth import Principal
+from server.services.pull import audit_reads
+
+router = APIRouter()
+
+
+async def _lifetime(request: Request) -> timedelta:
+    """The optional body ``{"lifetime_seconds": N}`` (1 s to 30 days); 7 days without one."""
+    raw = await request.body()
+    if not raw.strip():
+        return report_links.DEFAULT_LIFETIME
+    try:
+        body: Any = await request.json()
+    except ValueError:
+        raise BadRequest("invalid_json", "the body is not JSON") from None
+    if not isinstance(body, dict) or not set(body) <= {"lifetime_seconds"}:
+        raise BadRequest(
+            "validation_failed",
+            "the body may only hold lifetime_seconds",
+            [{"field": "body", "problem": "may only hold lifetime_seconds"}],
+        )
+    seconds = body.get("lifetime_seconds")
+    if seconds is None:
+        return report_links.DEFAULT_LIFETIME
+    top = int(report_links.MAX_LIFETIME.total_seconds())
+    if not isinstance(seconds, int) or isinstance(seconds, bool) or not 1 <= seconds <= top:
+        problem = f"must be a whole number of seconds from 1 to {top}"
+        raise BadRequest(
+            "validation_failed",
+            f"lifetime_seconds {problem}",
+            [{"field": "lifetime_seconds", "problem": problem}],
+        )
+    return timedelta(seconds=seconds)
+
+
+def _check_and_audit(engine: Engine, user: Principal, walkabout_id: str, now: datetime) -> None:
+    """404 unless ``user`` may read the walkabout; then note that they made a link to it."""
+    with writing(engine) as conn:
+        if not scopes.can_read(conn, user, "walkabout", walkabout_id):
+            raise NotFound("no such walkabout, or not one you may see")
+        audit_reads(
+            conn,
+            user_id=user.user_id,
+            device_id=user.device_id,
+            sent=[("walkabout", walkabout_id)],
+            at=now,
+            action="report_link_made",
+        )
+
+
+@router.post("/walkabouts/{walkabout_id}/report-link")
+async def make_report_link(
+    walkabout_id: str,
+    request: Request,
+    user: CurrentUser,
+    engine: EngineDep,
+    settings: SettingsDep,
+) -> dict[str, Any]:
+    lifetime = await _lifetime(request)
+    if len(walkabout_id) > 64 or not text_ok(walkabout_id):
+        raise NotFound("no such walkabout, or not one you may see")
+    now = utcnow()
+    # The database work runs on the thread pool: this handler is async only to read its body.
+    await run_in_threadpool(_check_and_audit, engine, user, walkabout_id, now)
+    link = report_links.new_link(
+        walkabout_id=walkabout_id, made_by=user.user_id, now=now, lifetime=lifetime
+    )
+    token = report_links.make_token(link, settings.secret_key)
+    url = str(request.url_for("open_report_link", token=token))
+    return {"url": url, "expires_at": to_wire(link.expires_at), "server_time": server_time()}
+
+
+def _maker(conn: Connection, user_id: str) -> Principal | None:
+    """The person who made a link, as a reader (None if the account is gone)."""
+    row = conn.execute(
+        select(USER.c.username, USER.c.name, USER.c.role, USER.c.patch_ids).where(
+            USER.c.id == user_id
+        )
+    ).first()
+    if row is None:
+        return None
+    ids = json.loads(row[3] or "[]")
+    patch_ids = tuple(str(i) for i in ids) if isinstance(ids, list) else ()
+    return Principal(user_id, str(row[0]), str(row[1]), str(row[2]), patch_ids, device_id="")
+
+
+@router.get("/report-links/{token}", name="open_report_link")
+def open_report_link(token: str, engine: EngineDep, settings: SettingsDep) -> Response:
+    now = utcnow()
+    link = report_links.read_token(token, settings.secret_key, now=now)
+    with writing(engine) as conn:
+        # The walkabout may have been deleted since the link was made.
+        live = scopes.record_is_live(conn, "walkabout", link.walkabout_id)
+        if not live:
+            raise NotFound("this walkabout no longer exists")
+        # The link shows what its maker could see: their photos, as they would have them.
+        pdf = report_pdf(
+            conn, settings, link.walkabout_id, reader=_maker(conn, link.made_by), now=now
+        )
+        audit_reads(
+            conn,
+            user_id=link.made_by,
+            device_id=None,
+            sent=[("walkabout", link.walkabout_id)],
+            at=now,
+            action="report_link_download",
+        )
+    response = pdf_response(pdf, link.walkabout_id)
+    response.headers["Content-Disposition"] = response.headers["Content-Disposition"].replace(
+        "attachment", "inline"
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
