@@ -32,6 +32,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     from server.db import BACKSTOP_PAGES, Checkpointer, is_sqlite, make_engine
     from server.middleware import RequestBodyMiddleware
     from server.routes import auth, devices, exports, health, sync
+    from server.services.passwords import HashPool
+    from server.services.throttle import SignInThrottle
 
     own_engine = engine is None
     db = engine or make_engine(
@@ -40,11 +42,14 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
         wal_autocheckpoint=BACKSTOP_PAGES,
     )
 
+    hash_pool = HashPool()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         checkpointer = Checkpointer(db).start() if is_sqlite(db) else None
         _settle_heap()
         yield
+        hash_pool.shutdown()
         if checkpointer is not None:
             checkpointer.stop()
         if own_engine:
@@ -62,6 +67,9 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = db
+    # Sign-in: in-memory back-off per process, and password hashing on a few threads only.
+    app.state.signin_throttle = SignInThrottle()
+    app.state.hash_pool = hash_pool
     errors.install(app)
     # Outermost last: bodies are size-checked and inflated before any route sees them.
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=settings.gzip_level)

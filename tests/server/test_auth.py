@@ -9,7 +9,7 @@ import pytest
 
 from fieldapp.ids import new_id
 from tests.server.conftest import Cast
-from tests.support.api import Api
+from tests.support.api import PASSWORD, Api
 from tests.support.live_server import LiveServer
 
 
@@ -34,7 +34,7 @@ def test_sign_in_gives_a_bearer_token_and_the_user(cast: Cast) -> None:
     assert user["patch_ids"] == [cast.patches["North"]]
 
 
-@pytest.mark.parametrize(("username", "password"), [("north1", "wrong"), ("nobody", "pw")])
+@pytest.mark.parametrize(("username", "password"), [("north1", "wrong"), ("nobody", PASSWORD)])
 def test_bad_credentials(cast: Cast, username: str, password: str) -> None:
     status, body = cast.server.request(
         "POST",
@@ -70,7 +70,7 @@ def test_a_revoked_device_is_told_so_and_cannot_sign_in_again(cast: Cast) -> Non
     status, body = cast.server.request(
         "POST",
         "/auth/token",
-        {"username": "north2", "password": "pw", "device_id": device, "device_name": "t"},
+        {"username": "north2", "password": PASSWORD, "device_id": device, "device_name": "t"},
     )
     assert status == 401 and body["error"]["code"] == "device_revoked"
 
