@@ -31,7 +31,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     from server import blobs, errors, tiles
     from server.db import BACKSTOP_PAGES, Checkpointer, is_sqlite, make_engine
     from server.middleware import RequestBodyMiddleware
-    from server.routes import auth, devices, exports, health, sync
+    from server.routes import audit, auth, devices, exports, health, sync
+    from server.services.audit import AuditWriter
     from server.services.passwords import HashPool
     from server.services.throttle import SignInThrottle
 
@@ -43,13 +44,16 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     )
 
     hash_pool = HashPool()
+    audit_writer = AuditWriter(db, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         checkpointer = Checkpointer(db).start() if is_sqlite(db) else None
+        audit_writer.start()
         _settle_heap()
         yield
         hash_pool.shutdown()
+        audit_writer.stop()
         if checkpointer is not None:
             checkpointer.stop()
         if own_engine:
@@ -70,6 +74,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     # Sign-in: in-memory back-off per process, and password hashing on a few threads only.
     app.state.signin_throttle = SignInThrottle()
     app.state.hash_pool = hash_pool
+    app.state.audit = audit_writer
     errors.install(app)
     # Outermost last: bodies are size-checked and inflated before any route sees them.
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=settings.gzip_level)
@@ -80,7 +85,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
         blob_prefix=f"{API_PREFIX}/blobs/",
     )
     api = APIRouter(prefix=API_PREFIX)
-    for module in (health, auth, devices, sync, exports, blobs, tiles):
+    for module in (health, auth, devices, sync, exports, blobs, tiles, audit):
         api.include_router(module.router)
     app.include_router(api)
     return app

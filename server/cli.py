@@ -1,7 +1,8 @@
 """The server's command line: ``python -m server`` or ``fieldapp-server``.
 
 ``serve`` (upgrades the schema first, idempotently), ``init-db``, ``import-properties``,
-``add-user`` (password on stdin), ``seed-demo``, ``revoke-device``, ``import-tiles``. Settings come from the
+``add-user`` (password on stdin), ``seed-demo``, ``revoke-device``, ``import-tiles``,
+``disable-user``, ``enable-user``, ``backup``, ``restore``, ``new-epoch``. Settings come from the
 environment (``docs/server.md``). Errors are one clear line on stderr and exit status 1
 (usage errors: exit status 2, from argparse); a database URL's password is never printed.
 """
@@ -130,6 +131,17 @@ def _parser() -> argparse.ArgumentParser:
 
     tiles = command("import-tiles", "make an MBTiles file the map tile source of the tablets")
     tiles.add_argument("file", type=Path, help="the .mbtiles file (copied into DATA_DIR)")
+
+    dis = command("disable-user", "disable a user: every token ends and sign-in is refused")
+    dis.add_argument("username")
+    ena = command("enable-user", "let a disabled user sign in again")
+    ena.add_argument("username")
+
+    back = command("backup", "copy the SQLite database, consistent, while the server runs")
+    back.add_argument("dest", type=Path, help="the file to write (must not exist)")
+    restore = command("restore", "put a SQLite backup in place (server stopped); new epoch")
+    restore.add_argument("backup", type=Path, help="a file made by the backup command")
+    command("new-epoch", "make every device download afresh (after a PostgreSQL restore)")
     return p
 
 
@@ -201,4 +213,12 @@ def _run(args: argparse.Namespace) -> int:
         return commands.revoke_device(args.device_id)
     if args.command == "import-tiles":
         return commands.import_tiles(args.file)
+    if args.command in ("disable-user", "enable-user"):
+        return commands.set_disabled(args.username, disabled=args.command == "disable-user")
+    if args.command == "backup":
+        return commands.backup(args.dest)
+    if args.command == "restore":
+        return commands.restore(args.backup)
+    if args.command == "new-epoch":
+        return commands.new_epoch()
     raise AssertionError(args.command)

@@ -2,7 +2,7 @@
 
 The documents themselves are made by ``server.reports`` (imported when first asked for, so
 the sync API never pays for the PDF library at start-up); this module finds the records,
-checks who may see them and records partner reads in the audit log.
+checks who may see them and records every report and export in the audit log.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from sqlalchemy import Connection, select
 
-from fieldapp.sync.protocol import ENTITIES, PARTNER_ROLES
-from server.db import utcnow, writing
-from server.deps import CurrentManager, CurrentUser, EngineDep, SettingsDep
+from fieldapp.sync.protocol import ENTITIES
+from server.db import utcnow
+from server.deps import AuditDep, CurrentManager, CurrentUser, EngineDep, SettingsDep
 from server.errors import NotFound, text_ok
 from server.models import RECORD
 from server.services import scope as scopes
-from server.services.pull import audit_reads
+from server.services.audit import rows_for
 
 router = APIRouter()
 
@@ -47,7 +47,11 @@ def _thumbs(settings: Any, photos: list[dict[str, Any]], readable: set[str]) -> 
 
 @router.get("/walkabouts/{walkabout_id}/report.pdf")
 def walkabout_report(
-    walkabout_id: str, user: CurrentUser, engine: EngineDep, settings: SettingsDep
+    walkabout_id: str,
+    user: CurrentUser,
+    engine: EngineDep,
+    settings: SettingsDep,
+    audit: AuditDep,
 ) -> Response:
     from server import reports
 
@@ -70,16 +74,15 @@ def walkabout_report(
         walk, observations, photos, thumbs=_thumbs(settings, photos, readable), generated_at=now,
         homes=[{k: h.get(k) for k in ("estate", "block", "lat", "lon")} for h in homes],
     )  # fmt: skip
-    if user.role in PARTNER_ROLES:
-        with writing(engine) as conn:
-            audit_reads(
-                conn,
-                user_id=user.user_id,
-                device_id=user.device_id,
-                sent=[("walkabout", walkabout_id)],
-                at=now,
-                action="report",
-            )
+    # Every report, whoever fetches it: what it shows is named in the log.
+    shown = [("walkabout", walkabout_id)]
+    shown += [("observation", o["id"]) for o in observations]
+    shown += [("photo", p["id"]) for p in photos]
+    audit.record(
+        rows_for(
+            user_id=user.user_id, device_id=user.device_id, action="report", at=now, read=shown
+        )
+    )
     name = f"walkabout-{walkabout_id[:8]}.pdf"
     return Response(
         pdf,
@@ -89,7 +92,7 @@ def walkabout_report(
 
 
 @router.get("/exports/{entity}.csv")
-def export(entity: str, user: CurrentManager, engine: EngineDep) -> Response:
+def export(entity: str, user: CurrentManager, engine: EngineDep, audit: AuditDep) -> Response:
     from server import reports
 
     if entity not in ENTITIES:
@@ -97,6 +100,15 @@ def export(entity: str, user: CurrentManager, engine: EngineDep) -> Response:
     with engine.connect() as conn:
         records = _live(conn, RECORD.c.entity == entity)
     text = reports.export_csv(entity, records, role=user.role)
+    audit.record(
+        rows_for(
+            user_id=user.user_id,
+            device_id=user.device_id,
+            action="export",
+            at=utcnow(),
+            read=[(entity, r["id"]) for r in records],
+        )
+    )
     return Response(
         text,
         media_type="text/csv; charset=utf-8",
