@@ -8,7 +8,7 @@ memory and starving the event loop. The policy is a pure function of the passwor
 username: at least 12 characters, and neither it nor its core (the password without the
 digits and symbols around it, so ``Password2024!`` counts as ``password``) may be one of
 the 10,000 most common passwords bundled in ``server/data/common-passwords.txt``, nor the
-username, nor one character or a short pattern repeated.
+username, nor a common password or a short pattern repeated (``passwordpassword``).
 """
 
 from __future__ import annotations
@@ -36,12 +36,12 @@ def common_passwords() -> frozenset[str]:
     )
 
 
-def _repeats(text: str) -> bool:
-    """One unit of at most 4 characters repeated (``aaaaaaaaaaaa``, ``abcabcabcabc``)."""
-    return any(
-        len(text) % n == 0 and text[:n] * (len(text) // n) == text
-        for n in range(1, min(4, len(text) // 2) + 1)
-    )
+def _unit(text: str) -> str:
+    """The shortest piece that ``text`` repeats (``abcabc`` → ``abc``); the text if none."""
+    for n in range(1, len(text) // 2 + 1):
+        if len(text) % n == 0 and text[:n] * (len(text) // n) == text:
+            return text[:n]
+    return text
 
 
 def policy_problem(password: str, *, username: str = "") -> str | None:
@@ -51,9 +51,9 @@ def policy_problem(password: str, *, username: str = "") -> str | None:
     lowered = password.lower()
     core = _EDGES.sub("", lowered)
     common = common_passwords()
-    if lowered in common or core in common or (core and _repeats(core) and core[:4] in common):
+    if {lowered, core, _unit(lowered), _unit(core)} & common:
         return "this password is one of the most common ones; choose another"
-    if not core or len(set(lowered)) <= 2 or _repeats(lowered):
+    if not core or len(set(lowered)) <= 2 or len(_unit(lowered)) <= 4:
         return "this password is too easy to guess; choose another"
     name = username.lower()
     if name and (core == name or lowered == name or core == _EDGES.sub("", name)):
