@@ -1,4 +1,4 @@
-"""Backups of the SQLite database while the server runs, and restoring one.
+"""Backups of the SQLite database while the server runs, restoring one, and retention.
 
 ``backup_sqlite`` uses SQLite's online backup API in a single step: one read transaction, so
 the copy is the database as of one commit, while the server goes on writing (WAL readers do
@@ -12,7 +12,7 @@ it a new epoch: every device's pull cursor then answers ``410 resync_required`` 
 device downloads afresh, keeping its outbox. Without that, a device whose cursor is past the
 restored database's last change would never be sent the changes made after the restore.
 PostgreSQL is backed up with ``pg_dump`` (``docs/operations.md``); ``new_epoch`` does the
-epoch part after a ``pg_restore``.
+epoch part after a ``pg_restore``. ``purge`` is the retention that is safe to automate.
 """
 
 from __future__ import annotations
@@ -20,11 +20,12 @@ from __future__ import annotations
 import os
 import sqlite3
 import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, delete, update
 
-from server.models import META
+from server.models import AUDIT, META, TOKEN
 from server.settings import sqlite_path
 
 
@@ -95,6 +96,24 @@ def restore_sqlite(database_url: str, backup: Path) -> int:
         leftover.unlink(missing_ok=True)  # the old database's log must not replay onto this one
     os.replace(staged, target)
     return pages
+
+
+def purge(engine: Engine, *, now: datetime, audit_days: int | None) -> tuple[int, int]:
+    """Delete expired tokens and, if asked, audit rows older than ``audit_days``: the counts.
+
+    Revisions, tombstones and applied mutations are kept: merges need the revisions since a
+    device's base version, devices that have not synced need the tombstones, and a replayed
+    push needs its stored result (``docs/operations.md``, Retention).
+    """
+    from server.db import writing
+
+    with writing(engine) as conn:
+        tokens = conn.execute(delete(TOKEN).where(TOKEN.c.expires_at < now)).rowcount or 0
+        audits = 0
+        if audit_days is not None:
+            cutoff = now - timedelta(days=audit_days)
+            audits = conn.execute(delete(AUDIT).where(AUDIT.c.at < cutoff)).rowcount or 0
+    return int(tokens), int(audits)
 
 
 def new_epoch(engine: Engine) -> str:

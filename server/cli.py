@@ -2,7 +2,8 @@
 
 ``serve`` (upgrades the schema first, idempotently), ``init-db``, ``import-properties``,
 ``add-user`` (password on stdin), ``seed-demo``, ``revoke-device``, ``import-tiles``,
-``disable-user``, ``enable-user``, ``backup``, ``restore``, ``new-epoch``. Settings come from the
+``disable-user``, ``enable-user``, ``backup``, ``restore``, ``new-epoch``, ``purge``. Settings come
+from the
 environment (``docs/server.md``). Errors are one clear line on stderr and exit status 1
 (usage errors: exit status 2, from argparse); a database URL's password is never printed.
 """
@@ -142,6 +143,11 @@ def _parser() -> argparse.ArgumentParser:
     restore = command("restore", "put a SQLite backup in place (server stopped); new epoch")
     restore.add_argument("backup", type=Path, help="a file made by the backup command")
     command("new-epoch", "make every device download afresh (after a PostgreSQL restore)")
+    purge = command("purge", "delete expired tokens (and old audit rows when asked)")
+    purge.add_argument(
+        "--audit-days", type=_whole(1), default=None,
+        help="also delete audit rows older than this many days (default: keep them all)",
+    )  # fmt: skip
     return p
 
 
@@ -221,4 +227,6 @@ def _run(args: argparse.Namespace) -> int:
         return commands.restore(args.backup)
     if args.command == "new-epoch":
         return commands.new_epoch()
+    if args.command == "purge":
+        return commands.purge(audit_days=args.audit_days)
     raise AssertionError(args.command)

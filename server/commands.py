@@ -268,6 +268,18 @@ def new_epoch() -> int:
     return 0
 
 
+def purge(*, audit_days: int | None) -> int:
+    from server.backup import purge as run
+
+    engine = _engine(_settings())
+    try:
+        tokens, audits = run(engine, now=utcnow(), audit_days=audit_days)
+    finally:
+        engine.dispose()
+    print(f"purged {tokens} expired tokens and {audits} audit rows")
+    return 0
+
+
 def import_properties(path: Path) -> int:
     from server.services.properties import ImportProblem, import_csv
 

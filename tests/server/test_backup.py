@@ -3,7 +3,7 @@ restore the copy into a fresh data folder, serve it and check the records.
 
 Also: the copy is private (0600), passes SQLite's integrity check, an existing file is
 never overwritten, devices' old cursors answer 410 after a restore (new epoch, same secret
-key), and PostgreSQL is pointed at pg_dump."""
+key), PostgreSQL is pointed at pg_dump, and ``purge`` deletes only what it should."""
 
 from __future__ import annotations
 
@@ -12,13 +12,19 @@ import stat
 import threading
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, insert, select
 
 from fieldapp.ids import new_id
+from server.db import make_engine, upgrade, utcnow, writing
+from server.models import AUDIT, TOKEN
+from server.services import auth
+from server.services.users import add_user
 from tests.server.conftest import HOMES, new_case
-from tests.support.api import Api, mutation
+from tests.support.api import PASSWORD, Api, mutation
 from tests.support.live_server import LiveServer
 from tests.support.postgres import fresh_database
 
@@ -97,3 +103,32 @@ def test_backup_of_postgresql_points_to_pg_dump(tmp_path: Path) -> None:
         server = LiveServer(data_dir=tmp_path, database_url=url)
         out = server.cli("backup", str(tmp_path / f"{new_id()}.db"), check=False)
     assert out.returncode == 1 and "pg_dump" in out.stderr
+
+
+def test_purge_deletes_expired_tokens_and_only_the_audit_rows_asked_for(tmp_path: Path) -> None:
+    server = LiveServer(data_dir=tmp_path)
+    engine = make_engine(server.database_url)
+    now = utcnow()
+    try:
+        upgrade(engine)
+        with writing(engine) as conn:
+            uid, _, _ = add_user(conn, username="olive", password=PASSWORD, role="officer",
+                                 name=None, patch_names=None, now=now)  # fmt: skip
+            for when in (now - timedelta(days=30), now):  # one long expired, one live
+                auth.issue_token(conn, user_id=uid, device_id="d", device_name="t", secret="k",
+                                 lifetime=timedelta(days=7), now=when)  # fmt: skip
+            for days in (400, 10):
+                conn.execute(insert(AUDIT).values(
+                    at=now - timedelta(days=days), user_id=uid, device_id="d", action="pull",
+                    entity="asb_case", record_id=f"case-{days}",
+                ))  # fmt: skip
+        kept = server.cli("purge")
+        assert "purged 1 expired tokens and 0 audit rows" in kept.stdout
+        trimmed = server.cli("purge", "--audit-days", "365")
+        assert "purged 0 expired tokens and 1 audit rows" in trimmed.stdout
+        with engine.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(TOKEN)).scalar_one() == 1
+            left = conn.execute(select(AUDIT.c.record_id)).scalars().all()
+        assert left == ["case-10"]
+    finally:
+        engine.dispose()
