@@ -33,6 +33,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     from server.middleware import RequestBodyMiddleware
     from server.routes import audit, auth, devices, exports, health, sync
     from server.services.audit import AuditWriter
+    from server.services.auth import dummy_hash
     from server.services.passwords import HashPool
     from server.services.throttle import SignInThrottle
 
@@ -50,6 +51,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         checkpointer = Checkpointer(db).start() if is_sqlite(db) else None
         audit_writer.start()
+        dummy_hash()  # made now, so the first unknown username costs no more than the next
         _settle_heap()
         yield
         hash_pool.shutdown()
