@@ -4,8 +4,8 @@
 start NULL, which means enabled. ``ix_audit_log_record`` answers a manager's "who looked at
 this record?" (``GET /api/v1/audit``) without a scan of the whole log.
 
-Revision ID: 0003_sec_auth
-Revises: 0002
+Revision ID: 0004_sec_auth
+Revises: 0003_sec_blobs
 Create Date: 2026-12-01 21:00:00.000000
 
 """
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision: str = '0003_sec_auth'
-down_revision: Union[str, Sequence[str], None] = '0002'
+revision: str = '0004_sec_auth'
+down_revision: Union[str, Sequence[str], None] = '0003_sec_blobs'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
