@@ -210,12 +210,8 @@ def revoke_device(device_id: str) -> int:
 def set_disabled(username: str, *, disabled: bool) -> int:
     from server.services.auth import set_disabled as set_flag
 
-    engine = _engine(_settings())
-    try:
-        with writing(engine) as conn:
-            set_flag(conn, username, disabled=disabled, now=utcnow())
-    finally:
-        engine.dispose()
+    with _writing() as conn:
+        set_flag(conn, username, disabled=disabled, now=utcnow())
     if disabled:
         print(f"user {username} disabled: every session ended, sign-in refused")
     else:
