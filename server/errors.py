@@ -193,8 +193,8 @@ def error_response(
     headers = {**(headers or {}), "Server-Time": now, **SECURITY_HEADERS}
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
-    if status in (429, 503):
-        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    if status in (429, 503):  # an error that knows its wait (a sign-in throttle) says it
+        headers.setdefault("Retry-After", str(RETRY_AFTER_SECONDS))
     return Response(
         json.dumps(body), status_code=status, media_type="application/json", headers=headers
     )

@@ -5,7 +5,7 @@ start NULL, which means enabled. ``ix_audit_log_record`` answers a manager's "wh
 this record?" (``GET /api/v1/audit``) without a scan of the whole log.
 
 Revision ID: 0004_sec_auth
-Revises: 0003_sec_blobs
+Revises: 0003_load
 Create Date: 2026-12-01 21:00:00.000000
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = '0004_sec_auth'
-down_revision: Union[str, Sequence[str], None] = '0003_sec_blobs'
+down_revision: Union[str, Sequence[str], None] = '0003_load'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
