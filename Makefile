@@ -27,6 +27,7 @@ bench: setup
 	$(PY) bench/sync_bench.py
 	$(PY) bench/photo_bench.py
 	$(PY) bench/tiles_bench.py
+	$(PY) bench/auth_bench.py
 
 clean:
 	rm -rf .venv .mypy_cache .pytest_cache .ruff_cache build *.egg-info

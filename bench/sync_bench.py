@@ -41,6 +41,7 @@ from fieldapp.store.db import CODECS, upsert_sql  # noqa: E402
 from fieldapp.store.store import Store  # noqa: E402
 from fieldapp.sync.engine import SyncEngine  # noqa: E402
 from fieldapp.sync.transport import HttpTransport  # noqa: E402
+from tests.support.api import PASSWORD  # noqa: E402
 from tests.support.live_server import LiveServer  # noqa: E402
 
 TARGETS = {
@@ -199,8 +200,8 @@ def one_run(records: int, folder: Path, *, shared: bool = False) -> dict[str, di
         server.add_user("b", role="officer", patches=["North"])
         a, engine_a, sa = _device(server.url, folder / "a")
         b, engine_b, sb = _device(server.url, folder / "b")
-        engine_a.sign_in(username="a", password="pw", device_name="a")
-        engine_b.sign_in(username="b", password="pw", device_name="b")
+        engine_a.sign_in(username="a", password=PASSWORD, device_name="a")
+        engine_b.sign_in(username="b", password=PASSWORD, device_name="b")
         now = datetime(2026, 6, 10, 9, tzinfo=UTC)
         text = "Noise from the flat above late at night; music and shouting. " * 15  # ~1 KB
         home: dict[str, Any] = {}

@@ -418,7 +418,9 @@ def generate_demo(seed: int = 1, *, today: date = DEFAULT_TODAY) -> DemoData:
     """The demo patch for ``seed`` as it stands on ``today``; same arguments, same data."""
     b = _Builder(seed, today)
     users = {
-        u: DemoUser(u, f"demo-{u}", name, role, patches, str(uuid.uuid5(_NS, f"{seed}/user/{u}")))
+        u: DemoUser(
+            u, f"demo-{u}-halton", name, role, patches, str(uuid.uuid5(_NS, f"{seed}/user/{u}"))
+        )
         for u, name, role, patches in tables.USERS
     }
     patches = {

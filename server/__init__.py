@@ -31,7 +31,11 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     from server import blobs, errors, tiles
     from server.db import BACKSTOP_PAGES, Checkpointer, is_sqlite, make_engine
     from server.middleware import RequestBodyMiddleware
-    from server.routes import auth, devices, exports, health, report_links, sync
+    from server.routes import audit, auth, devices, exports, health, report_links, sync
+    from server.services.audit import AuditWriter
+    from server.services.auth import dummy_hash
+    from server.services.passwords import HashPool
+    from server.services.throttle import SignInThrottle
 
     own_engine = engine is None
     db = engine or make_engine(
@@ -40,11 +44,18 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
         wal_autocheckpoint=BACKSTOP_PAGES,
     )
 
+    hash_pool = HashPool()
+    audit_writer = AuditWriter(db, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         checkpointer = Checkpointer(db).start() if is_sqlite(db) else None
+        audit_writer.start()
+        dummy_hash()  # made now, so the first unknown username costs no more than the next
         _settle_heap()
         yield
+        hash_pool.shutdown()
+        audit_writer.stop()
         if checkpointer is not None:
             checkpointer.stop()
         if own_engine:
@@ -62,6 +73,10 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = db
+    # Sign-in: in-memory back-off per process, and password hashing on a few threads only.
+    app.state.signin_throttle = SignInThrottle()
+    app.state.hash_pool = hash_pool
+    app.state.audit = audit_writer
     errors.install(app)
     # Outermost last: bodies are size-checked and inflated before any route sees them.
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=settings.gzip_level)
@@ -72,7 +87,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
         blob_prefix=f"{API_PREFIX}/blobs/",
     )
     api = APIRouter(prefix=API_PREFIX)
-    for module in (health, auth, devices, sync, exports, blobs, tiles, report_links):
+    for module in (health, auth, devices, sync, exports, blobs, tiles, report_links, audit):
         api.include_router(module.router)
     app.include_router(api)
     return app

@@ -1,7 +1,9 @@
 """The server's command line: ``python -m server`` or ``fieldapp-server``.
 
 ``serve`` (upgrades the schema first, idempotently), ``init-db``, ``import-properties``,
-``add-user`` (password on stdin), ``seed-demo``, ``revoke-device``, ``import-tiles``. Settings come from the
+``add-user`` (password on stdin), ``seed-demo``, ``revoke-device``, ``import-tiles``,
+``disable-user``, ``enable-user``, ``backup``, ``restore``, ``new-epoch``, ``purge``. Settings come
+from the
 environment (``docs/server.md``). Errors are one clear line on stderr and exit status 1
 (usage errors: exit status 2, from argparse); a database URL's password is never printed.
 """
@@ -130,6 +132,22 @@ def _parser() -> argparse.ArgumentParser:
 
     tiles = command("import-tiles", "make an MBTiles file the map tile source of the tablets")
     tiles.add_argument("file", type=Path, help="the .mbtiles file (copied into DATA_DIR)")
+
+    dis = command("disable-user", "disable a user: every token ends and sign-in is refused")
+    dis.add_argument("username")
+    ena = command("enable-user", "let a disabled user sign in again")
+    ena.add_argument("username")
+
+    back = command("backup", "copy the SQLite database, consistent, while the server runs")
+    back.add_argument("dest", type=Path, help="the file to write (must not exist)")
+    restore = command("restore", "put a SQLite backup in place (server stopped); new epoch")
+    restore.add_argument("backup", type=Path, help="a file made by the backup command")
+    command("new-epoch", "make every device download afresh (after a PostgreSQL restore)")
+    purge = command("purge", "delete expired tokens (and old audit rows when asked)")
+    purge.add_argument(
+        "--audit-days", type=_whole(1), default=None,
+        help="also delete audit rows older than this many days (default: keep them all)",
+    )  # fmt: skip
     return p
 
 
@@ -201,4 +219,14 @@ def _run(args: argparse.Namespace) -> int:
         return commands.revoke_device(args.device_id)
     if args.command == "import-tiles":
         return commands.import_tiles(args.file)
+    if args.command in ("disable-user", "enable-user"):
+        return commands.set_disabled(args.username, disabled=args.command == "disable-user")
+    if args.command == "backup":
+        return commands.backup(args.dest)
+    if args.command == "restore":
+        return commands.restore(args.backup)
+    if args.command == "new-epoch":
+        return commands.new_epoch()
+    if args.command == "purge":
+        return commands.purge(audit_days=args.audit_days)
     raise AssertionError(args.command)

@@ -207,6 +207,75 @@ def revoke_device(device_id: str) -> int:
     return 0
 
 
+def set_disabled(username: str, *, disabled: bool) -> int:
+    from server.services.auth import set_disabled as set_flag
+
+    with _writing() as conn:
+        set_flag(conn, username, disabled=disabled, now=utcnow())
+    if disabled:
+        print(f"user {username} disabled: every session ended, sign-in refused")
+    else:
+        print(f"user {username} enabled: they may sign in again")
+    return 0
+
+
+def backup(dest: Path) -> int:
+    """A consistent copy of the SQLite database (``server.backup``); PostgreSQL: pg_dump."""
+    from server.backup import BackupRefused, backup_sqlite
+
+    settings = _settings()
+    engine = _engine(settings)
+    engine.dispose()  # upgraded; the copy is made on a connection of its own
+    try:
+        pages = backup_sqlite(settings.database_url, dest)
+    except BackupRefused as exc:
+        raise CommandFailed(str(exc)) from None
+    print(f"backed up {pages} pages to {dest}")
+    return 0
+
+
+def restore(backup_file: Path) -> int:
+    """Put a SQLite backup in place and give it a new epoch (devices download afresh)."""
+    from server.backup import BackupRefused, new_epoch, restore_sqlite
+
+    settings = _settings()
+    try:
+        pages = restore_sqlite(settings.database_url, backup_file)
+    except BackupRefused as exc:
+        raise CommandFailed(str(exc)) from None
+    engine = _engine(settings)  # upgrades a backup made by an older server
+    try:
+        new_epoch(engine)
+    finally:
+        engine.dispose()
+    print(f"restored {pages} pages from {backup_file}; devices will download afresh")
+    return 0
+
+
+def new_epoch() -> int:
+    from server.backup import new_epoch as rotate
+
+    engine = _engine(_settings())
+    try:
+        rotate(engine)
+    finally:
+        engine.dispose()
+    print("new epoch: every device will download afresh at its next sync")
+    return 0
+
+
+def purge(*, audit_days: int | None) -> int:
+    from server.backup import purge as run
+
+    engine = _engine(_settings())
+    try:
+        tokens, audits = run(engine, now=utcnow(), audit_days=audit_days)
+    finally:
+        engine.dispose()
+    print(f"purged {tokens} expired tokens and {audits} audit rows")
+    return 0
+
+
 def import_properties(path: Path) -> int:
     from server.services.properties import ImportProblem, import_csv
 

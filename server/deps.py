@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from server.db import utcnow, writing
 from server.errors import Forbidden
+from server.services.audit import AuditWriter
 from server.services.auth import Principal, authenticate, touch_device
 from server.settings import Settings
 
@@ -31,8 +32,15 @@ def get_engine(request: Request) -> Engine:
     return engine
 
 
+def get_audit(request: Request) -> AuditWriter:
+    audit = request.app.state.audit
+    assert isinstance(audit, AuditWriter)
+    return audit
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
+AuditDep = Annotated[AuditWriter, Depends(get_audit)]
 
 
 def get_session(engine: EngineDep) -> Iterator[Session]:

@@ -9,10 +9,11 @@ exceptions. What stops a request is raised as one of these::
           │                          413 payload_too_large, too_many_mutations
           │                          422 validation_failed
           ├── AuthError          401 unauthenticated / bad_credentials / token_expired /
-          │                          device_revoked
+          │                          device_revoked / account_disabled
           ├── Forbidden          403 forbidden / forbidden_field
           ├── NotFound           404 not_found
           ├── ResyncRequired     410 resync_required
+          ├── RateLimited        429 rate_limited (with ``Retry-After``)
           └── Busy               503 busy (with Retry-After)
 
 Every error body is ``{"error": {"code", "message", "detail"}, "server_time"}``, and carries
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import sqlite3
 from datetime import UTC, datetime
 from typing import Any
@@ -57,6 +59,7 @@ HTTP_STATUS: dict[str, int] = {
     "bad_credentials": 401,
     "token_expired": 401,
     "device_revoked": 401,
+    "account_disabled": 401,
     "unsupported_schema_version": 400,
     "too_many_mutations": 413,
     "payload_too_large": 413,
@@ -153,6 +156,15 @@ SECURITY_HEADERS: dict[str, str] = {
 }
 
 
+class RateLimited(ApiError):
+    """Too many attempts: try again after ``retry_after`` seconds (also in ``detail``)."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        seconds = max(1, math.ceil(retry_after))
+        super().__init__(429, "rate_limited", message, {"retry_after": seconds})
+        self.headers = {"Retry-After": str(seconds)}
+
+
 def text_ok(value: str) -> bool:
     """Can the database store this text? (UTF-8 without lone surrogates, and no NUL.)"""
     if "\x00" in value:
@@ -183,8 +195,8 @@ def error_response(
     headers = {**(headers or {}), "Server-Time": now, **SECURITY_HEADERS}
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
-    if status in (429, 503):
-        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    if status in (429, 503):  # an error that knows its wait (a sign-in throttle) says it
+        headers.setdefault("Retry-After", str(RETRY_AFTER_SECONDS))
     return Response(
         json.dumps(body), status_code=status, media_type="application/json", headers=headers
     )

@@ -133,6 +133,8 @@ class User(SQLModel, table=True):
     name: str = Field(max_length=200)
     patch_ids: str = Field(default="[]", sa_type=Text)  # JSON list of patch record ids
     created_at: datetime = Field(sa_type=Tz)
+    # Set by ``disable-user``: sign-in is refused and every token was deleted.
+    disabled_at: datetime | None = Field(default=None, sa_type=Tz)
 
 
 # A tablet; revoking it ends every token it holds and makes it wipe its data.
@@ -157,10 +159,13 @@ class SessionToken(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=Tz)
 
 
-# Partner reads (and other sensitive reads): who saw which record, when, how.
+# Reads of personal data (pulls, exports, reports): who saw which record, when, from where.
 class AuditLog(SQLModel, table=True):
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_user", "user_id", "at"),)
+    __table_args__ = (
+        Index("ix_audit_log_user", "user_id", "at"),
+        Index("ix_audit_log_record", "record_id", "entity"),  # "who looked at this case?"
+    )
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(sa_type=Tz)
     user_id: str = Field(max_length=64)

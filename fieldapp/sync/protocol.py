@@ -620,7 +620,7 @@ ERROR_CODES: Final = frozenset(
         "rate_limited", "blob_hash_mismatch", "blob_offset_mismatch", "bad_content_range",
         "not_an_image", "image_too_large", "unsupported_media_type", "conflict_not_open",
         "record_deleted", "internal_error", "blob_not_yours", "upload_quota_exceeded",
-        "device_in_use", "busy", "link_invalid", "link_expired",
+        "device_in_use", "busy", "link_invalid", "link_expired", "account_disabled",
     }
 )  # fmt: skip
 

@@ -40,6 +40,7 @@ _CODE_MESSAGES: Mapping[str, str] = {
     "device_revoked": "This tablet has been revoked by a manager. Ask them to re-enable it.",
     "forbidden": "This account may not use the field app. Ask a co-ordinator.",
     "rate_limited": "Too many attempts. Wait a minute, then try again.",
+    "account_disabled": "This account is disabled. Ask a co-ordinator.",
     "unsupported_schema_version": "This app is too old for the server. Update the app.",
 }
 

@@ -2,7 +2,7 @@
 
 The documents themselves are made by ``server.reports`` (imported when first asked for, so
 the sync API never pays for the PDF library at start-up); this module finds the records,
-checks who may see them and records partner reads in the audit log.
+checks who may see them and records every report and export in the audit log.
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from sqlalchemy import Connection, select
 
-from fieldapp.sync.protocol import ENTITIES, PARTNER_ROLES
-from server.db import utcnow, writing
-from server.deps import CurrentManager, CurrentUser, EngineDep, SettingsDep
+from fieldapp.sync.protocol import ENTITIES
+from server.db import utcnow
+from server.deps import AuditDep, CurrentManager, CurrentUser, EngineDep, SettingsDep
 from server.errors import NotFound, text_ok
 from server.models import RECORD
 from server.services import scope as scopes
+from server.services.audit import rows_for
 from server.services.auth import Principal
-from server.services.pull import audit_reads
 
 router = APIRouter()
 
@@ -49,9 +49,10 @@ def _thumbs(settings: Any, photos: list[dict[str, Any]], readable: set[str]) -> 
 
 def report_pdf(
     conn: Connection, settings: Any, walkabout_id: str, *, reader: Principal | None, now: datetime
-) -> bytes:
+) -> tuple[bytes, list[tuple[str, str]]]:
     """The partner-safe PDF of a live walkabout (the caller has checked who may have it), with
-    the photos ``reader`` could download (none without a reader)."""
+    the photos ``reader`` could download (none without a reader), and the records it shows
+    (``(entity, id)``, for the audit log)."""
     from server import reports
 
     walk = _live(conn, RECORD.c.entity == "walkabout", RECORD.c.id == walkabout_id)[0]
@@ -67,10 +68,14 @@ def report_pdf(
         else scopes.readable_blobs(conn, reader, [str(p.get("sha256")) for p in photos])
     )
     homes = _live(conn, RECORD.c.entity == "property", RECORD.c.estate == walk.get("estate"))
-    return reports.walkabout_pdf(
+    pdf = reports.walkabout_pdf(
         walk, observations, photos, thumbs=_thumbs(settings, photos, readable), generated_at=now,
         homes=[{k: h.get(k) for k in ("estate", "block", "lat", "lon")} for h in homes],
     )  # fmt: skip
+    shown = [("walkabout", walkabout_id)]
+    shown += [("observation", o["id"]) for o in observations]
+    shown += [("photo", p["id"]) for p in photos]
+    return pdf, shown
 
 
 def pdf_response(pdf: bytes, walkabout_id: str) -> Response:
@@ -84,7 +89,7 @@ def pdf_response(pdf: bytes, walkabout_id: str) -> Response:
 
 @router.get("/walkabouts/{walkabout_id}/report.pdf")
 def walkabout_report(
-    walkabout_id: str, user: CurrentUser, engine: EngineDep, settings: SettingsDep
+    walkabout_id: str, user: CurrentUser, engine: EngineDep, settings: SettingsDep, audit: AuditDep
 ) -> Response:
     if len(walkabout_id) > 64 or not text_ok(walkabout_id):
         raise NotFound("no such walkabout, or not one you may see")
@@ -92,22 +97,18 @@ def walkabout_report(
     with engine.connect() as conn:
         if not scopes.can_read(conn, user, "walkabout", walkabout_id):
             raise NotFound("no such walkabout, or not one you may see")
-        pdf = report_pdf(conn, settings, walkabout_id, reader=user, now=now)
-    if user.role in PARTNER_ROLES:
-        with writing(engine) as conn:
-            audit_reads(
-                conn,
-                user_id=user.user_id,
-                device_id=user.device_id,
-                sent=[("walkabout", walkabout_id)],
-                at=now,
-                action="report",
-            )
+        pdf, shown = report_pdf(conn, settings, walkabout_id, reader=user, now=now)
+    # Every report, whoever fetches it: what it shows is named in the log.
+    audit.record(
+        rows_for(
+            user_id=user.user_id, device_id=user.device_id, action="report", at=now, read=shown
+        )
+    )
     return pdf_response(pdf, walkabout_id)
 
 
 @router.get("/exports/{entity}.csv")
-def export(entity: str, user: CurrentManager, engine: EngineDep) -> Response:
+def export(entity: str, user: CurrentManager, engine: EngineDep, audit: AuditDep) -> Response:
     from server import reports
 
     if entity not in ENTITIES:
@@ -115,6 +116,15 @@ def export(entity: str, user: CurrentManager, engine: EngineDep) -> Response:
     with engine.connect() as conn:
         records = _live(conn, RECORD.c.entity == entity)
     text = reports.export_csv(entity, records, role=user.role)
+    audit.record(
+        rows_for(
+            user_id=user.user_id,
+            device_id=user.device_id,
+            action="export",
+            at=utcnow(),
+            read=[(entity, r["id"]) for r in records],
+        )
+    )
     return Response(
         text,
         media_type="text/csv; charset=utf-8",

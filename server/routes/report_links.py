@@ -18,15 +18,15 @@ from fastapi.responses import Response
 from sqlalchemy import Connection, Engine, select
 
 from fieldapp.ids import to_wire
-from server.db import utcnow, writing
-from server.deps import CurrentUser, EngineDep, SettingsDep
+from server.db import utcnow
+from server.deps import AuditDep, CurrentUser, EngineDep, SettingsDep
 from server.errors import BadRequest, NotFound, server_time, text_ok
 from server.models import USER
 from server.routes.exports import pdf_response, report_pdf
 from server.services import report_links
 from server.services import scope as scopes
+from server.services.audit import AuditWriter, rows_for
 from server.services.auth import Principal
-from server.services.pull import audit_reads
 
 router = APIRouter()
 
@@ -60,19 +60,22 @@ async def _lifetime(request: Request) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-def _check_and_audit(engine: Engine, user: Principal, walkabout_id: str, now: datetime) -> None:
+def _check_and_audit(
+    engine: Engine, audit: AuditWriter, user: Principal, walkabout_id: str, now: datetime
+) -> None:
     """404 unless ``user`` may read the walkabout; then note that they made a link to it."""
-    with writing(engine) as conn:
+    with engine.connect() as conn:
         if not scopes.can_read(conn, user, "walkabout", walkabout_id):
             raise NotFound("no such walkabout, or not one you may see")
-        audit_reads(
-            conn,
+    audit.record(
+        rows_for(
             user_id=user.user_id,
             device_id=user.device_id,
-            sent=[("walkabout", walkabout_id)],
-            at=now,
             action="report_link_made",
+            at=now,
+            read=[("walkabout", walkabout_id)],
         )
+    )
 
 
 @router.post("/walkabouts/{walkabout_id}/report-link")
@@ -82,13 +85,14 @@ async def make_report_link(
     user: CurrentUser,
     engine: EngineDep,
     settings: SettingsDep,
+    audit: AuditDep,
 ) -> dict[str, Any]:
     lifetime = await _lifetime(request)
     if len(walkabout_id) > 64 or not text_ok(walkabout_id):
         raise NotFound("no such walkabout, or not one you may see")
     now = utcnow()
     # The database work runs on the thread pool: this handler is async only to read its body.
-    await run_in_threadpool(_check_and_audit, engine, user, walkabout_id, now)
+    await run_in_threadpool(_check_and_audit, engine, audit, user, walkabout_id, now)
     link = report_links.new_link(
         walkabout_id=walkabout_id, made_by=user.user_id, now=now, lifetime=lifetime
     )
@@ -112,26 +116,29 @@ def _maker(conn: Connection, user_id: str) -> Principal | None:
 
 
 @router.get("/report-links/{token}", name="open_report_link")
-def open_report_link(token: str, engine: EngineDep, settings: SettingsDep) -> Response:
+def open_report_link(
+    token: str, engine: EngineDep, settings: SettingsDep, audit: AuditDep
+) -> Response:
     now = utcnow()
     link = report_links.read_token(token, settings.secret_key, now=now)
-    with writing(engine) as conn:
+    with engine.connect() as conn:
         # The walkabout may have been deleted since the link was made.
         live = scopes.record_is_live(conn, "walkabout", link.walkabout_id)
         if not live:
             raise NotFound("this walkabout no longer exists")
         # The link shows what its maker could see: their photos, as they would have them.
-        pdf = report_pdf(
+        pdf, shown = report_pdf(
             conn, settings, link.walkabout_id, reader=_maker(conn, link.made_by), now=now
         )
-        audit_reads(
-            conn,
+    audit.record(
+        rows_for(
             user_id=link.made_by,
             device_id=None,
-            sent=[("walkabout", link.walkabout_id)],
-            at=now,
             action="report_link_download",
+            at=now,
+            read=shown,
         )
+    )
     response = pdf_response(pdf, link.walkabout_id)
     response.headers["Content-Disposition"] = response.headers["Content-Disposition"].replace(
         "attachment", "inline"

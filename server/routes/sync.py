@@ -23,11 +23,12 @@ from fieldapp.sync.protocol import (
     MAX_PULL_LIMIT,
     SCHEMA_VERSION,
 )
-from server.db import run_write, utcnow, writing
-from server.deps import CurrentUser, EngineDep, SettingsDep
+from server.db import run_write, utcnow
+from server.deps import AuditDep, CurrentUser, EngineDep, SettingsDep
 from server.errors import BadRequest, Forbidden, text_ok
 from server.services import pull as pull_service
 from server.services import scope as scopes
+from server.services.audit import rows_for
 from server.services.auth import Principal
 from server.services.push import Push
 
@@ -155,7 +156,13 @@ def _push(engine: Any, user: Principal, mutations: list[Any], lean: bool) -> tup
 
 
 @router.get("/sync/pull")
-def pull(request: Request, user: CurrentUser, engine: EngineDep, settings: SettingsDep) -> Response:
+def pull(
+    request: Request,
+    user: CurrentUser,
+    engine: EngineDep,
+    settings: SettingsDep,
+    audit: AuditDep,
+) -> Response:
     params = request.query_params
     # The cursor covers the schema: one made under another version is not served (410).
     schema = (
@@ -190,9 +197,9 @@ def pull(request: Request, user: CurrentUser, engine: EngineDep, settings: Setti
                 omit_device=user.device_id if omit_own == "1" else None,
                 schema=schema,
             )
-    if sent:
-        with writing(engine) as conn:
-            pull_service.audit_reads(
-                conn, user_id=user.user_id, device_id=user.device_id, sent=sent, at=now
-            )
+    # Its own short transaction, after the answer is made: a busy database delays the audit
+    # row (queued, retried, never dropped silently), never the pull.
+    audit.record(
+        rows_for(user_id=user.user_id, device_id=user.device_id, action="pull", at=now, read=sent)
+    )
     return _json(body)

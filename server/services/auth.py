@@ -2,11 +2,16 @@
 
 Passwords are hashed with scrypt (standard library). Tokens are random; only an HMAC of a
 token (keyed with ``SECRET_KEY``) is stored, so a copy of the database signs nobody in.
+A sign-in is split so that no password is hashed inside a transaction: ``find_candidate``
+reads, the route checks the password on the bounded pool, ``issue_token`` writes. Ending
+sessions (sign-out, a new password, ``disable-user``) deletes token rows, so checking a
+token costs nothing more than before.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -14,7 +19,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, RowMapping, insert, select, update
+from sqlalchemy import Connection, RowMapping, delete, insert, select, update
 
 from fieldapp.ids import new_id
 from fieldapp.sync.protocol import ROLES
@@ -69,31 +74,62 @@ def check_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(got, want)
 
 
-_DUMMY_HASH = "scrypt$16384$8$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+@functools.cache
+def dummy_hash() -> str:
+    """A real hash (same scheme and parameters) of a random password, made once.
+
+    An unknown username is checked against it, so it costs the same as a known one and the
+    time of a refusal does not tell who has an account.
+    """
+    return hash_password(secrets.token_urlsafe(24))
 
 
 def token_hash(token: str, secret: str) -> str:
     return hmac.new(secret.encode(), token.encode(), hashlib.sha256).hexdigest()
 
 
-def sign_in(
+@dataclass(frozen=True)
+class SignInCandidate:
+    """What a sign-in reads before the password is checked (outside any write lock)."""
+
+    user_id: str | None
+    password_hash: str
+    known_device: bool  # this device has signed in as this user before and is not revoked
+
+
+def find_candidate(conn: Connection, *, username: str, device_id: str) -> SignInCandidate:
+    row = conn.execute(
+        select(USER.c.id, USER.c.password_hash).where(USER.c.username == username)
+    ).first()
+    if row is None:
+        return SignInCandidate(None, dummy_hash(), False)
+    device = conn.execute(
+        select(DEVICE.c.user_id, DEVICE.c.revoked_at).where(DEVICE.c.id == device_id)
+    ).first()
+    known = device is not None and device[0] == row[0] and device[1] is None
+    return SignInCandidate(str(row[0]), str(row[1]), known)
+
+
+def issue_token(
     conn: Connection,
     *,
-    username: str,
-    password: str,
+    user_id: str,
     device_id: str,
     device_name: str,
     secret: str,
     lifetime: timedelta,
     now: datetime,
 ) -> tuple[str, datetime, Principal]:
-    """Check the password, register the device, issue a token: (token, expires_at, who)."""
-    row = conn.execute(select(USER).where(USER.c.username == username)).mappings().first()
+    """Register the device and issue a token (the password was checked): (token, expires, who).
+
+    Runs in a write transaction; the user and device are read again there, so a user
+    disabled or a device revoked while the password was being checked is still refused.
+    """
+    row = conn.execute(select(USER).where(USER.c.id == user_id)).mappings().first()
     if row is None:
-        check_password(password, _DUMMY_HASH)  # same work either way: no user enumeration
         raise AuthError("bad_credentials", "wrong username or password")
-    if not check_password(password, row["password_hash"]):
-        raise AuthError("bad_credentials", "wrong username or password")
+    if row["disabled_at"] is not None:
+        raise AuthError("account_disabled", "this account is disabled; ask your manager")
     device = conn.execute(select(DEVICE).where(DEVICE.c.id == device_id)).mappings().first()
     if device is not None and device["revoked_at"] is not None:
         raise AuthError("device_revoked", "this device was revoked; its data must be wiped")
@@ -126,6 +162,42 @@ def sign_in(
         )
     )
     return token, expires_at, _principal(row, device_id)
+
+
+def end_tokens(conn: Connection, *, user_id: str | None = None, hashed: str | None = None) -> int:
+    """Delete every token of a user, or the one token with this hash: how many ended.
+
+    A deleted token is simply unknown to ``authenticate`` (``401 unauthenticated``), so
+    ending sessions costs the requests nothing.
+    """
+    stmt = delete(TOKEN)
+    if user_id is not None:
+        stmt = stmt.where(TOKEN.c.user_id == user_id)
+    elif hashed is not None:
+        stmt = stmt.where(TOKEN.c.token_hash == hashed)
+    else:
+        raise ValueError("end_tokens needs a user or a token")
+    return int(conn.execute(stmt).rowcount or 0)
+
+
+def replace_password(conn: Connection, *, user_id: str, password_hash: str) -> None:
+    """Store a new password hash (made outside the transaction) and end every session."""
+    conn.execute(update(USER).where(USER.c.id == user_id).values(password_hash=password_hash))
+    end_tokens(conn, user_id=user_id)
+
+
+def set_disabled(conn: Connection, username: str, *, disabled: bool, now: datetime) -> str:
+    """Disable a user (their tokens end, sign-in is refused) or enable them again: the id."""
+    row = conn.execute(select(USER.c.id).where(USER.c.username == username)).first()
+    if row is None:
+        raise NotFound(f"no user {username!r}")
+    user_id = str(row[0])
+    conn.execute(
+        update(USER).where(USER.c.id == user_id).values(disabled_at=now if disabled else None)
+    )
+    if disabled:
+        end_tokens(conn, user_id=user_id)
+    return user_id
 
 
 def _principal(m: RowMapping, device_id: str) -> Principal:
@@ -170,6 +242,8 @@ def authenticate(
         raise AuthError("unauthenticated", "this token is not valid; sign in again")
     if row["revoked_at"] is not None:
         raise AuthError("device_revoked", "this device was revoked; its data must be wiped")
+    if row["disabled_at"] is not None:  # its tokens were deleted too; this is the backstop
+        raise AuthError("account_disabled", "this account is disabled; ask your manager")
     expires_at = as_utc(row["expires_at"])
     assert expires_at is not None
     if expires_at <= now:
@@ -209,7 +283,9 @@ def add_user(
 ) -> tuple[str, bool]:
     """Create the user, or update it: (user id, created).
 
-    On an update, a ``name`` or ``patch_ids`` of None keeps what the user had.
+    On an update, a ``name`` or ``patch_ids`` of None keeps what the user had, and a new
+    password ends all of the user's sessions. The caller checks the password policy
+    (``server.services.passwords``); the demo's public passwords meet it too.
     """
     if role not in ROLES:
         raise BadRequest("validation_failed", f"role must be one of {', '.join(ROLES)}")
@@ -217,15 +293,23 @@ def add_user(
         raise BadRequest("validation_failed", "a username has 1 to 100 characters")
     if not password:
         raise BadRequest("validation_failed", "the password must not be empty")
-    values: dict[str, object] = {"password_hash": hash_password(password), "role": role}
+    values: dict[str, object] = {"role": role}
     if name:
         values["name"] = name
     if patch_ids is not None:
         values["patch_ids"] = json.dumps(patch_ids)
-    row = conn.execute(select(USER.c.id).where(USER.c.username == username)).first()
+    row = conn.execute(
+        select(USER.c.id, USER.c.password_hash).where(USER.c.username == username)
+    ).first()
     if row is not None:
+        # The same password again (add-user run to move patches) keeps the sessions; a new
+        # one ends every token the user holds.
+        if not check_password(password, str(row[1])):
+            values["password_hash"] = hash_password(password)
+            end_tokens(conn, user_id=str(row[0]))
         conn.execute(update(USER).where(USER.c.id == row[0]).values(**values))
         return str(row[0]), False
+    values["password_hash"] = hash_password(password)
     values.setdefault("name", username)
     values.setdefault("patch_ids", "[]")
     new = user_id or new_id()

@@ -22,12 +22,13 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, not_, or_, select
+from sqlalchemy import Connection, and_, not_, or_, select
 
 from fieldapp.sync.protocol import SCHEMA_VERSION, project
 from server.db import horizon
 from server.errors import ResyncRequired
-from server.models import AUDIT, META, RECORD, SCOPE_EXIT
+from server.models import META, RECORD, SCOPE_EXIT
+from server.services.audit import AUDITED
 from server.services.rows import dumps
 from server.services.scope import Scope
 
@@ -141,7 +142,8 @@ def pull_page(
     omit_device: str | None = None,
     schema: int = SCHEMA_VERSION,
 ) -> tuple[str, list[tuple[str, str]]]:
-    """The response body (JSON text) and, for partners, the (entity, id) they were sent.
+    """The response body (JSON text) and the (entity, id) to audit: for partners every record
+    sent, for staff those of entities with personal data (``server.services.audit``).
 
     ``omit_device``: leave out the records whose current version that device was told in a
     push result (it already holds exactly that version and data). ``schema``: the schema
@@ -199,6 +201,8 @@ def pull_page(
         if partner:
             data = dumps(project(entity, json.loads(data), scope.role))
             sent.append((entity, rid))
+        elif entity in AUDITED and not deleted:
+            sent.append((entity, rid))
         # The stored text with the server's review mark added (an open conflict waits on it).
         mark = '"needs_review":true}' if review else '"needs_review":false}'
         data = data[:-1] + ("," + mark if len(data) > 2 else mark)
@@ -240,30 +244,3 @@ def _removes(conn: Connection, scope: Scope, after: int, upper: int) -> list[dic
     for entity, rid in conn.execute(stmt):
         seen[(entity, rid)] = None
     return [{"entity": e, "id": i} for e, i in seen]
-
-
-def audit_reads(
-    conn: Connection,
-    *,
-    user_id: str,
-    device_id: str | None,
-    sent: list[tuple[str, str]],
-    at: Any,
-    action: str = "pull",
-) -> None:
-    """Record what a partner was sent (sync-protocol: every partner read is audited)."""
-    if sent:
-        conn.execute(
-            insert(AUDIT),
-            [
-                {
-                    "at": at,
-                    "user_id": user_id,
-                    "device_id": device_id,
-                    "action": action,
-                    "entity": e,
-                    "record_id": i,
-                }
-                for e, i in sent
-            ],
-        )

@@ -21,6 +21,7 @@ from fieldapp.ids import new_id
 from server.errors import BadRequest
 from server.models import USER
 from server.services import auth
+from server.services.passwords import policy_problem
 from server.services.records import WriteBatch
 
 SERVER_DEVICE = "server"
@@ -62,6 +63,9 @@ def add_user(
     """
     if not password.strip():
         raise BadRequest("validation_failed", "the password must not be empty or only spaces")
+    problem = policy_problem(password, username=username)
+    if problem is not None:
+        raise BadRequest("validation_failed", problem)
     names = [n.strip() for n in patch_names or ()]
     if any(not n for n in names):
         raise BadRequest("validation_failed", "a patch name must not be empty")

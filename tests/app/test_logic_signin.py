@@ -76,6 +76,7 @@ def test_network_error_found_through_the_cause() -> None:
     [
         (CodedError("device_revoked"), "This tablet has been revoked"),
         (CodedError("rate_limited"), "Too many attempts"),
+        (CodedError("account_disabled"), "This account is disabled"),
         (CodedError("internal_error", status=500), "The server had a problem"),
         (CodedError("odd", "Something specific"), "Sign-in failed: Something specific"),
         (RuntimeError(), "Sign-in failed. Try again"),

@@ -28,7 +28,7 @@ HOMES = [
 @pytest.fixture
 def server(live_server: LiveServer) -> LiveServer:
     live_server.import_properties(HOMES)
-    live_server.add_user("olive", role="officer", patches=["North"], password="pw-olive")
+    live_server.add_user("olive", role="officer", patches=["North"], password="olive-pw-walkabout")
     return live_server
 
 
@@ -52,7 +52,7 @@ def test_wrong_password_then_sign_in_and_first_download(device: Device, server: 
     assert sign_in_message(caught.value, server_url=server.url).startswith("Wrong username")
     assert device.user() is None
 
-    user = device.sign_in(server_url=server.url, username="olive", password="pw-olive")
+    user = device.sign_in(server_url=server.url, username="olive", password="olive-pw-walkabout")
     assert user["role"] == "officer"
     assert device.server_url == server.url  # remembered once sign-in worked
     assert device.sync_once().status == "online"
@@ -72,7 +72,7 @@ def test_no_server_means_a_clear_message(tmp_path: Path) -> None:
 
 
 def test_background_thread_sends_a_write_and_its_photo(device: Device, server: LiveServer) -> None:
-    device.sign_in(server_url=server.url, username="olive", password="pw-olive")
+    device.sign_in(server_url=server.url, username="olive", password="olive-pw-walkabout")
     done = threading.Event()
     state = AppState(device)
     state.subscribe(lambda: done.set() if device.sync.status == "online" else None)
@@ -95,13 +95,13 @@ def test_background_thread_sends_a_write_and_its_photo(device: Device, server: L
         "dead_letters": 0,
         "conflicts": 0,
     }
-    token = server.login("olive", "pw-olive")["access_token"]
+    token = server.login("olive", "olive-pw-walkabout")["access_token"]
     status, _ = server.request("HEAD", f"/blobs/{photo['sha256']}", token=token)
     assert status == 200
 
 
 def test_revoked_tablet_is_wiped(device: Device, server: LiveServer) -> None:
-    device.sign_in(server_url=server.url, username="olive", password="pw-olive")
+    device.sign_in(server_url=server.url, username="olive", password="olive-pw-walkabout")
     assert device.sync_once().status == "online"
     server.cli("revoke-device", device.store.device_id)
     state = device.sync_once()
@@ -111,7 +111,7 @@ def test_revoked_tablet_is_wiped(device: Device, server: LiveServer) -> None:
 
 
 def test_sign_out_wipes_but_keeps_the_address(device: Device, server: LiveServer) -> None:
-    device.sign_in(server_url=server.url, username="olive", password="pw-olive")
+    device.sign_in(server_url=server.url, username="olive", password="olive-pw-walkabout")
     device.sync_once()
     old_id = device.store.device_id
     device.sign_out()

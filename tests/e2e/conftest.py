@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, sync_playwright
 from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS, AppProcess, RestartableServer, Tablet
 
 # A second officer on officer1's patch, so two tablets see the same homes and cases.
-SECOND_OFFICER = ("officer3", "pw-officer3", "Priya Shah")
+SECOND_OFFICER = ("officer3", "pw-officer3-priya", "Priya Shah")
 
 
 @pytest.fixture(scope="module")

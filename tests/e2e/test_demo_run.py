@@ -84,8 +84,8 @@ def test_demo_run_starts_server_and_tablets_and_stops_them(tmp_path: Path) -> No
         server_url = re.search(r"Sync server:\s+(\S+)", text).group(1)  # type: ignore[union-attr]
         assert server_url == f"http://127.0.0.1:{server_port}"
         assert _ok(app_url) and _ok(server_url + "/api/v1/health")
-        assert re.search(r"officer1\s+demo-officer1\s+officer", text)
-        assert re.search(r"pcso\s+demo-pcso\s+pcso", text)
+        assert re.search(r"officer1\s+demo-officer1-halton\s+officer", text)
+        assert re.search(r"pcso\s+demo-pcso-halton\s+pcso", text)
         assert (data / "server" / "server.db").exists()
         alone = re.search(r"Server alone:\s+DATA_DIR=(\S+) \S+ -m server serve", text)
         assert alone, text

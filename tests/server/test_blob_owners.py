@@ -18,7 +18,7 @@ from PIL import Image
 from fieldapp.ids import new_id
 from fieldapp.photos import process_photo
 from tests.server.conftest import Cast
-from tests.support.api import Api, mutation
+from tests.support.api import PASSWORD, Api, mutation
 
 
 def photo(seed: int) -> bytes:
@@ -220,7 +220,7 @@ def test_a_device_id_belongs_to_one_user(cast: Cast) -> None:
         taken = north.device_id
         attempt = north.http.post(
             f"{north.base}/auth/token",
-            json={"username": "south1", "password": "pw", "device_id": taken},
+            json={"username": "south1", "password": PASSWORD, "device_id": taken},
         )
         assert attempt.status_code == 409
         assert attempt.json()["error"]["code"] == "device_in_use"

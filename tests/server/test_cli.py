@@ -44,10 +44,10 @@ def test_import_then_sign_in_and_pull(offline: LiveServer) -> None:
     again = offline.cli("import-properties", str(path))
     assert "0 created, 0 updated, 2 unchanged; 0 patches created" in again.stdout
     user_id = offline.add_user(
-        "ella", role="officer", patches=["Runcorn East"], password="s3cret", via_cli=True
+        "ella", role="officer", patches=["Runcorn East"], password="s3cret-estate-key", via_cli=True
     )
     with offline:
-        with Api(offline.url).login("ella", "s3cret") as api:
+        with Api(offline.url).login("ella", "s3cret-estate-key") as api:
             assert api.user["id"] == user_id
             records, _, _, _ = api.pull_all()
     homes = {c["data"]["uprn"]: c["data"] for (e, _), c in records.items() if e == "property"}
@@ -104,15 +104,17 @@ def test_duplicate_uprns_and_bad_headers(tmp_path: Path) -> None:
 
 def test_add_user_reads_the_password_from_stdin_and_checks_the_role(tmp_path: Path) -> None:
     server = LiveServer(data_dir=tmp_path)
-    out = server.cli("add-user", "kim", "--role", "pcso", "--name", "Kim Lee", input="pa ss\n")
+    out = server.cli(
+        "add-user", "kim", "--role", "pcso", "--name", "Kim Lee", input="pa ss kim lee walks\n"
+    )
     assert "created user kim (pcso)" in out.stdout
-    updated = server.cli("add-user", "kim", "--role", "pcso", input="other\n")
+    updated = server.cli("add-user", "kim", "--role", "pcso", input="another walkabout pass\n")
     assert "updated user kim" in updated.stdout
     bad = server.cli("add-user", "lee", "--role", "wizard", input="pw\n", check=False)
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
     empty = server.cli("add-user", "lee", "--role", "officer", input="\n", check=False)
     assert empty.returncode == 1 and "password" in empty.stderr
-    with server, Api(server.url).login("kim", "other") as api:
+    with server, Api(server.url).login("kim", "another walkabout pass") as api:
         assert api.user["name"] == "Kim Lee"
 
 
@@ -124,7 +126,7 @@ def test_seed_demo_is_idempotent_and_each_role_sees_its_share(offline: LiveServe
     seen = {}
     with offline:
         for user in ("officer1", "pcso", "manager"):
-            with Api(offline.url).login(user, f"demo-{user}") as api:
+            with Api(offline.url).login(user, f"demo-{user}-halton") as api:
                 seen[user] = {entity for entity, _ in api.pull_all(limit=1000)[0]}
     assert {"person", "asb_case", "asb_report", "repair", "tenancy_visit", "observation"} <= seen[
         "officer1"

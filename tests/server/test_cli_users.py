@@ -26,24 +26,42 @@ def _user_id(out: str) -> str:
 
 
 def test_moving_an_officer_or_changing_their_role_updates_the_patches(cli: Cli) -> None:
-    out = cli.ok("add-user", "ella", "--role", "officer", "--patch", "Runcorn East", stdin="pw\n")
+    out = cli.ok(
+        "add-user",
+        "ella",
+        "--role",
+        "officer",
+        "--patch",
+        "Runcorn East",
+        stdin="ella-walkabout-pw\n",
+    )
     ella = _user_id(out)
     assert out.rstrip().endswith("patches: Runcorn East")
     assert _officers(cli) == {"Runcorn East": [ella]}
 
-    out = cli.ok("add-user", "ella", "--role", "officer", "--patch", "Widnes West", stdin="pw\n")
+    out = cli.ok(
+        "add-user",
+        "ella",
+        "--role",
+        "officer",
+        "--patch",
+        "Widnes West",
+        stdin="ella-walkabout-pw\n",
+    )
     assert out.rstrip().endswith("patches: Widnes West")
     assert _officers(cli) == {"Runcorn East": [], "Widnes West": [ella]}
 
-    out = cli.ok("add-user", "ella", "--role", "officer", stdin="pw\n")  # patches kept
+    out = cli.ok(
+        "add-user", "ella", "--role", "officer", stdin="ella-walkabout-pw\n"
+    )  # patches kept
     assert out.rstrip().endswith("patches: Widnes West")
     assert _officers(cli) == {"Runcorn East": [], "Widnes West": [ella]}
 
-    out = cli.ok("add-user", "ella", "--role", "pcso", stdin="pw\n")
+    out = cli.ok("add-user", "ella", "--role", "pcso", stdin="ella-walkabout-pw\n")
     assert out.rstrip().endswith("patches: Widnes West")  # a PCSO keeps them, not as officer
     assert _officers(cli) == {"Runcorn East": [], "Widnes West": []}
 
-    cli.ok("add-user", "ella", "--role", "officer", stdin="pw\n")  # an officer again
+    cli.ok("add-user", "ella", "--role", "officer", stdin="ella-walkabout-pw\n")  # an officer again
     assert _officers(cli) == {"Runcorn East": [], "Widnes West": [ella]}
 
     engine = cli.engine()
@@ -60,10 +78,10 @@ def test_moving_an_officer_or_changing_their_role_updates_the_patches(cli: Cli) 
 
 
 def test_an_empty_patch_name_is_refused(cli: Cli) -> None:
-    cli.ok("add-user", "sam", "--role", "officer", "--patch", "North", stdin="pw\n")
+    cli.ok("add-user", "sam", "--role", "officer", "--patch", "North", stdin="ella-walkabout-pw\n")
     for blank in ("", "  "):
         code, _, err = cli.run(
-            "add-user", "sam", "--role", "officer", "--patch", blank, stdin="pw\n"
+            "add-user", "sam", "--role", "officer", "--patch", blank, stdin="ella-walkabout-pw\n"
         )
         assert code == 1 and "a patch name must not be empty" in err
     engine = cli.engine()

@@ -92,13 +92,13 @@ def test_add_user_with_a_name_reaches_every_device_as_a_staff_record(cast: Cast)
     with cast.api("north1") as officer:
         _, _, cursor, _ = officer.pull_all()
         user_id = cast.server.add_user(
-            "glowe", role="pcso", name="Gary Lowe", password="pw-gary", via_cli=True
+            "glowe", role="pcso", name="Gary Lowe", password="oak-house-gary-lowe", via_cli=True
         )
         page = officer.pull(cursor).json()
     arrived = [c for c in page["changes"] if c["entity"] == "staff" and c["id"] == user_id]
     assert [c["data"]["display_name"] for c in arrived] == ["Gary Lowe"]
     cast.server.add_user(
-        "glowe", role="pcso", name="Gary R. Lowe", password="pw-gary", via_cli=True
+        "glowe", role="pcso", name="Gary R. Lowe", password="oak-house-gary-lowe", via_cli=True
     )
     assert _staff(cast, "cllr1")[user_id]["display_name"] == "Gary R. Lowe"
 

@@ -117,8 +117,16 @@ def test_a_second_run_writes_nothing_and_edits_deletions_and_users_stay(cli: Cli
         edit(engine, "asb_case", case_id, {"description": "EDITED ON A TABLET"})
         repair_id = generate_demo(1).repairs[0]["id"]
         edit(engine, "repair", repair_id, {}, deleted=True)
-        cli.ok("add-user", "officer1", "--role", "manager", stdin="changed\n")
-        cli.ok("add-user", "newbie", "--role", "officer", "--patch", "Runcorn East", stdin="pw\n")
+        cli.ok("add-user", "officer1", "--role", "manager", stdin="changed-on-purpose\n")
+        cli.ok(
+            "add-user",
+            "newbie",
+            "--role",
+            "officer",
+            "--patch",
+            "Runcorn East",
+            stdin="newbie-walkabout-pw\n",
+        )
         with writing(engine) as conn:
             before = dict(conn.execute(select(USER.c.username, USER.c.password_hash)).all())
 
@@ -132,7 +140,7 @@ def test_a_second_run_writes_nothing_and_edits_deletions_and_users_stay(cli: Cli
         with writing(engine) as conn:
             users = {r.username: r for r in conn.execute(select(USER)).all()}
             assert users["officer1"].role == "manager"
-            assert auth.check_password("changed", users["officer1"].password_hash)
+            assert auth.check_password("changed-on-purpose", users["officer1"].password_hash)
             after = dict(conn.execute(select(USER.c.username, USER.c.password_hash)).all())
         assert after == before  # no password rehashed
         runcorn = next(p for p in records(engine, "patch").values() if p["name"] == "Runcorn East")

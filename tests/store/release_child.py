@@ -75,7 +75,9 @@ def main() -> None:
             base_url=url, session=session, token=lambda: store.get_meta("token")
         )
         engine = SyncEngine(store=store, transport=transport, blob_uploader=lambda **_: 0)
-        engine.sign_in(username=username, password="pw", device_name="tab")
+        from tests.support.api import PASSWORD  # here: after the registry was changed
+
+        engine.sign_in(username=username, password=PASSWORD, device_name="tab")
         state = engine.sync_once()
     synced = {
         "status": state.status, "error": state.last_error,

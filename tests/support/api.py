@@ -14,6 +14,9 @@ import httpx
 from fieldapp.ids import new_id
 from fieldapp.sync.protocol import SCHEMA_VERSION
 
+# What the test users sign in with: long enough and uncommon enough for the password policy.
+PASSWORD = "oak-house-walkabout"
+
 _seq = itertools.count(1)
 
 
@@ -65,7 +68,9 @@ class Api:
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
-    def login(self, username: str, password: str = "pw", *, device_id: str | None = None) -> Api:
+    def login(
+        self, username: str, password: str = PASSWORD, *, device_id: str | None = None
+    ) -> Api:
         self.device_id = device_id or f"tab-{new_id()}"
         r = self.http.post(
             f"{self.base}/auth/token",

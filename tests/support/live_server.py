@@ -26,6 +26,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from tests.support.api import PASSWORD
+
 REPO = Path(__file__).resolve().parents[2]
 PROPERTY_COLUMNS = (
     "uprn", "patch", "estate", "block", "address", "postcode", "lat", "lon", "bedrooms",
@@ -205,7 +207,7 @@ class LiveServer:
         *,
         role: str,
         patches: Iterable[str] = (),
-        password: str = "pw",
+        password: str = PASSWORD,
         name: str | None = None,
         via_cli: bool = False,
     ) -> str:
@@ -301,7 +303,7 @@ class LiveServer:
         return status, (json.loads(raw) if raw else None)
 
     def login(
-        self, username: str, password: str = "pw", *, device_id: str | None = None
+        self, username: str, password: str = PASSWORD, *, device_id: str | None = None
     ) -> dict[str, Any]:
         """Sign in; returns the token response (``access_token``, ``user`` …)."""
         status, body = self.request(

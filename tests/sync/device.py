@@ -21,6 +21,7 @@ from fieldapp.sync.engine import SyncEngine
 from fieldapp.sync.errors import NetworkError
 from fieldapp.sync.state import SyncState
 from fieldapp.sync.transport import HttpTransport, TransportResponse
+from tests.support.api import PASSWORD
 
 Hook = Callable[[str, str, int], str | None]  # (method, path, nth call) -> "before"/"after"/None
 
@@ -79,7 +80,7 @@ class Device:
             blob_uploader=lambda **_: 0, **kwargs,
         )  # fmt: skip
 
-    def sign_in(self, username: str, password: str = "pw") -> dict[str, Any]:
+    def sign_in(self, username: str, password: str = PASSWORD) -> dict[str, Any]:
         return self.engine.sign_in(username=username, password=password, device_name="tab")
 
     def sync(self) -> SyncState:

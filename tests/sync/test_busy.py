@@ -18,7 +18,7 @@ import requests
 from fieldapp.store.store import Store
 from fieldapp.sync.engine import SyncEngine
 from fieldapp.sync.transport import HttpTransport
-from tests.support.api import Api, mutation
+from tests.support.api import PASSWORD, Api, mutation
 from tests.support.live_server import LiveServer
 
 CASE = {"category": "noise", "received_at": "2026-06-10T09:00:00Z", "status": "open"}
@@ -80,7 +80,7 @@ def test_the_tablet_waits_out_retry_after_and_sends_again(
 
     engine = SyncEngine(store=store, transport=transport, sleep=sleep, blob_uploader=lambda **_: 0)
     try:
-        engine.sign_in(username="ann", password="pw", device_name="tablet")
+        engine.sign_in(username="ann", password=PASSWORD, device_name="tablet")
         with store.transaction():
             rid = store.create("asb_case", dict(CASE), now=NOW)["id"]
         holder = _hold_writes(server)
