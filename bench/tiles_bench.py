@@ -58,7 +58,7 @@ def run(server: LiveServer, source: TileServer, work: Path, *, repeat: int) -> N
         base_url=server.url, session=session, token=lambda: store.get_meta("token")
     )
     engine = SyncEngine(store=store, transport=transport)
-    engine.sign_in(username="manager", password="demo-manager", device_name="bench")
+    engine.sign_in(username="manager", password="demo-manager-halton", device_name="bench")
     assert engine.sync_once().status == "online"
     homes = store.all("property")
     wanted = tiles_covering(homes, DEFAULT_ZOOMS)

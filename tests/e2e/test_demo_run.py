@@ -131,7 +131,7 @@ def _server_alone_signs_in_the_demo_users(server_dir: Path) -> None:
             assert proc.poll() is None and time.monotonic() < deadline, "server alone failed"
             time.sleep(0.2)
         with Api(url) as api:
-            api.login("officer1", "demo-officer1")  # raises unless the seeded user is there
+            api.login("officer1", "demo-officer1-halton")  # raises unless the seeded user is there
     finally:
         proc.terminate()
         proc.wait(timeout=30)

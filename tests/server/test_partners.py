@@ -235,7 +235,7 @@ def test_demo_references_are_kept_and_the_next_case_follows_them(tmp_path: Path)
                   if c["reference"].startswith(prefix))  # fmt: skip
     with LiveServer(data_dir=tmp_path) as server:
         server.cli("seed-demo", "--today", today.isoformat())
-        with Api(server.url).login("manager", "demo-manager") as manager:
+        with Api(server.url).login("manager", "demo-manager-halton") as manager:
             records, _, _, _ = manager.pull_all()
             kept = {r["data"]["reference"] for (e, _), r in records.items() if e == "asb_case"}
             rid, patch = new_case()
