@@ -41,7 +41,7 @@ def _case(state: AppState, *, reports: int, **extra: Any) -> dict[str, Any]:
         state.create("asb_report", {
             "case_id": case["id"], "incident_at": f"2026-0{5 + n}-01T21:00:00Z",
             "reported_at": f"2026-0{5 + n}-02T09:00:00Z", "reporter_id": "m1",
-            "agency": ("police", "council")[n % 2],
+            "agency": ("police", "council")[n % 2], "description": "Shouting again",
         })  # fmt: skip
     stored = state.get("asb_case", case["id"])
     assert stored is not None
