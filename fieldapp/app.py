@@ -138,10 +138,17 @@ async def main(page: ft.Page) -> None:
     def on_gone(_: Any) -> None:
         state.close()
 
+    def on_back(_: Any) -> None:
+        # A browser reload re-attaches this same session (Flet keeps it for a while): the
+        # page was drawn before the reload, so draw the screen again from the store, with a
+        # fresh status line. The state kept hearing the device meanwhile: only the session's
+        # expiry (``on_close``) ends that, not a dropped connection.
+        shell.show(state.route, state.params)
+
     page.on_route_change = on_route_change
     page.on_resize = lambda _: shell.on_resize()
     page.on_close = on_gone
-    page.on_disconnect = on_gone
+    page.on_connect = on_back
     route, params = split_route(page.route)
     shown["route"] = page.route
     shell.show(route, params)

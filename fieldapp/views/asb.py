@@ -50,7 +50,7 @@ from fieldapp.views.logic_asb import (
 )
 from fieldapp.views.logic_forms import TIME_HINT, label, policy_of, time_input, when
 from fieldapp.views.logic_patch import NOT_YET_SENT, reference_of
-from fieldapp.views.raised import go_back, opened_from, save_raised
+from fieldapp.views.raised import draft_id, go_back, opened_from, save_raised
 
 __all__ = ["ROUTES", "AsbForm", "view"]
 
@@ -63,6 +63,7 @@ class AsbForm:
     def __init__(self, state: AppState, **params: str) -> None:
         self.state = state
         self.record, self.observation = opened_from(state, "asb_case", params)
+        self.draft = str(self.record["id"]) if self.record else draft_id(state, params)
         if self.record is not None:
             start = inputs_from_case(self.record)
         elif self.observation is not None:

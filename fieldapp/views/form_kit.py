@@ -18,6 +18,7 @@ from typing import Any
 import flet as ft
 
 from fieldapp.domain.geo import by_distance
+from fieldapp.ids import new_id
 from fieldapp.photos import PhotoError
 from fieldapp.state import AppState
 from fieldapp.store.errors import StoreError, ValidationError
@@ -383,5 +384,15 @@ def goto(state: AppState, route: str, **params: str) -> Handler:
 
     def handler(_: Any = None) -> None:
         state.go(route, **params)
+
+    return handler
+
+
+def new_record(state: AppState, route: str, **params: str) -> Handler:
+    """A click handler opening a create form under a fresh ``draft`` id (see
+    ``raised.draft_id``): made at the tap, so each visit to the button starts a new record."""
+
+    def handler(_: Any = None) -> None:
+        state.go(route, **params, draft=new_id())
 
     return handler

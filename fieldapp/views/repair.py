@@ -46,7 +46,7 @@ from fieldapp.views.logic_repair import (
     suggested,
 )
 from fieldapp.views.logic_suggestions import ACTION_LABELS, REPAIR_EFFECTS, decide
-from fieldapp.views.raised import go_back, opened_from, save_raised
+from fieldapp.views.raised import draft_id, go_back, opened_from, save_raised
 from fieldapp.views.suggest_panel import SuggestionPanel
 
 __all__ = ["ROUTES", "RepairForm", "view"]
@@ -58,6 +58,7 @@ class RepairForm:
     def __init__(self, state: AppState, **params: str) -> None:
         self.state = state
         self.record, self.observation = opened_from(state, "repair", params)
+        self.draft = str(self.record["id"]) if self.record else draft_id(state, params)
         if self.record is not None:
             start = inputs_from_repair(self.record)
         elif self.observation is not None:

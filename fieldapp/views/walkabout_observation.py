@@ -22,6 +22,7 @@ from fieldapp.views.form_kit import (
     checkbox,
     dropdown,
     grid,
+    new_record,
     photo_strip,
     pick_photos,
     section,
@@ -134,9 +135,9 @@ class ObservationForm:
                     ident="observation-open-raised", primary=False),
             ]  # fmt: skip
         return [
-            common.button("Raise repair", lambda _: self.state.go("/repair", observation_id=oid),
+            common.button("Raise repair", new_record(self.state, "/repair", observation_id=oid),
                           icon=ft.Icons.BUILD, ident="observation-raise-repair", primary=False),
-            common.button("Raise ASB report", lambda _: self.state.go("/asb", observation_id=oid),
+            common.button("Raise ASB report", new_record(self.state, "/asb", observation_id=oid),
                           icon=ft.Icons.REPORT, ident="observation-raise-asb", primary=False),
         ]  # fmt: skip
 
