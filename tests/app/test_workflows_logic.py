@@ -630,7 +630,7 @@ def test_split_household_and_texts() -> None:
     assert [p["id"] for p in split.unverified] == ["x"]
     assert [p["id"] for p in split.former] == ["old"]
     assert T.person_text(persons[1], VISIT_DAY) == "Lead: lead tenant, age 45, female"
-    assert T.person_text(persons[3], VISIT_DAY) == "Old: age 86, male, died 2026-06-01"
+    assert T.person_text(persons[3], VISIT_DAY) == "Old: age 86, male, died 01/06/2026"
     assert T.partner_options(persons, exclude_id="kid")[0] == ("lead", "Lead")
 
 

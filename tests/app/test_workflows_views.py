@@ -512,8 +512,11 @@ def test_atv_household_changes_update_bedroom_need(device: Device, state: AppSta
     assert form.referrals["fraud_check"].value is False
 
     # The lead tenant has died: one store call records the death and its task note, and
-    # succession is suggested (the baby's birth suggested none).
+    # succession is suggested (the baby's birth suggested none). Asked first.
     assert form.died("m1")
+    assert state.get("person", "m1")["died_on"] is None  # type: ignore[index]
+    assert "Record that Margaret Hughes died on 10/06/2026?" in ui.texts(root)
+    ui.click(ui.by_id(root, "person-confirm"))
     gone = state.get("person", "m1")
     assert gone is not None and gone["died_on"] == "2026-06-10"
     assert [s["action"] for s in gone["suggested_actions"]] == ["succession"]
@@ -563,7 +566,13 @@ def test_atv_edit_move_out_and_verify(device: Device, state: AppState) -> None:
     form = root.data
     assert form.verify("u1") and state.get("person", "u1")["status"] == "member"  # type: ignore[index]
     assert form.moved_out("m2")
+    ui.click(ui.by_id(root, "person-cancel"))  # asked, and cancelled: nothing recorded
+    assert state.get("person", "m2")["moved_out_on"] is None  # type: ignore[index]
+    assert form.moved_out("m2") and form.confirm()
     assert state.get("person", "m2")["moved_out_on"] == "2026-06-10"  # type: ignore[index]
+    ui.click(ui.by_id(root, "person-undo"))  # a slip: taken back
+    assert state.get("person", "m2")["moved_out_on"] is None  # type: ignore[index]
+    assert form.moved_out("m2") and form.confirm()
     assert form.edit_person("m1")
     assert ui.field(root, "Name").value == "Margaret Hughes" and dd(root, "Sex").value == "F"
     ui.type_into(ui.field(root, "Date of birth"), "1951-06-11")
