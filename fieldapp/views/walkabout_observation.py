@@ -57,6 +57,8 @@ class ObservationForm:
         self.walkabout = walkabout
         self.record = record
         self.staff = may_manage(state.role)
+        # An ended walkabout is read-only until a manager or officer reopens it.
+        self.ended = bool(walkabout.get("ended_at"))
         self.position = state.position()
         start = record or {}
         self.kind = dropdown("What was seen", KIND_OPTIONS, start.get("kind"),
@@ -76,6 +78,10 @@ class ObservationForm:
         self.follow_up = ft.Row(wrap=True, spacing=common.GAP)
         self._changed()
         self._show_saved()
+        if self.ended:
+            for control in (self.kind, self.offensive, self.description):
+                control.disabled = True
+            self.feedback.error(["This walkabout has ended: reopen it to add or change."])
 
     # --- reading and showing ---------------------------------------------------------------
     def inputs(self) -> ObservationInputs:
@@ -87,7 +93,8 @@ class ObservationForm:
 
     def _changed(self, _: Any = None) -> None:
         inputs = self.inputs()
-        self.offensive.disabled = inputs.kind != "graffiti"
+        # Only graffiti can be offensive: the box is not shown for anything else.
+        self.offensive.visible = inputs.kind == "graffiti"
         logged = (self.record or {}).get("logged_at")
         state = self.state
         self.results.show(
@@ -119,7 +126,7 @@ class ObservationForm:
         self.photos.content = photo_strip(self.state, photos_of(), load=photos_of)
         # Partners may only create: what they logged is then read-only on their tablet.
         for control in (self.kind, self.offensive, self.description):
-            control.disabled = not self.staff or control.disabled
+            control.disabled = not self.staff or self.ended
         self.follow_up.controls = self._follow_up_buttons(rec)
 
     def _follow_up_buttons(self, rec: dict[str, Any]) -> list[ft.Control]:
@@ -150,6 +157,9 @@ class ObservationForm:
 
     def save(self, _: Any = None) -> bool:
         """Log (or, for staff, amend) the observation; True when saved."""
+        if self.ended:
+            self.feedback.error(["This walkabout has ended: reopen it to add or change."])
+            return False
         if self.record is None:
             user = self.state.user or {}
             built = observation_patch(

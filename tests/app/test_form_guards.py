@@ -1,15 +1,21 @@
-"""Create forms are reload-safe: a new record is saved under the ``draft`` id its button put in
+"""Guards of the forms, driven through their controls over a real device store.
+
+Create forms are reload-safe: a new record is saved under the ``draft`` id its button put in
 the route, so opening the same address again (a reload, Back then Forward), tapping Save twice
-or raising again from the same observation opens the saved record, never a second one."""
+or raising again from the same observation opens the saved record, never a second one. A death
+asks first and can be undone; an ended walkabout is read-only until reopened, and the reopening
+is recorded; the offensive box shows only for graffiti."""
 
 from __future__ import annotations
+
+import flet as ft
 
 from fieldapp.services import Device
 from fieldapp.state import AppState
 from fieldapp.views import asb, atv, property, repair, walkabout
 from tests.app import ui
 from tests.app.conftest import Recorder
-from tests.app.test_workflows_views import _seed, dd, pick
+from tests.app.test_workflows_views import JOINED, _seed, dd, pick
 
 
 def test_the_same_address_after_a_save_opens_the_saved_case(
@@ -80,3 +86,42 @@ def test_a_death_recorded_by_mistake_is_undone_with_its_succession(
     assert form.referrals["succession"].value is False
     notes = [n["text"] for n in state.find("note", "parent_id", "h1")]
     assert notes[-1] == "Succession task withdrawn: the death was recorded by mistake."
+
+
+def test_an_ended_walkabout_is_read_only_until_reopened(
+    device: Device, state: AppState, shell: Recorder
+) -> None:
+    ended = {**JOINED, "ended_at": "2026-06-10T08:45:00Z", "grades": {"litter": "good"}}
+    _seed(device, walkabout=[ended])
+    root = walkabout.view(state, id=ended["id"])
+    idents = {s.identifier for s in ui.of_type(root, ft.Semantics)}
+    editing = {"walkabout-save-grades", "walkabout-end", "walkabout-add-note",
+               "walkabout-log-observation"}  # fmt: skip
+    assert editing.isdisjoint(idents)
+    assert dd(root, "Litter").disabled is True
+    assert "This walkabout has ended: it is read-only." in ui.texts(root)
+
+    obs = walkabout.view(state, id=ended["id"], observation="new")
+    pick(obs, "What was seen", "litter")
+    ui.click(ui.by_id(obs, "observation-save"))
+    assert state.find("observation", "walkabout_id", ended["id"]) == []
+
+    ui.click(ui.by_id(root, "walkabout-reopen"))
+    stored = state.get("walkabout", ended["id"])
+    assert stored is not None and stored["ended_at"] is None
+    [note] = state.find("note", "parent_id", ended["id"])
+    assert note["text"] == "Reopened by Sarah Whitfield (it had ended Wed 10 Jun 2026 09:45)."
+    assert shell.routes[-1] == ("/walkabout", {"id": ended["id"]})
+    again = walkabout.view(state, id=ended["id"])
+    assert dd(again, "Litter").disabled is not True
+    assert "walkabout-end" in {s.identifier for s in ui.of_type(again, ft.Semantics)}
+
+
+def test_the_offensive_box_shows_only_for_graffiti(device: Device, state: AppState) -> None:
+    _seed(device)
+    root = walkabout.view(state, id="w-joined", observation="new")
+    offensive = next(c for c in ui.of_type(root, ft.Checkbox) if c.label == "Offensive graffiti")
+    pick(root, "What was seen", "fly_tipping")
+    assert offensive.visible is False
+    pick(root, "What was seen", "graffiti")
+    assert offensive.visible is True
