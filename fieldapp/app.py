@@ -132,18 +132,23 @@ async def main(page: ft.Page) -> None:
     def on_route_change(e: ft.RouteChangeEvent) -> None:
         if e.route != shown["route"]:
             shown["route"] = e.route
-            route, params = split_route(e.route)
-            shell.show(route, params)
+            # Through ``show``: if the screen stays (unsaved changes: the officer is asked),
+            # the address bar is put back to it.
+            show(*split_route(e.route))
 
     def on_gone(_: Any) -> None:
         state.close()
 
     def on_back(_: Any) -> None:
-        # A browser reload re-attaches this same session (Flet keeps it for a while): the
-        # page was drawn before the reload, so draw the screen again from the store, with a
-        # fresh status line. The state kept hearing the device meanwhile: only the session's
-        # expiry (``on_close``) ends that, not a dropped connection.
-        shell.show(state.route, state.params)
+        # A browser reload re-attaches this same session (Flet keeps it for a while), and
+        # the state kept hearing the device meanwhile: only the session's expiry
+        # (``on_close``) ends that, not a dropped connection. Draw the screen again from the
+        # store, unless it is a form holding typed changes (the session kept them).
+        guard = state.leave_guard
+        if guard is not None and guard():
+            shell.refresh_status()
+        else:
+            shell.show(state.route, state.params)
 
     page.on_route_change = on_route_change
     page.on_resize = lambda _: shell.on_resize()

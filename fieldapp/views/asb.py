@@ -20,10 +20,12 @@ from fieldapp.views.form_kit import (
     Feedback,
     PropertyPicker,
     Results,
+    Unsaved,
     checkbox,
     dropdown,
     goto,
     grid,
+    guard_leaving,
     section,
     set_choices,
     show_errors,
@@ -73,6 +75,7 @@ class AsbForm:
                 property_id=params.get("property_id"), received_at=time_input(state.now())
             )
         self.start = start
+        self.unsaved = Unsaved(())  # watched once built (``guard_leaving``)
         on = self._changed
         self.results = Results("Triage", prefix="triage")
         self.feedback = Feedback("asb-message")
@@ -348,6 +351,7 @@ class ReportsPanel:
         self.hate.value = False
         self.reported_at.value = time_input(form.state.now())
         self.feedback.ok("Report added to the case.")
+        form.unsaved.saved()
         form.record = form.state.get("asb_case", form.record["id"]) or form.record
         self.refresh()
         form._changed()
@@ -363,6 +367,7 @@ def view(state: AppState, **params: str) -> ft.Control:
         ])  # fmt: skip
     form = AsbForm(state, **params)
     root = form.build()
+    form.unsaved = guard_leaving(state, root)
     root.data = form
     return root
 

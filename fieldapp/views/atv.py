@@ -24,11 +24,13 @@ from fieldapp.views import common
 from fieldapp.views.form_kit import (
     Feedback,
     Results,
+    Unsaved,
     attempt,
     checkbox,
     dropdown,
     goto,
     grid,
+    guard_leaving,
     new_record,
     section,
     set_choices,
@@ -83,6 +85,7 @@ class AtvForm:
         self.results = Results("Bedrooms", prefix="atv")
         self.feedback = Feedback("atv-message")
         self.person_feedback = Feedback("atv-person-message")
+        self.unsaved = Unsaved(())  # watched once built (``guard_leaving``)
         self.confirm_box = ft.Container()  # "Record that … died?" and then "Undo"
         self.pending: tuple[str, str] | None = None  # (person id, "died" | "moved_out")
         # The visit.
@@ -219,6 +222,7 @@ class AtvForm:
             return False
         self.person_feedback.ok(f"{record.get('name')} saved.")
         self.clear_person()
+        self.unsaved.saved()
         return True
 
     def clear_person(self, _: Any = None) -> None:
@@ -404,6 +408,7 @@ class AtvForm:
             return False
         self.visit = record
         self.feedback.ok("Visit saved. It will sync when a connection is available.")
+        self.unsaved.saved()
         self.state.toast("Tenancy visit saved")
         return True
 
@@ -461,6 +466,7 @@ def view(state: AppState, **params: str) -> ft.Control:
         ])  # fmt: skip
     form = AtvForm(state, home, visit)
     root = form.build()
+    form.unsaved = guard_leaving(state, root)
     root.data = form
     return root
 

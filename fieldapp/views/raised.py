@@ -15,7 +15,7 @@ import flet as ft
 
 from fieldapp.ids import new_id
 from fieldapp.state import AppState
-from fieldapp.views.form_kit import Feedback, show_errors, write
+from fieldapp.views.form_kit import Feedback, Unsaved, show_errors, write
 from fieldapp.views.logic_forms import FormResult, changed
 
 
@@ -28,6 +28,7 @@ class RaisedForm(Protocol):
     record: dict[str, Any] | None
     observation: dict[str, Any] | None
     draft: str  # the id a new record is created with (see ``draft_id``)
+    unsaved: Unsaved  # the leave guard: told when the form was saved
 
 
 def draft_id(state: AppState, params: Mapping[str, str]) -> str:
@@ -108,6 +109,7 @@ def save_raised(form: RaisedForm, entity: str, built: FormResult, *, what: str) 
     form.record = record
     if created and form.observation is not None:
         link_observation(form.state, form.observation, entity, record["id"])
+    form.unsaved.saved()
     form.feedback.ok(f"{what} saved. It will sync when a connection is available.")
     form.state.toast(f"{what} saved")
     return True

@@ -22,9 +22,11 @@ from fieldapp.views.form_kit import (
     Feedback,
     PropertyPicker,
     Results,
+    Unsaved,
     checkbox,
     dropdown,
     grid,
+    guard_leaving,
     photo_strip,
     pick_photos,
     section,
@@ -68,6 +70,7 @@ class RepairForm:
                 property_id=params.get("property_id"), reported_at=time_input(state.now())
             )
         self.start = start
+        self.unsaved = Unsaved(())  # watched once built (``guard_leaving``)
         self.results = Results("Deadlines", prefix="repair")
         self.feedback = Feedback("repair-message")
         on = self._changed
@@ -266,6 +269,7 @@ def view(state: AppState, **params: str) -> ft.Control:
         ])  # fmt: skip
     form = RepairForm(state, **params)
     root = form.build()
+    form.unsaved = guard_leaving(state, root)
     root.data = form  # the form object stays reachable (tests drive it through the controls)
     return root
 

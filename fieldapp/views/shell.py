@@ -119,6 +119,7 @@ class Shell:
         )
         self.wide: bool | None = None
         self.had_data = self._synced()
+        self.shown: tuple[str, dict[str, str]] = ("", {})  # the screen on the page now
         state.shell_listener = self.refresh_status
 
     # --- layout ----------------------------------------------------------------------------
@@ -229,13 +230,60 @@ class Shell:
             common.push(self.status, self.status_icon)
 
     # --- navigation ------------------------------------------------------------------------
+    def unsaved(self, route: str, params: dict[str, str]) -> bool:
+        """Whether leaving for ``route`` would lose changes the current form holds."""
+        guard = self.state.leave_guard
+        if guard is None or (route, params) == self.shown:
+            return False
+        try:
+            return guard()
+        except Exception:  # a broken guard must not trap the officer on a screen
+            log.exception("leave guard failed")
+            return False
+
+    def ask_to_leave(self, route: str, params: dict[str, str]) -> None:
+        """'Leave without saving?': Stay keeps the form as it is, Leave goes on to ``route``."""
+
+        def stay(_: object) -> None:
+            self.page.pop_dialog()
+
+        def leave(_: object) -> None:
+            self.page.pop_dialog()
+            self.state.leave_guard = None
+            self.state.go(route, **params)
+
+        self.page.show_dialog(
+            ft.AlertDialog(
+                modal=True,
+                title=ft.Text("Leave without saving?"),
+                content=ft.Text("This form has changes that are not saved. They will be lost."),
+                actions=[
+                    common.button("Stay on the form", stay, ident="leave-stay"),
+                    common.button(
+                        "Leave without saving", leave, primary=False, ident="leave-discard"
+                    ),
+                ],  # fmt: skip
+            )
+        )
+
     def show(self, route: str, params: dict[str, str]) -> None:
-        """Build the screen for ``route`` (after access checks) and put it on the page."""
+        """Build the screen for ``route`` (after access checks) and put it on the page.
+
+        A form with unsaved changes is not left at once: the officer is asked first, and the
+        current screen (and route) stay until they choose to leave.
+        """
+        if self.unsaved(route, params):
+            # ``state.go`` has already set the route it was asked for: the form stays.
+            self.state.route, self.state.params = self.shown[0], dict(self.shown[1])
+            self.ask_to_leave(route, params)
+            return
         target = allowed(self.state, route)
         if target != route:
             params = {}
+        self.state.leave_guard = None  # the new screen sets its own
         self.state.drop_listeners()  # the old screen's live areas stop listening
         self.state.route, self.state.params = target, dict(params)
+        self.shown = (target, dict(params))
         view = self.routes.get(target)
         try:
             if view is None:

@@ -19,9 +19,11 @@ from fieldapp.views import common
 from fieldapp.views.form_kit import (
     Feedback,
     Results,
+    Unsaved,
     checkbox,
     dropdown,
     grid,
+    guard_leaving,
     new_record,
     photo_strip,
     pick_photos,
@@ -76,6 +78,7 @@ class ObservationForm:
         self.place = ft.Container()
         self.photos = ft.Container()
         self.follow_up = ft.Row(wrap=True, spacing=common.GAP)
+        self.unsaved = Unsaved(())  # watched once built (``guard_leaving``)
         self._changed()
         self._show_saved()
         if self.ended:
@@ -188,6 +191,7 @@ class ObservationForm:
             self.feedback.error(["Not saved.", *leftover])
             return False
         self.record = record
+        self.unsaved.saved()
         self.feedback.ok("Observation saved. It will sync when a connection is available.")
         self.state.toast("Observation saved")
         self._show_saved()
@@ -253,5 +257,6 @@ def observation_view(state: AppState, **params: str) -> ft.Control:
         ])  # fmt: skip
     form = ObservationForm(state, walkabout, record)
     root = form.build()
+    form.unsaved = guard_leaving(state, root)
     root.data = form
     return root
