@@ -23,6 +23,7 @@ import flet as ft
 
 from fieldapp.services import AppConfig, close_devices, open_device
 from fieldapp.state import AppState
+from fieldapp.views import palette
 from fieldapp.views.shell import Shell, route_table
 
 log = logging.getLogger(__name__)
@@ -104,7 +105,19 @@ async def main(page: ft.Page) -> None:
     config = AppConfig.from_env()
     device = open_device(config)
     page.title = "Estate Walkabout"
-    page.theme = ft.Theme(color_scheme_seed=ft.Colors.TEAL)
+    # Text and surfaces from the palette (contrast checked); the seed fills in the rest.
+    page.theme = ft.Theme(
+        color_scheme_seed=ft.Colors.TEAL,
+        color_scheme=ft.ColorScheme(
+            primary=palette.PRIMARY,
+            on_primary=palette.ON_PRIMARY,
+            surface=palette.PAGE,
+            on_surface=palette.TEXT,
+            on_surface_variant=palette.MUTED,
+            error=palette.OVERDUE,
+        ),
+    )
+    page.bgcolor = palette.PAGE
     page.theme_mode = ft.ThemeMode.LIGHT
     page.padding = 0
     shown: dict[str, str] = {"route": ""}

@@ -22,7 +22,7 @@ from fieldapp.ids import new_id
 from fieldapp.photos import PhotoError
 from fieldapp.state import AppState
 from fieldapp.store.errors import StoreError, ValidationError
-from fieldapp.views import common, photo_viewer
+from fieldapp.views import common, palette, photo_viewer
 from fieldapp.views.logic_forms import Line, field_messages
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,8 @@ def dropdown(
         on_select=on_select,
         expand=True,
         text_size=17,
+        # Tall enough to hit with a thumb (at least 48 px) even in a narrow grid cell.
+        content_padding=ft.Padding.symmetric(horizontal=12, vertical=16),
     )
 
 
@@ -276,7 +278,7 @@ class Results:
         self.lines: list[Line] = []
         self.column = ft.Column(spacing=10)
         self.control = ft.Container(
-            bgcolor=ft.Colors.SURFACE_CONTAINER_HIGHEST,
+            bgcolor=palette.CARD,
             border_radius=10,
             padding=ft.Padding.all(14),
             content=ft.Column([common.heading(title, level=2), self.column], spacing=8),

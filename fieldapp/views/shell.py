@@ -22,6 +22,7 @@ from fieldapp.views import (
     common,
     ct_review,
     overview,
+    palette,
     patch,
     repair,
     settings,
@@ -112,8 +113,8 @@ class Shell:
         self.page = page
         self.state = state
         self.routes = routes
-        self.status = ft.Text("", size=15, weight=ft.FontWeight.W_600, color=ft.Colors.WHITE)
-        self.status_icon = ft.Icon(ft.Icons.CLOUD_OFF, color=ft.Colors.WHITE)
+        self.status = ft.Text("", size=15, weight=ft.FontWeight.W_600, color=palette.ON_DARK)
+        self.status_icon = ft.Icon(ft.Icons.CLOUD_OFF, color=palette.ON_DARK)
         self.content = ft.Container(
             expand=True, padding=ft.Padding.symmetric(horizontal=16, vertical=12)
         )
@@ -130,16 +131,18 @@ class Shell:
             identifier="sync-status",
             button=True,
             live_region=True,
+            # On a phone the chip takes the bar's width and its words wrap: never clipped.
+            expand=not self.wide,
             content=ft.Container(
                 content=ft.Row([self.status_icon, self.status], spacing=8, tight=True),
                 padding=ft.Padding.symmetric(horizontal=14, vertical=10),
                 border_radius=24,
-                bgcolor=ft.Colors.with_opacity(0.18, ft.Colors.WHITE),
+                bgcolor=palette.STATUS_CHIP,
                 on_click=lambda _: self.state.go("/sync"),
             ),
         )
         return ft.Container(
-            bgcolor=ft.Colors.TEAL_800,
+            bgcolor=palette.STATUS_BAR,
             padding=ft.Padding.symmetric(horizontal=16, vertical=6),
             content=ft.Row(
                 [
@@ -147,11 +150,12 @@ class Shell:
                         "Estate Walkabout",
                         size=18,
                         weight=ft.FontWeight.BOLD,
-                        color=ft.Colors.WHITE,
+                        color=palette.ON_DARK,
+                        visible=bool(self.wide),  # on a phone the room goes to the status line
                     ),
                     ft.Text(
                         who,
-                        color=ft.Colors.with_opacity(0.85, ft.Colors.WHITE),
+                        color=palette.ON_DARK,
                         size=14,
                         expand=True,
                         visible=bool(self.wide),  # a phone-width bar keeps room for the status
