@@ -258,7 +258,12 @@ def result_rows(lines: Sequence[Line], *, prefix: str) -> list[ft.Control]:
         body: list[ft.Control] = [ft.Row(parts, spacing=10, wrap=True)]
         if line.reason:
             body.append(common.muted(line.reason))
-        said = f"{line.title}: {line.value}. {line.reason}".strip()
+        # "Why: the reason", never "Why: . the reason" when a line has no value of its own.
+        said = (
+            f"{line.title}: {line.value}. {line.reason}".strip()
+            if line.value
+            else f"{line.title}: {line.reason}"
+        )
         rows.append(
             ft.Semantics(
                 identifier=f"{prefix}-{slug(line.title)}",
