@@ -18,7 +18,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Locator, expect
+from playwright.sync_api import Browser, Locator, expect
 
 from fieldapp.demo import generate_demo
 from tests.e2e.harness import RestartableServer, Tablet
@@ -225,3 +225,32 @@ def test_an_ended_walkabout_is_read_only_until_reopened(officer: Tablet) -> None
     assert t.page.get_by_role("checkbox", name="Offensive graffiti").count() == 0
     t.choose("What was seen", "Graffiti")
     t.page.get_by_role("checkbox", name="Offensive graffiti").wait_for()
+
+
+def test_at_412_px_nothing_is_clipped_and_targets_are_48_px(
+    officer: Tablet, browser: Browser
+) -> None:
+    """A phone-sized window on the same tablet: the status line fits, every control is tall
+    enough to tap (My patch, with its filters, and the ASB form)."""
+    # Left open: the browser closes it after the app has stopped (closing a page under a
+    # running app makes Flet log a half-sent frame as an error).
+    phone = Tablet(officer.app, browser, width=412).open()
+    phone.see("My patch today")
+    phone.wait_status(r"^Online")
+    chip = phone.page.locator("flt-semantics[flt-semantics-identifier='sync-status']")
+    box = chip.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 412, box
+    for screen in ("My patch", "ASB form"):
+        if screen == "ASB form":
+            _open_home(phone)
+            phone.tap("property-asb")
+            phone.see("New ASB report")
+        small = []
+        targets = phone.page.locator("flt-semantics[role='button'], flt-semantics[aria-expanded]")
+        for i in range(targets.count()):
+            rect = targets.nth(i).bounding_box()
+            if rect and rect["width"] > 0 and rect["height"] < 48:
+                small.append((targets.nth(i).inner_text()[:40], rect["height"]))
+            if rect and rect["x"] + rect["width"] > 412 + 1:
+                small.append((targets.nth(i).inner_text()[:40], "clipped"))
+        assert small == [], f"{screen}: {small}"
