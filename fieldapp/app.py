@@ -40,6 +40,15 @@ def join_route(route: str, params: dict[str, str]) -> str:
     return route + ("?" + urlencode(params) if params else "")
 
 
+def _connected(page: ft.Page) -> bool:
+    """Whether the session has a browser to draw on (between a reload's disconnect and its
+    reconnect it has none, and an update would fail)."""
+    try:
+        return page.session.connection is not None
+    except Exception:  # the session is gone
+        return False
+
+
 def _dispatcher(page: ft.Page) -> Callable[[Callable[[], None]], None]:
     """Run a function on the session's event loop, after whatever handler is running.
 
@@ -54,6 +63,9 @@ def _dispatcher(page: ft.Page) -> Callable[[Callable[[], None]], None]:
         try:
             fn()
         except Exception:
+            if not _connected(page):  # mid-reload: the state keeps listening, on_connect redraws
+                log.debug("no browser to draw on; refresh skipped", exc_info=True)
+                return
             log.exception("screen refresh failed")
 
     def dispatch(fn: Callable[[], None]) -> None:
@@ -196,6 +208,9 @@ def run_web(argv: Sequence[str] | None = None) -> None:
         os.environ["FIELDAPP_DEVICE_NAME"] = args.name
     os.environ.setdefault("FLET_WEB_NO_CDN", "1")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # A browser reload or a closed tab drops the websocket mid-read; Flet reports that as a
+    # warning with a traceback. It is how web sessions end, not a fault of the app.
+    logging.getLogger("flet_web.fastapi").setLevel(logging.ERROR)
     assets = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "assets")
     from fieldapp.flet_patches import end_sessions_quietly  # web mode only: flet-web is there
 

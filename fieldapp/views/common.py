@@ -189,3 +189,5 @@ def push(*controls: ft.Control) -> None:
             ctl.update()
         except (AssertionError, RuntimeError):
             log.debug("control not mounted; skipped update")
+        except AttributeError:  # the browser's connection is closing (a reload, a closed tab)
+            log.debug("connection closing; skipped update")

@@ -239,7 +239,6 @@ def view(state: AppState, **params: str) -> ft.Control:
 
     search = common.field(
         "Search address, postcode or reference",
-        hint="…or words from a case or repair description",
         on_change=on_search,
         on_submit=on_search,
         width=560,
@@ -310,6 +309,7 @@ def view(state: AppState, **params: str) -> ft.Control:
         [
             common.heading("My patch today"),
             search,
+            common.muted("It also finds words in case and repair descriptions."),
             results,
             area,
         ],

@@ -135,7 +135,7 @@ class Shell:
             expand=not self.wide,
             content=ft.Container(
                 content=ft.Row([self.status_icon, self.status], spacing=8, tight=True),
-                padding=ft.Padding.symmetric(horizontal=14, vertical=10),
+                padding=ft.Padding.symmetric(horizontal=14, vertical=12),  # 48 px tall
                 border_radius=24,
                 bgcolor=palette.STATUS_CHIP,
                 on_click=lambda _: self.state.go("/sync"),
