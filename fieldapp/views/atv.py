@@ -87,7 +87,7 @@ class AtvForm:
         self.person_feedback = Feedback("atv-person-message")
         self.unsaved = Unsaved(())  # watched once built (``guard_leaving``)
         self.confirm_box = ft.Container()  # "Record that … died?" and then "Undo"
-        self.pending: tuple[str, str] | None = None  # (person id, "died" | "moved_out")
+        self.pending: tuple[str, Literal["moved_out", "died"]] | None = None
         # The visit.
         self.visited_at = common.field("Visit time", value=start.visited_at, hint=TIME_HINT,
                                        on_change=on)  # fmt: skip
