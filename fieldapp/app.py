@@ -23,6 +23,7 @@ import flet as ft
 
 from fieldapp.services import AppConfig, close_devices, open_device
 from fieldapp.state import AppState
+from fieldapp.views import palette
 from fieldapp.views.shell import Shell, route_table
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,15 @@ def join_route(route: str, params: dict[str, str]) -> str:
     return route + ("?" + urlencode(params) if params else "")
 
 
+def _connected(page: ft.Page) -> bool:
+    """Whether the session has a browser to draw on (between a reload's disconnect and its
+    reconnect it has none, and an update would fail)."""
+    try:
+        return page.session.connection is not None
+    except Exception:  # the session is gone
+        return False
+
+
 def _dispatcher(page: ft.Page) -> Callable[[Callable[[], None]], None]:
     """Run a function on the session's event loop, after whatever handler is running.
 
@@ -53,6 +63,9 @@ def _dispatcher(page: ft.Page) -> Callable[[Callable[[], None]], None]:
         try:
             fn()
         except Exception:
+            if not _connected(page):  # mid-reload: the state keeps listening, on_connect redraws
+                log.debug("no browser to draw on; refresh skipped", exc_info=True)
+                return
             log.exception("screen refresh failed")
 
     def dispatch(fn: Callable[[], None]) -> None:
@@ -104,7 +117,19 @@ async def main(page: ft.Page) -> None:
     config = AppConfig.from_env()
     device = open_device(config)
     page.title = "Estate Walkabout"
-    page.theme = ft.Theme(color_scheme_seed=ft.Colors.TEAL)
+    # Text and surfaces from the palette (contrast checked); the seed fills in the rest.
+    page.theme = ft.Theme(
+        color_scheme_seed=ft.Colors.TEAL,
+        color_scheme=ft.ColorScheme(
+            primary=palette.PRIMARY,
+            on_primary=palette.ON_PRIMARY,
+            surface=palette.PAGE,
+            on_surface=palette.TEXT,
+            on_surface_variant=palette.MUTED,
+            error=palette.OVERDUE,
+        ),
+    )
+    page.bgcolor = palette.PAGE
     page.theme_mode = ft.ThemeMode.LIGHT
     page.padding = 0
     shown: dict[str, str] = {"route": ""}
@@ -132,16 +157,28 @@ async def main(page: ft.Page) -> None:
     def on_route_change(e: ft.RouteChangeEvent) -> None:
         if e.route != shown["route"]:
             shown["route"] = e.route
-            route, params = split_route(e.route)
-            shell.show(route, params)
+            # Through ``show``: if the screen stays (unsaved changes: the officer is asked),
+            # the address bar is put back to it.
+            show(*split_route(e.route))
 
     def on_gone(_: Any) -> None:
         state.close()
 
+    def on_back(_: Any) -> None:
+        # A browser reload re-attaches this same session (Flet keeps it for a while), and
+        # the state kept hearing the device meanwhile: only the session's expiry
+        # (``on_close``) ends that, not a dropped connection. Draw the screen again from the
+        # store, unless it is a form holding typed changes (the session kept them).
+        guard = state.leave_guard
+        if guard is not None and guard():
+            shell.refresh_status()
+        else:
+            shell.show(state.route, state.params)
+
     page.on_route_change = on_route_change
     page.on_resize = lambda _: shell.on_resize()
     page.on_close = on_gone
-    page.on_disconnect = on_gone
+    page.on_connect = on_back
     route, params = split_route(page.route)
     shown["route"] = page.route
     shell.show(route, params)
@@ -171,6 +208,9 @@ def run_web(argv: Sequence[str] | None = None) -> None:
         os.environ["FIELDAPP_DEVICE_NAME"] = args.name
     os.environ.setdefault("FLET_WEB_NO_CDN", "1")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # A browser reload or a closed tab drops the websocket mid-read; Flet reports that as a
+    # warning with a traceback. It is how web sessions end, not a fault of the app.
+    logging.getLogger("flet_web.fastapi").setLevel(logging.ERROR)
     assets = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "assets")
     from fieldapp.flet_patches import end_sessions_quietly  # web mode only: flet-web is there
 

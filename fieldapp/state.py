@@ -120,6 +120,9 @@ class AppState:
         self.messages: list[str] = []  # every toast, newest last (tests and the shell read it)
         # The shell's own listener (status line); unlike screens' listeners it is never dropped.
         self.shell_listener: Listener | None = None
+        # Set by a form: True while it holds changes not yet saved. The shell asks before
+        # leaving such a screen (and forgets the guard when another screen is shown).
+        self.leave_guard: Callable[[], bool] | None = None
         self._unhook = device.subscribe(self._changed)
 
     # --- who is signed in ------------------------------------------------------------------

@@ -79,6 +79,7 @@ HTTP_STATUS: dict[str, int] = {
     "record_deleted": 409,
     "link_invalid": 403,
     "link_expired": 410,
+    "future_time": 422,
     "internal_error": 500,
     "busy": 503,
 }

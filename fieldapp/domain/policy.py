@@ -73,6 +73,9 @@ class Policy:
     extra_closed_days: frozenset[date] = frozenset()
     working_weekdays: frozenset[int] = frozenset({0, 1, 2, 3, 4})  # Monday..Friday
     end_of_day: time = time(23, 59, 59)
+    # Report and repair times more than this far ahead of the receiving clock are refused
+    # (a slip of the keyboard would move a legal clock); a little allows for clock drift.
+    future_tolerance_minutes: int = 5
 
     # --- ASB (Clarion) ----------------------------------------------------------------
     asb_priority: Mapping[str, int] = field(

@@ -2,7 +2,8 @@
 
 Each function runs in the caller's transaction, so a killed process leaves either the row
 change and its outbox mutation, or neither. The rules enforced here are the device's copy of
-the server's (the server checks again): the shared ``validate_patch``; reference entities and
+the server's (the server checks again): the shared ``validate_patch`` and the domain's
+``guards`` (no report time ahead of the clock, no blank further report); reference entities and
 conflicts are not writable this way; append-only entities are created once and never changed;
 partner roles (pcso, councillor) may only create observations, notes and photos.
 """
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from fieldapp.domain.guards import refusals
 from fieldapp.domain.policy import Policy
 from fieldapp.ids import new_id, to_wire
 from fieldapp.store import outbox
@@ -45,6 +47,12 @@ class WriteContext:
 
 def _fail(field: str, code: str, message: str) -> ValidationError:
     return ValidationError([FieldError(field, code, message)])
+
+
+def _guards(entity: str, patch: dict[str, Any], ctx: WriteContext) -> list[FieldError]:
+    """The rules' guards against this tablet's clock (the server checks against its own)."""
+    found = refusals(entity, patch, policy=ctx.policy, now=ctx.now)
+    return [FieldError(r.field, r.code, r.message) for r in found]
 
 
 def _check_entity(entity: str, *, ctx: WriteContext, op: str) -> None:
@@ -128,7 +136,9 @@ def create(
     record_id = patch.pop("id", None) or new_id()
     if not isinstance(record_id, str) or len(record_id) > 64:
         raise _fail("id", "validation_failed", "id must be a string of at most 64 characters")
-    errors = validate_patch(entity, patch, creating=True, role=ctx.role)
+    errors = validate_patch(entity, patch, creating=True, role=ctx.role) or _guards(
+        entity, patch, ctx
+    )
     if errors:
         raise ValidationError(errors)
     if get_row(conn, entity, record_id) is not None:
@@ -145,7 +155,9 @@ def update(
 ) -> None:
     """Change fields of a record; only the fields whose value changes go into the mutation."""
     _check_entity(entity, ctx=ctx, op="update")
-    errors = validate_patch(entity, patch, creating=False, role=ctx.role)
+    errors = validate_patch(entity, patch, creating=False, role=ctx.role) or _guards(
+        entity, patch, ctx
+    )
     if errors:
         raise ValidationError(errors)
     row = _live(conn, entity, id)

@@ -423,11 +423,12 @@ ENTITIES: Final[Mapping[str, Entity]] = {
             (
                 _id(),
                 _id("case_id", ref="asb_case", required=True),
-                Field("incident_at", "datetime"),
+                # A further report counts as a complaint: it must say what and when.
+                Field("incident_at", "datetime", required=True),
                 Field("reported_at", "datetime", required=True),
                 _id("reporter_id", ref="person"),
                 _enum("agency", AGENCIES),
-                _text("description", restricted=True),
+                _text("description", restricted=True, required=True),
                 Field("hate_motivated", "bool"),
             ),
             append_only=True,
@@ -621,6 +622,7 @@ ERROR_CODES: Final = frozenset(
         "not_an_image", "image_too_large", "unsupported_media_type", "conflict_not_open",
         "record_deleted", "internal_error", "blob_not_yours", "upload_quota_exceeded",
         "device_in_use", "busy", "link_invalid", "link_expired", "account_disabled",
+        "future_time",
     }
 )  # fmt: skip
 

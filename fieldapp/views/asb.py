@@ -20,10 +20,12 @@ from fieldapp.views.form_kit import (
     Feedback,
     PropertyPicker,
     Results,
+    Unsaved,
     checkbox,
     dropdown,
     goto,
     grid,
+    guard_leaving,
     section,
     set_choices,
     show_errors,
@@ -50,7 +52,7 @@ from fieldapp.views.logic_asb import (
 )
 from fieldapp.views.logic_forms import TIME_HINT, label, policy_of, time_input, when
 from fieldapp.views.logic_patch import NOT_YET_SENT, reference_of
-from fieldapp.views.raised import go_back, opened_from, save_raised
+from fieldapp.views.raised import draft_id, go_back, opened_from, save_raised
 
 __all__ = ["ROUTES", "AsbForm", "view"]
 
@@ -63,6 +65,7 @@ class AsbForm:
     def __init__(self, state: AppState, **params: str) -> None:
         self.state = state
         self.record, self.observation = opened_from(state, "asb_case", params)
+        self.draft = str(self.record["id"]) if self.record else draft_id(state, params)
         if self.record is not None:
             start = inputs_from_case(self.record)
         elif self.observation is not None:
@@ -72,6 +75,7 @@ class AsbForm:
                 property_id=params.get("property_id"), received_at=time_input(state.now())
             )
         self.start = start
+        self.unsaved = Unsaved(())  # watched once built (``guard_leaving``)
         on = self._changed
         self.results = Results("Triage", prefix="triage")
         self.feedback = Feedback("asb-message")
@@ -347,6 +351,7 @@ class ReportsPanel:
         self.hate.value = False
         self.reported_at.value = time_input(form.state.now())
         self.feedback.ok("Report added to the case.")
+        form.unsaved.saved()
         form.record = form.state.get("asb_case", form.record["id"]) or form.record
         self.refresh()
         form._changed()
@@ -362,6 +367,7 @@ def view(state: AppState, **params: str) -> ft.Control:
         ])  # fmt: skip
     form = AsbForm(state, **params)
     root = form.build()
+    form.unsaved = guard_leaving(state, root)
     root.data = form
     return root
 

@@ -24,11 +24,14 @@ from fieldapp.views import common
 from fieldapp.views.form_kit import (
     Feedback,
     Results,
+    Unsaved,
     attempt,
     checkbox,
     dropdown,
     goto,
     grid,
+    guard_leaving,
+    new_record,
     section,
     set_choices,
     show_errors,
@@ -53,7 +56,14 @@ from fieldapp.views.logic_atv import (
     visit_patch,
     with_referral,
 )
-from fieldapp.views.logic_forms import DATE_HINT, TIME_HINT, changed, policy_of, time_input
+from fieldapp.views.logic_forms import (
+    DATE_HINT,
+    TIME_HINT,
+    changed,
+    date_input,
+    policy_of,
+    time_input,
+)
 from fieldapp.views.logic_property import property_title
 from fieldapp.views.logic_suggestions import ACTION_LABELS, REFERRAL_LABELS, decide
 from fieldapp.views.suggest_panel import SuggestionPanel
@@ -75,6 +85,9 @@ class AtvForm:
         self.results = Results("Bedrooms", prefix="atv")
         self.feedback = Feedback("atv-message")
         self.person_feedback = Feedback("atv-person-message")
+        self.unsaved = Unsaved(())  # watched once built (``guard_leaving``)
+        self.confirm_box = ft.Container()  # "Record that … died?" and then "Undo"
+        self.pending: tuple[str, Literal["moved_out", "died"]] | None = None
         # The visit.
         self.visited_at = common.field("Visit time", value=start.visited_at, hint=TIME_HINT,
                                        on_change=on)  # fmt: skip
@@ -209,6 +222,7 @@ class AtvForm:
             return False
         self.person_feedback.ok(f"{record.get('name')} saved.")
         self.clear_person()
+        self.unsaved.saved()
         return True
 
     def clear_person(self, _: Any = None) -> None:
@@ -226,8 +240,8 @@ class AtvForm:
             return False
         self.editing = person
         self.p_name.value = str(person.get("name") or "")
-        self.p_dob.value = str(person.get("date_of_birth") or "")
-        self.p_moved_in.value = str(person.get("moved_in_on") or "")
+        self.p_dob.value = date_input(person.get("date_of_birth"))
+        self.p_moved_in.value = date_input(person.get("moved_in_on"))
         self.p_unverified.value = person.get("status") == "unverified_occupant"
         self.p_cannot_share.value = person.get("cannot_share") is True
         self.refresh_household()
@@ -257,11 +271,60 @@ class AtvForm:
                                author_id=self._author())  # fmt: skip
         return self._event(event, done.format(day=day)) is not None
 
+    # A death or a move-out changes the household (and a death suggests a succession): one
+    # slip of a finger must not do that, so each asks first and can be undone.
     def moved_out(self, pid: str) -> bool:
-        return self._on_day("moved_out", pid, "Marked as moved out on {day}.")
+        """Ask to confirm that ``pid`` moved out today (``confirm`` records it)."""
+        return self._ask(pid, "moved_out")
 
     def died(self, pid: str) -> bool:
-        return self._on_day("died", pid, "Death recorded ({day}).")
+        """Ask to confirm that ``pid`` died today (``confirm`` records it)."""
+        return self._ask(pid, "died")
+
+    def _ask(self, pid: str, kind: Literal["moved_out", "died"]) -> bool:
+        person = self.state.get("person", pid)
+        if person is None:
+            return False
+        self.pending = (pid, kind)
+        name, day = person.get("name") or "This person", self.today().strftime("%d/%m/%Y")
+        what = "died" if kind == "died" else "moved out"
+        self.confirm_box.content = common.card([
+            ft.Text(f"Record that {name} {what} on {day}?", size=17,
+                    weight=ft.FontWeight.W_600),
+            ft.Row([
+                common.button("Yes, record it", self.confirm, ident="person-confirm"),
+                common.button("Cancel", self.cancel, primary=False, ident="person-cancel"),
+            ], wrap=True, spacing=8),
+        ])  # fmt: skip
+        return True
+
+    def cancel(self, _: Any = None) -> None:
+        self.pending = None
+        self.confirm_box.content = None
+
+    def confirm(self, _: Any = None) -> bool:
+        """Record the death or move-out asked about; offer to undo it."""
+        if self.pending is None:
+            return False
+        pid, kind = self.pending
+        self.cancel()
+        done = "Death recorded ({day})." if kind == "died" else "Marked as moved out on {day}."
+        if not self._on_day(kind, pid, done):
+            return False
+        self.confirm_box.content = ft.Row([
+            ft.Text("Recorded by mistake?", size=16),
+            common.button("Undo", lambda _: self.undo(pid, kind), primary=False,
+                          ident="person-undo"),
+        ], wrap=True, spacing=8)  # fmt: skip
+        return True
+
+    def undo(self, pid: str, kind: str) -> bool:
+        """Take back a death or move-out recorded by mistake."""
+        field = "died_on" if kind == "died" else "moved_out_on"
+        self.confirm_box.content = None
+        event = HouseholdEvent("changed", str(self.home["id"]), person_id=pid,
+                               fields={field: None}, author_id=self._author())  # fmt: skip
+        return self._event(event, "Undone: back in the household.") is not None
 
     def verify(self, pid: str) -> bool:
         event = HouseholdEvent("id_seen", str(self.home["id"]), person_id=pid,
@@ -345,6 +408,7 @@ class AtvForm:
             return False
         self.visit = record
         self.feedback.ok("Visit saved. It will sync when a connection is available.")
+        self.unsaved.saved()
         self.state.toast("Tenancy visit saved")
         return True
 
@@ -362,6 +426,7 @@ class AtvForm:
                 grid(self.p_name, self.p_dob, self.p_sex, self.p_rel, self.p_partner,
                      self.p_moved_in),
                 grid(self.p_unverified, self.p_cannot_share),
+                self.confirm_box,
                 self.person_feedback.box,
                 ft.Row([
                     common.button("Save person", self.save_person, icon=ft.Icons.PERSON_ADD,
@@ -379,9 +444,9 @@ class AtvForm:
             self.feedback.box,
             ft.Row([
                 common.button("Save visit", self.save_visit, icon=ft.Icons.SAVE, ident="atv-save"),
-                common.button("Repair found", goto(self.state, "/repair", property_id=hid),
+                common.button("Repair found", new_record(self.state, "/repair", property_id=hid),
                               icon=ft.Icons.BUILD, primary=False, ident="atv-repair"),
-                common.button("ASB found", goto(self.state, "/asb", property_id=hid),
+                common.button("ASB found", new_record(self.state, "/asb", property_id=hid),
                               icon=ft.Icons.REPORT, primary=False, ident="atv-asb"),
                 common.button("Property history", goto(self.state, "/property", id=hid),
                               primary=False, ident="atv-history"),
@@ -401,6 +466,7 @@ def view(state: AppState, **params: str) -> ft.Control:
         ])  # fmt: skip
     form = AtvForm(state, home, visit)
     root = form.build()
+    form.unsaved = guard_leaving(state, root)
     root.data = form
     return root
 

@@ -15,15 +15,17 @@ from typing import Any
 import flet as ft
 
 from fieldapp.state import AppState
+from fieldapp.views import palette
 
 log = logging.getLogger(__name__)
 
 TOUCH = 52  # px: comfortably above the 48 px minimum touch target
 GAP = 12
-OVERDUE = ft.Colors.RED_700
-SOON = ft.Colors.ORANGE_800
-OK = ft.Colors.GREEN_700
-MUTED = ft.Colors.ON_SURFACE_VARIANT
+# Colours of the palette, each checked at 4.5:1 or more against what it is drawn on.
+OVERDUE = palette.OVERDUE
+SOON = palette.SOON
+OK = palette.OK
+MUTED = palette.MUTED
 
 
 def heading(text: str, *, level: int = 1) -> ft.Control:
@@ -82,8 +84,8 @@ def button(
     """A big button; ``ident`` becomes ``flt-semantics-identifier`` for the browser tests."""
     style = ft.ButtonStyle(
         padding=ft.Padding.symmetric(horizontal=20, vertical=14),
-        bgcolor=ft.Colors.RED_700 if danger else None,
-        color=ft.Colors.WHITE if danger else None,
+        bgcolor=palette.DANGER if danger else None,
+        color=palette.ON_DARK if danger else None,
     )
     ctl: ft.Control
     if primary or danger:
@@ -99,13 +101,14 @@ def button(
 
 def banner(text: str, *, kind: str = "error", ident: str | None = None) -> ft.Control:
     """A visible message box (errors in red, information in blue, success in green)."""
-    colours = {
-        "error": (ft.Colors.RED_50, ft.Colors.RED_900, ft.Icons.ERROR_OUTLINE),
-        "info": (ft.Colors.BLUE_50, ft.Colors.BLUE_900, ft.Icons.INFO_OUTLINE),
-        "ok": (ft.Colors.GREEN_50, ft.Colors.GREEN_900, ft.Icons.CHECK_CIRCLE_OUTLINE),
-        "warn": (ft.Colors.AMBER_50, ft.Colors.BROWN_900, ft.Icons.WARNING_AMBER),
+    icons = {
+        "error": ft.Icons.ERROR_OUTLINE,
+        "info": ft.Icons.INFO_OUTLINE,
+        "ok": ft.Icons.CHECK_CIRCLE_OUTLINE,
+        "warn": ft.Icons.WARNING_AMBER,
     }
-    bg, fg, icon = colours.get(kind, colours["info"])
+    kind = kind if kind in icons else "info"
+    (bg, fg), icon = palette.BANNERS[kind], icons[kind]
     box = ft.Container(
         bgcolor=bg,
         border_radius=8,
@@ -124,6 +127,7 @@ def card(
     # Not one merged semantics node: each text stays readable (screen readers, browser tests).
     return ft.Card(
         semantic_container=False,
+        bgcolor=palette.CARD,
         content=ft.Container(
             padding=ft.Padding.all(14),
             on_click=on_click,
@@ -185,3 +189,5 @@ def push(*controls: ft.Control) -> None:
             ctl.update()
         except (AssertionError, RuntimeError):
             log.debug("control not mounted; skipped update")
+        except AttributeError:  # the browser's connection is closing (a reload, a closed tab)
+            log.debug("connection closing; skipped update")

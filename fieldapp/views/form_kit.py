@@ -18,10 +18,11 @@ from typing import Any
 import flet as ft
 
 from fieldapp.domain.geo import by_distance
+from fieldapp.ids import new_id
 from fieldapp.photos import PhotoError
 from fieldapp.state import AppState
 from fieldapp.store.errors import StoreError, ValidationError
-from fieldapp.views import common, photo_viewer
+from fieldapp.views import common, palette, photo_viewer
 from fieldapp.views.logic_forms import Line, field_messages
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,8 @@ def dropdown(
         on_select=on_select,
         expand=True,
         text_size=17,
+        # Tall enough to hit with a thumb (at least 48 px) even in a narrow grid cell.
+        content_padding=ft.Padding.symmetric(horizontal=12, vertical=16),
     )
 
 
@@ -97,6 +100,8 @@ def grid(*controls: ft.Control, md: int = 6) -> ft.ResponsiveRow:
     for c in controls:
         cell = labelled(c)
         cell.col = {"xs": 12, "md": md}
+        if cell.key is None:  # a field in error is scrolled to by its cell's key (``focus``)
+            cell.key = ft.ScrollKey(f"field-{id(cell)}")  # type: ignore[call-arg]
         cells.append(cell)
     return ft.ResponsiveRow(cells, spacing=common.GAP, run_spacing=common.GAP)
 
@@ -108,13 +113,22 @@ def section(title: str, *controls: ft.Control) -> ft.Control:
 
 # --- errors and saving ---------------------------------------------------------------------
 def show_errors(fields: Mapping[str, ft.Control], errors: Mapping[str, str]) -> list[str]:
-    """Put each message under its field (and clear the others); messages with no field back."""
+    """Put each message under its field (and clear the others); messages with no field back.
+
+    The first field in error (in the form's order) takes the focus, which scrolls it into
+    view: the message at the foot of a long form is no use while the red field is off screen.
+    """
+    first: ft.Control | None = None
     for name, control in fields.items():
         message = errors.get(name)
         if isinstance(control, ft.Dropdown):
             control.error_text = message
         elif isinstance(control, ft.TextField):
             control.error = message
+        if message and first is None:
+            first = control
+    if first is not None:
+        focus(first)
     return [f"{name}: {msg}" for name, msg in errors.items() if name not in fields]
 
 
@@ -128,6 +142,38 @@ def attempt(call: Callable[[], dict[str, Any]]) -> tuple[dict[str, Any] | None, 
         return None, {"_": str(exc)}
 
 
+def focus(control: ft.Control) -> bool:
+    """Scroll ``control`` into view and give it the focus; False when it is not on a page (a
+    screen built in a test) or the session is gone.
+
+    The scrolling is explicit: a text field scrolls itself into view when it gains the focus,
+    but not when it had it already, and a dropdown never does.
+    """
+    try:
+        page = control.page
+    except RuntimeError:  # not mounted
+        return False
+    target: Any = control
+    while target is not None and not isinstance(target.parent, ft.Column | ft.ResponsiveRow):
+        target = target.parent  # up to the cell of the form's grid or column
+    scroller: Any = control.parent
+    while scroller is not None and not getattr(scroller, "scroll", None):
+        scroller = scroller.parent
+    try:
+        if target is not None and scroller is not None:
+            if not isinstance(target.key, ft.ScrollKey):  # not in a ``grid``: keyed now
+                target.key = ft.ScrollKey(f"field-{id(target)}")  # type: ignore[call-arg]
+                target.update()  # the key must be on the page before the scroll looks for it
+            key = target.key.value
+            page.run_task(scroller.scroll_to, scroll_key=key, duration=300)
+        focuser = getattr(control, "focus", None)
+        if focuser is not None:
+            page.run_task(focuser)
+    except (RuntimeError, AttributeError):  # the session is gone
+        return False
+    return True
+
+
 def write(
     state: AppState, entity: str, patch: dict[str, Any], *, record_id: str | None = None
 ) -> tuple[dict[str, Any] | None, dict[str, str]]:
@@ -138,6 +184,38 @@ def write(
     if record_id is None:
         return attempt(lambda: state.create(entity, patch))
     return attempt(lambda: state.update(entity, record_id, patch))
+
+
+class Unsaved:
+    """Whether a form's inputs changed since it was opened or last saved (the leave guard).
+
+    Compares the inputs' values with a snapshot, so typing a value and deleting it again is
+    no change. ``saved()`` takes a new snapshot.
+    """
+
+    def __init__(self, controls: Iterable[ft.Control]) -> None:
+        self.controls = list(controls)
+        self.snapshot = self._values()
+
+    def _values(self) -> list[Any]:
+        return [getattr(c, "value", None) for c in self.controls]
+
+    def saved(self) -> None:
+        self.snapshot = self._values()
+
+    def __call__(self) -> bool:
+        return self._values() != self.snapshot
+
+
+def guard_leaving(state: AppState, root: ft.Control) -> Unsaved:
+    """Watch every enabled input of a built form; the shell asks before leaving it changed."""
+    inputs = [
+        c for c in walk(root)
+        if isinstance(c, (ft.TextField, ft.Dropdown, ft.Checkbox)) and not c.disabled
+    ]  # fmt: skip
+    unsaved = Unsaved(inputs)
+    state.leave_guard = unsaved
+    return unsaved
 
 
 class Feedback:
@@ -180,7 +258,12 @@ def result_rows(lines: Sequence[Line], *, prefix: str) -> list[ft.Control]:
         body: list[ft.Control] = [ft.Row(parts, spacing=10, wrap=True)]
         if line.reason:
             body.append(common.muted(line.reason))
-        said = f"{line.title}: {line.value}. {line.reason}".strip()
+        # "Why: the reason", never "Why: . the reason" when a line has no value of its own.
+        said = (
+            f"{line.title}: {line.value}. {line.reason}".strip()
+            if line.value
+            else f"{line.title}: {line.reason}"
+        )
         rows.append(
             ft.Semantics(
                 identifier=f"{prefix}-{slug(line.title)}",
@@ -200,7 +283,7 @@ class Results:
         self.lines: list[Line] = []
         self.column = ft.Column(spacing=10)
         self.control = ft.Container(
-            bgcolor=ft.Colors.SURFACE_CONTAINER_HIGHEST,
+            bgcolor=palette.CARD,
             border_radius=10,
             padding=ft.Padding.all(14),
             content=ft.Column([common.heading(title, level=2), self.column], spacing=8),
@@ -383,5 +466,15 @@ def goto(state: AppState, route: str, **params: str) -> Handler:
 
     def handler(_: Any = None) -> None:
         state.go(route, **params)
+
+    return handler
+
+
+def new_record(state: AppState, route: str, **params: str) -> Handler:
+    """A click handler opening a create form under a fresh ``draft`` id (see
+    ``raised.draft_id``): made at the tap, so each visit to the button starts a new record."""
+
+    def handler(_: Any = None) -> None:
+        state.go(route, **params, draft=new_id())
 
     return handler

@@ -206,9 +206,12 @@ def report_patch(case_id: str, inputs: ReportInputs) -> FormResult:
     """The ``asb_report`` record (append-only: written once, never edited)."""
     result = FormResult()
     reported = result.time("reported_at", inputs.reported_at, required=True)
-    incident = result.time("incident_at", inputs.incident_at)
+    # A blank report is not a complaint, yet it would count towards the Community Trigger.
+    incident = result.time("incident_at", inputs.incident_at, required=True)
     if incident is not None and reported is not None and incident > reported:
         result.errors["incident_at"] = "The incident cannot be after the report"
+    if not inputs.description.strip():
+        result.errors["description"] = "Required: say what happened"
     result.patch = {
         "case_id": case_id,
         "incident_at": incident,

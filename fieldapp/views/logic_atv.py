@@ -27,6 +27,7 @@ from fieldapp.views.logic_forms import (
     Line,
     Tone,
     blank_to_none,
+    date_input,
     label,
     money,
     options,
@@ -149,9 +150,9 @@ def person_text(person: Mapping[str, Any], on: date) -> str:
     if person.get("cannot_share") is True:
         bits.append("cannot share a room")
     if person.get("died_on"):
-        bits.append(f"died {person['died_on']}")
+        bits.append(f"died {date_input(person['died_on'])}")
     elif person.get("moved_out_on"):
-        bits.append(f"moved out {person['moved_out_on']}")
+        bits.append(f"moved out {date_input(person['moved_out_on'])}")
     name = str(person.get("name") or "Unnamed person")
     return f"{name}: {', '.join(bits)}" if bits else name
 

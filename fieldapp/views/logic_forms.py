@@ -17,15 +17,16 @@ from datetime import date, datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from fieldapp.domain.guards import FUTURE_TIME
 from fieldapp.domain.policy import DEFAULT_POLICY, Policy
-from fieldapp.domain.wire import parse_time
+from fieldapp.domain.wire import parse_day, parse_time
 from fieldapp.ids import to_wire
 from fieldapp.sync.protocol import FieldError
 from fieldapp.views.logic_patch import due_label, urgency
 
 LOCAL = ZoneInfo("Europe/London")
-TIME_HINT = "YYYY-MM-DD HH:MM"
-DATE_HINT = "YYYY-MM-DD"
+TIME_HINT = "DD/MM/YYYY HH:MM"
+DATE_HINT = "DD/MM/YYYY"
 
 Tone = Literal["ok", "info", "warn", "alert"]
 _TONES: Mapping[str, Tone] = {"overdue": "alert", "due_soon": "warn"}
@@ -89,21 +90,35 @@ class FormResult:
 
 
 # --- reading typed input -------------------------------------------------------------------
-_TIME_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
+# UK order first (what officers type and read); ISO (``2026-06-10 21:30``) is still read.
+_UK_TIME_RE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})[ T,]+(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+_ISO_TIME_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
+_UK_DATE_RE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_ISO_DATE_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+
+
+def _time_parts(raw: str) -> tuple[int, ...] | None:
+    uk = _UK_TIME_RE.match(raw)
+    if uk is not None:
+        d, mo, y, h, mi, s = (int(g) if g else 0 for g in uk.groups())
+        return y, mo, d, h, mi, s
+    iso = _ISO_TIME_RE.match(raw)
+    return None if iso is None else tuple(int(g) if g else 0 for g in iso.groups())
 
 
 def parse_local_time(text: str | None) -> tuple[str | None, str | None]:
-    """``2026-06-10 21:30`` (London wall clock) -> (wire UTC time, None); blank -> (None, None).
+    """``10/06/2026 21:30`` (London wall clock, day first; or ``2026-06-10 21:30``) ->
+    (wire UTC time, None); blank -> (None, None).
 
     Returns (None, message) when the text cannot be read, so the field can say why.
     """
     raw = (text or "").strip()
     if not raw:
         return None, None
-    match = _TIME_RE.match(raw)
-    if match is None:
-        return None, f"Enter a time as {TIME_HINT}"
-    y, mo, d, h, mi, s = (int(g) if g else 0 for g in match.groups())
+    parts = _time_parts(raw)
+    if parts is None:
+        return None, f"Enter a date and time as {TIME_HINT}, e.g. 10/06/2026 21:30"
+    y, mo, d, h, mi, s = parts
     try:
         moment = datetime(y, mo, d, h, mi, s, tzinfo=LOCAL)
     except ValueError:
@@ -112,23 +127,33 @@ def parse_local_time(text: str | None) -> tuple[str | None, str | None]:
 
 
 def time_input(value: Any) -> str:
-    """A wire time as the text a time field shows (``2026-06-10 21:30``, London)."""
+    """A wire time as the text a time field shows (``10/06/2026 21:30``, London)."""
     moment = parse_time(value)
-    return "" if moment is None else moment.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M")
+    return "" if moment is None else moment.astimezone(LOCAL).strftime("%d/%m/%Y %H:%M")
 
 
 def parse_date_input(text: str | None) -> tuple[str | None, str | None]:
-    """``2014-03-09`` (or ``9/3/2014``, day first) -> (ISO date, None); blank -> (None, None)."""
+    """``09/03/2014`` (day first; or ``2014-03-09``) -> (ISO date, None); blank -> (None, None)."""
     raw = (text or "").strip()
     if not raw:
         return None, None
+    uk, iso = _UK_DATE_RE.match(raw), _ISO_DATE_RE.match(raw)
+    if uk is not None:
+        d, m, y = (int(g) for g in uk.groups())
+    elif iso is not None:
+        y, m, d = (int(g) for g in iso.groups())
+    else:
+        return None, f"Enter a date as {DATE_HINT}, e.g. 09/03/2014"
     try:
-        if "/" in raw:
-            d, m, y = (int(p) for p in raw.split("/"))
-            return date(y, m, d).isoformat(), None
-        return date.fromisoformat(raw).isoformat(), None
+        return date(y, m, d).isoformat(), None
     except ValueError:
-        return None, f"Enter a date as {DATE_HINT}"
+        return None, f"No such date: {raw}"
+
+
+def date_input(value: Any) -> str:
+    """A wire date (``2014-03-09``) as the text a date field shows (``09/03/2014``)."""
+    day = parse_day(value)
+    return "" if day is None else day.strftime("%d/%m/%Y")
 
 
 def parse_money(
@@ -167,7 +192,12 @@ def field_messages(errors: Sequence[FieldError]) -> dict[str, str]:
     """The store's field errors as one message per field, worded for the officer."""
     out: dict[str, str] = {}
     for e in errors:
-        message = "Required" if e.message.endswith(" is required") else e.message
+        if e.code == FUTURE_TIME:
+            message = "Cannot be in the future: check the date and time"
+        elif e.message.endswith(" is required"):
+            message = "Required"
+        else:
+            message = e.message
         out[e.field] = f"{out[e.field]}; {message}" if e.field in out else message
     return out
 

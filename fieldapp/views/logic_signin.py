@@ -9,10 +9,16 @@ revoked tablet is neither. Errors from the transport are told apart by their wir
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from fieldapp.sync.errors import NetworkError
+
+_SCHEME_SLIP = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:/(?!/)|^[A-Za-z]+:[^0-9]")
+_HOST = re.compile(
+    r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$"
+)
 
 
 def normalise_server_url(text: str) -> str:
@@ -20,11 +26,17 @@ def normalise_server_url(text: str) -> str:
     raw = text.strip()
     if not raw:
         raise ValueError("Enter the server address, for example http://127.0.0.1:8700")
+    if any(ch.isspace() for ch in raw):
+        raise ValueError("The server address cannot contain spaces")
     if "://" not in raw:
+        if _SCHEME_SLIP.match(raw):  # "htp:/host", "http:/host": a slip, not a host name
+            raise ValueError("The server address must start with http:// or https://")
         raw = "http://" + raw
     parts = urlsplit(raw)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("The server address must start with http:// or https:// and name a host")
+    if not _HOST.match(parts.hostname) and ":" not in parts.hostname:  # IPv6 is bracketed
+        raise ValueError("The host in the server address can only hold letters, digits, - and .")
     try:
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:

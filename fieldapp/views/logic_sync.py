@@ -10,8 +10,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from fieldapp.domain.wire import parse_time
 from fieldapp.sync.protocol import ENTITIES, check_value
+
+LONDON = ZoneInfo("Europe/London")
 
 
 def _attr(sync: Any, name: str, default: Any = None) -> Any:
@@ -103,13 +107,48 @@ def photos_waiting(sync: Any) -> int:
     return value if isinstance(value, int) else 0
 
 
+# Wire names a person would not recognise, in words. Fields that only link a record to its
+# parent or stamp who wrote it (``case_id``, ``author_id``) are not news to the officer who
+# made the change, so the pending list leaves them out.
+FIELD_LABELS: Mapping[str, str] = {
+    "sha256": "Photo file", "bytes": "File size", "width": "Picture size",
+    "height": "Picture size", "lat": "Location", "lon": "Location", "taken_at": "Taken at",
+    "risk_answers": "Risk assessment", "awaab": "Awaab's Law class", "hazard": "HHSRS hazard",
+    "participants": "Who joined", "grades": "Grades", "fire_safety_met": "Fire safety",
+    "property_id": "Property", "complainant_id": "Complainant", "reporter_id": "Reported by",
+    "raised_entity": "Raised from it", "raised_id": "Raised from it",
+    "observation_id": "Walkabout observation", "partner_id": "Partner",
+    "ct_eligible": "Community Trigger", "id_verified": "ID seen", "urgent_crime": "Urgent crime",
+    "over_75": "Over 75", "complaint_ids": "Complaints counted",
+}  # fmt: skip
+HIDDEN_FIELDS = frozenset({
+    "case_id", "parent_entity", "parent_id", "walkabout_id", "author_id", "logged_by",
+    "created_at", "logged_at",
+})  # fmt: skip
+ENTITY_LABELS: Mapping[str, str] = {
+    "asb_case": "ASB case", "asb_report": "further ASB report", "tenancy_visit": "tenancy visit",
+    "ct_review": "Community Trigger record", "person": "household member",
+}  # fmt: skip
+_WORDS = {"asb": "ASB", "id": "ID", "atv": "ATV", "pcso": "PCSO", "hhsrs": "HHSRS"}
+
+
 def field_label(name: str) -> str:
-    """``received_at`` → ``Received at``."""
-    return name.replace("_", " ").strip().capitalize()
+    """``received_at`` → ``Received at``; ``sha256`` → ``Photo file``."""
+    if name in FIELD_LABELS:
+        return FIELD_LABELS[name]
+    words = [_WORDS.get(w, w) for w in name.replace("_", " ").split()]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+def entity_label(entity: str) -> str:
+    """``asb_case`` → ``ASB case``."""
+    return ENTITY_LABELS.get(entity, entity.replace("_", " "))
 
 
 def format_value(value: Any) -> str:
-    """A wire value as a person reads it (``yes``/``no``, lists joined, nothing = ``(empty)``)."""
+    """A wire value as a person reads it (``yes``/``no``, lists joined, nothing = ``(empty)``,
+    a code such as ``advice_given`` as ``Advice given``, a wire time as ``10/06/2026 21:30``)."""
     if value is None or value == "" or value == [] or value == {}:
         return "(empty)"
     if isinstance(value, bool):
@@ -119,23 +158,41 @@ def format_value(value: Any) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{field_label(str(k))}: {format_value(v)}" for k, v in value.items())
     if isinstance(value, str):
-        return value.replace("_", " ") if value.islower() and " " not in value else value
+        moment = parse_time(value) if "T" in value and value[:4].isdigit() else None
+        if moment is not None:
+            return moment.astimezone(LONDON).strftime("%d/%m/%Y %H:%M")
+        if value.islower() and " " not in value and not value[:1].isdigit():
+            words = " ".join(_WORDS.get(w, w) for w in value.split("_"))
+            return words[:1].upper() + words[1:]
+        return value
     return str(value)
 
 
 def mutation_summary(entry: Mapping[str, Any], *, first: bool = True) -> str:
-    """One outbox entry or dead letter in words: ``Change to asb case: Status``.
+    """One outbox entry or dead letter in words, with field labels and, for a change, the
+    new values: ``Change to ASB case: Status Action plan``; ``New photo``.
 
     ``first`` is False for a later edit of a record whose creation is still queued.
     """
     op = str(entry.get("op") or "upsert")
-    entity = str(entry.get("entity") or "record").replace("_", " ")
+    entity = entity_label(str(entry.get("entity") or "record"))
     patch = entry.get("patch")
     if op == "delete":
         return f"Delete {entity}"
-    verb = "New" if entry.get("base_version") is None and first else "Change to"
-    fields = ", ".join(field_label(k) for k in patch) if isinstance(patch, Mapping) else ""
-    return f"{verb} {entity}" + (f": {fields}" if fields else "")
+    creating = entry.get("base_version") is None and first
+    verb = "New" if creating else "Change to"
+    parts: list[str] = []
+    if isinstance(patch, Mapping) and str(entry.get("entity")) != "photo":
+        for name, value in patch.items():
+            if name in HIDDEN_FIELDS:
+                continue
+            words = field_label(str(name))
+            shown = format_value(value)
+            plain = not str(name).endswith("_id") and name not in ("lat", "lon", "sha256")
+            part = f"{words} {shown}" if not creating and plain and len(shown) <= 40 else words
+            if part not in parts:
+                parts.append(part)
+    return f"{verb} {entity}" + (f": {', '.join(parts)}" if parts else "")
 
 
 def error_text(entry: Mapping[str, Any]) -> str:

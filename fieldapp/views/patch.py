@@ -13,8 +13,20 @@ from typing import Any
 import flet as ft
 
 from fieldapp.state import AppState
+from fieldapp.sync.protocol import ASB_CATEGORIES, REPAIR_PRIORITIES
 from fieldapp.views import common
+from fieldapp.views.form_kit import NONE_KEY, dropdown, grid
 from fieldapp.views.logic_forms import policy_of
+from fieldapp.views.logic_lists import (
+    SHORT_LIST,
+    SORT_OPTIONS,
+    WHEN_OPTIONS,
+    ListFilter,
+    estates,
+    filtered,
+    keyword_hits,
+    shown,
+)
 from fieldapp.views.logic_overview import repair_title
 from fieldapp.views.logic_patch import (
     LOCAL,
@@ -34,7 +46,7 @@ from fieldapp.views.logic_patch import (
 from fieldapp.views.patch_map import homes_map
 
 NEARBY_ROWS = 15
-LIST_ROWS = 10
+LIST_ROWS = SHORT_LIST
 _COLOURS = {"overdue": common.OVERDUE, "due_soon": common.SOON, "later": common.OK}
 
 
@@ -73,11 +85,24 @@ def _section(title: str, rows: list[ft.Control], empty: str) -> ft.Control:
     return ft.Column(body, spacing=4)
 
 
-def _cases(state: AppState) -> ft.Control:
+def _show_all(
+    count: int, chosen: ListFilter, flip: Callable[[Any], None], ident: str
+) -> list[ft.Control]:
+    if count <= SHORT_LIST:
+        return []
+    text = "Show fewer" if chosen.show_all else f"Show all {count}"
+    return [common.button(text, flip, primary=False, ident=ident)]
+
+
+def _cases(
+    state: AppState, chosen: ListFilter, homes: Mapping[str, Mapping[str, Any]],
+    flip: Callable[[Any], None],
+) -> ft.Control:  # fmt: skip
     rows: list[ft.Control] = []
-    cases = open_cases(state.all("asb_case"))
-    for case in cases[:LIST_ROWS]:
-        prop = state.get("property", str(case.get("property_id") or ""))
+    cases = filtered(open_cases(state.all("asb_case")), chosen, homes=homes,
+                     category_field="category", now=state.now())  # fmt: skip
+    for case in shown(cases, chosen):
+        prop = homes.get(str(case.get("property_id") or ""))
         cid = str(case["id"])
         rows.append(
             common.tile(
@@ -89,15 +114,20 @@ def _cases(state: AppState) -> ft.Control:
                 on_click=_go(state, "/asb", id=cid),
             )
         )
+    rows += _show_all(len(cases), chosen, flip, "patch-cases-all")
     title = f"Open ASB cases ({len(cases)})"
-    return _section(title, rows, "No open cases in your patch.")
+    return _section(title, rows, "No open cases match.")
 
 
-def _repairs(state: AppState) -> ft.Control:
+def _repairs(
+    state: AppState, chosen: ListFilter, homes: Mapping[str, Mapping[str, Any]],
+    flip: Callable[[Any], None],
+) -> ft.Control:  # fmt: skip
     rows: list[ft.Control] = []
-    repairs = [r for r in open_repairs(state.all("repair")) if r.get("due_at")]
-    for repair in repairs[:LIST_ROWS]:
-        prop = state.get("property", str(repair.get("property_id") or ""))
+    running = [r for r in open_repairs(state.all("repair")) if r.get("due_at")]
+    repairs = filtered(running, chosen, homes=homes, category_field="priority", now=state.now())
+    for repair in shown(repairs, chosen):
+        prop = homes.get(str(repair.get("property_id") or ""))
         rid = str(repair["id"])
         what = str(repair.get("hazard") or repair.get("room") or "repair").replace("_", " ")
         rows.append(
@@ -112,7 +142,8 @@ def _repairs(state: AppState) -> ft.Control:
                 on_click=_go(state, "/repair", id=rid),
             )
         )
-    return _section(f"Repairs due ({len(repairs)})", rows, "No repairs with a clock running.")
+    rows += _show_all(len(repairs), chosen, flip, "patch-repairs-all")
+    return _section(f"Repairs due ({len(repairs)})", rows, "No repairs with a clock running match.")
 
 
 def _atvs(state: AppState, homes: Sequence[Mapping[str, Any]]) -> ft.Control:
@@ -192,6 +223,13 @@ def view(state: AppState, **params: str) -> ft.Control:
     def on_search(e: Any) -> None:
         text = str(e.control.value or "")
         hits = search_records(state, text)
+        # Words in case and repair descriptions too (staff only: descriptions are personal).
+        known = {rid for _, rid, _ in hits}
+        hits += [
+            hit for hit in keyword_hits(text, role=state.role, cases=state.all("asb_case"),
+                                        repairs=state.all("repair"))
+            if hit[1] not in known
+        ]  # fmt: skip
         results.controls = [
             common.tile(label, icon=ft.Icons.SEARCH, on_click=_go(state, route, id=rid))
             for route, rid, label in hits
@@ -220,28 +258,60 @@ def view(state: AppState, **params: str) -> ft.Control:
         ]
         return (state.position(), work, homes)
 
+    chosen = [ListFilter()]
+    all_homes = state.all("property")
+
+    def choose(**changes: Any) -> None:
+        chosen[0] = chosen[0].with_(**changes)
+        area.content = body()
+
+    def flip(_: Any) -> None:
+        choose(show_all=not chosen[0].show_all)
+
+    def picked(name: str) -> Callable[[Any], None]:
+        def handler(e: Any) -> None:
+            value = e.control.value
+            choose(**{name: None if value in (None, "", NONE_KEY) else value})
+
+        return handler
+
+    filters = grid(
+        dropdown("Show", WHEN_OPTIONS, "all", on_select=picked("when")),
+        dropdown("Estate", [(e, e) for e in estates(all_homes)], None,
+                 on_select=picked("estate"), none_text="All estates"),
+        dropdown("ASB category or repair priority",
+                 [(c, c.capitalize()) for c in (*ASB_CATEGORIES, *REPAIR_PRIORITIES)], None,
+                 on_select=picked("category"), none_text="Any"),
+        dropdown("Sort", SORT_OPTIONS, "due", on_select=picked("sort")),
+        md=3,
+    )  # fmt: skip
+
     def body() -> ft.Control:
         homes = state.all("property")
+        by_id = {str(h["id"]): h for h in homes}
         user = state.user or {}
         return ft.Column(
             [
                 common.muted(
                     f"{user.get('name') or ''} · {state.now().astimezone(LOCAL):%A %d %B}"
                 ),
-                _cases(state),
-                _repairs(state),
+                filters,
+                _cases(state, chosen[0], by_id, flip),
+                _repairs(state, chosen[0], by_id, flip),
                 _atvs(state, homes),
                 _nearby(state, homes, show_map),
             ],
             spacing=common.GAP * 2,
         )
 
+    area = common.live(state, body, key=signature)
     return ft.Column(
         [
             common.heading("My patch today"),
             search,
+            common.muted("It also finds words in case and repair descriptions."),
             results,
-            common.live(state, body, key=signature),
+            area,
         ],
         spacing=common.GAP,
     )

@@ -16,7 +16,15 @@ import flet as ft
 from fieldapp.ids import to_wire
 from fieldapp.state import AppState
 from fieldapp.views import common
-from fieldapp.views.form_kit import Feedback, goto, grid, photo_strip, section, write
+from fieldapp.views.form_kit import (
+    Feedback,
+    goto,
+    grid,
+    new_record,
+    photo_strip,
+    section,
+    write,
+)
 from fieldapp.views.logic_forms import when
 from fieldapp.views.logic_property import Entry, property_facts, property_title, timeline
 
@@ -113,9 +121,9 @@ class PropertyScreen:
             ft.Row([
                 common.button("Start ATV", goto(self.state, "/atv", property_id=hid),
                               icon=ft.Icons.FACT_CHECK, ident="property-atv"),
-                common.button("New repair", goto(self.state, "/repair", property_id=hid),
+                common.button("New repair", new_record(self.state, "/repair", property_id=hid),
                               icon=ft.Icons.BUILD, primary=False, ident="property-repair"),
-                common.button("New ASB report", goto(self.state, "/asb", property_id=hid),
+                common.button("New ASB report", new_record(self.state, "/asb", property_id=hid),
                               icon=ft.Icons.REPORT, primary=False, ident="property-asb"),
             ], wrap=True, spacing=common.GAP),
             section("Add a note", grid(self.note, md=12), self.feedback.box, common.button(

@@ -1,7 +1,8 @@
 """A finding raised from a walkabout observation: what the ASB and repair forms share.
 
 Both forms open either a stored record (``id``), a new one prefilled from an observation
-(``observation_id``) or a blank one; after a new record is saved the observation is linked to
+(``observation_id``) or a blank one, a new one under a stable ``draft`` id kept in the route
+(reload, Back or a double tap never make a second record); after a new record is saved the observation is linked to
 it (``raised_entity`` / ``raised_id``), and "Back" returns to where the officer came from.
 """
 
@@ -12,8 +13,9 @@ from typing import Any, Protocol
 
 import flet as ft
 
+from fieldapp.ids import new_id
 from fieldapp.state import AppState
-from fieldapp.views.form_kit import Feedback, show_errors, write
+from fieldapp.views.form_kit import Feedback, Unsaved, show_errors, write
 from fieldapp.views.logic_forms import FormResult, changed
 
 
@@ -25,18 +27,38 @@ class RaisedForm(Protocol):
     feedback: Feedback
     record: dict[str, Any] | None
     observation: dict[str, Any] | None
+    draft: str  # the id a new record is created with (see ``draft_id``)
+    unsaved: Unsaved  # the leave guard: told when the form was saved
+
+
+def draft_id(state: AppState, params: Mapping[str, str]) -> str:
+    """The id a new record of this form will be saved under: the route's ``draft``.
+
+    The buttons that open a new form put a fresh one in the route (``form_kit.new_record``),
+    so the address bar names the record before it exists: a reload, Back and Forward or a
+    second tap on Save find it saved and open it, rather than making a second one. (Adding it
+    here would push a second history entry, and Back would land on a form without one.)
+    """
+    return params.get("draft") or new_id()
 
 
 def opened_from(
     state: AppState, entity: str, params: Mapping[str, str]
 ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    """(the stored record, the observation it is raised from) named by the route's params."""
+    """(the stored record, the observation it is raised from) named by the route's params.
+
+    A ``draft`` already saved opens as the stored record; so does an observation that has
+    already raised a record of this kind (opened again from the walkabout, or by Back).
+    """
     record = state.get(entity, params["id"]) if params.get("id") else None
+    if record is None and params.get("draft"):
+        record = state.get(entity, params["draft"])
     observation = (
-        state.get("observation", params["observation_id"])
-        if params.get("observation_id") and record is None
-        else None
+        state.get("observation", params["observation_id"]) if params.get("observation_id") else None
     )
+    if record is None and observation is not None and observation.get("raised_entity") == entity:
+        raised = observation.get("raised_id")
+        record = state.get(entity, str(raised)) if raised else None
     return record, observation
 
 
@@ -65,6 +87,8 @@ def save_raised(form: RaisedForm, entity: str, built: FormResult, *, what: str) 
     if not built.ok:
         form.feedback.error(["Please correct the fields marked in red.", *leftover])
         return False
+    if form.record is None:  # a second tap, or another tab, may have saved this draft already
+        form.record = form.state.get(entity, form.draft)
     patch = built.patch if form.record is None else changed(form.record, built.patch)
     if form.record is not None and not patch:
         form.feedback.ok("No changes to save.")
@@ -72,7 +96,7 @@ def save_raised(form: RaisedForm, entity: str, built: FormResult, *, what: str) 
     record, errors = write(
         form.state,
         entity,
-        patch,
+        patch if form.record is not None else {**patch, "id": form.draft},
         record_id=None if form.record is None else form.record["id"],
     )
     leftover = show_errors(form.fields, errors)
@@ -85,6 +109,7 @@ def save_raised(form: RaisedForm, entity: str, built: FormResult, *, what: str) 
     form.record = record
     if created and form.observation is not None:
         link_observation(form.state, form.observation, entity, record["id"])
+    form.unsaved.saved()
     form.feedback.ok(f"{what} saved. It will sync when a connection is available.")
     form.state.toast(f"{what} saved")
     return True

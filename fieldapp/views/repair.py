@@ -22,9 +22,11 @@ from fieldapp.views.form_kit import (
     Feedback,
     PropertyPicker,
     Results,
+    Unsaved,
     checkbox,
     dropdown,
     grid,
+    guard_leaving,
     photo_strip,
     pick_photos,
     section,
@@ -46,7 +48,7 @@ from fieldapp.views.logic_repair import (
     suggested,
 )
 from fieldapp.views.logic_suggestions import ACTION_LABELS, REPAIR_EFFECTS, decide
-from fieldapp.views.raised import go_back, opened_from, save_raised
+from fieldapp.views.raised import draft_id, go_back, opened_from, save_raised
 from fieldapp.views.suggest_panel import SuggestionPanel
 
 __all__ = ["ROUTES", "RepairForm", "view"]
@@ -58,6 +60,7 @@ class RepairForm:
     def __init__(self, state: AppState, **params: str) -> None:
         self.state = state
         self.record, self.observation = opened_from(state, "repair", params)
+        self.draft = str(self.record["id"]) if self.record else draft_id(state, params)
         if self.record is not None:
             start = inputs_from_repair(self.record)
         elif self.observation is not None:
@@ -67,6 +70,7 @@ class RepairForm:
                 property_id=params.get("property_id"), reported_at=time_input(state.now())
             )
         self.start = start
+        self.unsaved = Unsaved(())  # watched once built (``guard_leaving``)
         self.results = Results("Deadlines", prefix="repair")
         self.feedback = Feedback("repair-message")
         on = self._changed
@@ -265,6 +269,7 @@ def view(state: AppState, **params: str) -> ft.Control:
         ])  # fmt: skip
     form = RepairForm(state, **params)
     root = form.build()
+    form.unsaved = guard_leaving(state, root)
     root.data = form  # the form object stays reachable (tests drive it through the controls)
     return root
 

@@ -22,6 +22,7 @@ from fieldapp.views import (
     common,
     ct_review,
     overview,
+    palette,
     patch,
     repair,
     settings,
@@ -112,13 +113,14 @@ class Shell:
         self.page = page
         self.state = state
         self.routes = routes
-        self.status = ft.Text("", size=15, weight=ft.FontWeight.W_600, color=ft.Colors.WHITE)
-        self.status_icon = ft.Icon(ft.Icons.CLOUD_OFF, color=ft.Colors.WHITE)
+        self.status = ft.Text("", size=15, weight=ft.FontWeight.W_600, color=palette.ON_DARK)
+        self.status_icon = ft.Icon(ft.Icons.CLOUD_OFF, color=palette.ON_DARK)
         self.content = ft.Container(
             expand=True, padding=ft.Padding.symmetric(horizontal=16, vertical=12)
         )
         self.wide: bool | None = None
         self.had_data = self._synced()
+        self.shown: tuple[str, dict[str, str]] = ("", {})  # the screen on the page now
         state.shell_listener = self.refresh_status
 
     # --- layout ----------------------------------------------------------------------------
@@ -129,16 +131,18 @@ class Shell:
             identifier="sync-status",
             button=True,
             live_region=True,
+            # On a phone the chip takes the bar's width and its words wrap: never clipped.
+            expand=not self.wide,
             content=ft.Container(
                 content=ft.Row([self.status_icon, self.status], spacing=8, tight=True),
-                padding=ft.Padding.symmetric(horizontal=14, vertical=10),
+                padding=ft.Padding.symmetric(horizontal=14, vertical=12),  # 48 px tall
                 border_radius=24,
-                bgcolor=ft.Colors.with_opacity(0.18, ft.Colors.WHITE),
+                bgcolor=palette.STATUS_CHIP,
                 on_click=lambda _: self.state.go("/sync"),
             ),
         )
         return ft.Container(
-            bgcolor=ft.Colors.TEAL_800,
+            bgcolor=palette.STATUS_BAR,
             padding=ft.Padding.symmetric(horizontal=16, vertical=6),
             content=ft.Row(
                 [
@@ -146,11 +150,12 @@ class Shell:
                         "Estate Walkabout",
                         size=18,
                         weight=ft.FontWeight.BOLD,
-                        color=ft.Colors.WHITE,
+                        color=palette.ON_DARK,
+                        visible=bool(self.wide),  # on a phone the room goes to the status line
                     ),
                     ft.Text(
                         who,
-                        color=ft.Colors.with_opacity(0.85, ft.Colors.WHITE),
+                        color=palette.ON_DARK,
                         size=14,
                         expand=True,
                         visible=bool(self.wide),  # a phone-width bar keeps room for the status
@@ -229,13 +234,60 @@ class Shell:
             common.push(self.status, self.status_icon)
 
     # --- navigation ------------------------------------------------------------------------
+    def unsaved(self, route: str, params: dict[str, str]) -> bool:
+        """Whether leaving for ``route`` would lose changes the current form holds."""
+        guard = self.state.leave_guard
+        if guard is None or (route, params) == self.shown:
+            return False
+        try:
+            return guard()
+        except Exception:  # a broken guard must not trap the officer on a screen
+            log.exception("leave guard failed")
+            return False
+
+    def ask_to_leave(self, route: str, params: dict[str, str]) -> None:
+        """'Leave without saving?': Stay keeps the form as it is, Leave goes on to ``route``."""
+
+        def stay(_: object) -> None:
+            self.page.pop_dialog()
+
+        def leave(_: object) -> None:
+            self.page.pop_dialog()
+            self.state.leave_guard = None
+            self.state.go(route, **params)
+
+        self.page.show_dialog(
+            ft.AlertDialog(
+                modal=True,
+                title=ft.Text("Leave without saving?"),
+                content=ft.Text("This form has changes that are not saved. They will be lost."),
+                actions=[
+                    common.button("Stay on the form", stay, ident="leave-stay"),
+                    common.button(
+                        "Leave without saving", leave, primary=False, ident="leave-discard"
+                    ),
+                ],  # fmt: skip
+            )
+        )
+
     def show(self, route: str, params: dict[str, str]) -> None:
-        """Build the screen for ``route`` (after access checks) and put it on the page."""
+        """Build the screen for ``route`` (after access checks) and put it on the page.
+
+        A form with unsaved changes is not left at once: the officer is asked first, and the
+        current screen (and route) stay until they choose to leave.
+        """
+        if self.unsaved(route, params):
+            # ``state.go`` has already set the route it was asked for: the form stays.
+            self.state.route, self.state.params = self.shown[0], dict(self.shown[1])
+            self.ask_to_leave(route, params)
+            return
         target = allowed(self.state, route)
         if target != route:
             params = {}
+        self.state.leave_guard = None  # the new screen sets its own
         self.state.drop_listeners()  # the old screen's live areas stop listening
         self.state.route, self.state.params = target, dict(params)
+        self.shown = (target, dict(params))
         view = self.routes.get(target)
         try:
             if view is None:

@@ -251,12 +251,31 @@ class WalkaboutScreen:
         patch["summary"] = (self.summary.value or "").strip() or None
         return self._save(patch, "Grades saved.")
 
+    def reopen(self, _: Any = None) -> bool:
+        """Make an ended walkabout editable again; the reopening is kept as a note."""
+        if not self.record.get("ended_at"):
+            return False
+        ended = when(self.record.get("ended_at"))
+        if not self._save({"ended_at": None}, "Walkabout reopened: it can be changed again."):
+            return False
+        user = self.state.user or {}
+        write(self.state, "note", {
+            "parent_entity": "walkabout", "parent_id": self.record["id"],
+            "text": f"Reopened by {user.get('name') or 'an officer'} (it had ended {ended}).",
+            "author_id": user.get("id"), "created_at": to_wire(self.state.now()),
+        })  # fmt: skip
+        self.state.go("/walkabout", id=str(self.record["id"]))  # redrawn, editable
+        return True
+
     def end(self, _: Any = None) -> bool:
         patch = grades_patch({i: value_of(d) for i, d in self.grades.items()}, value_of(self.fire))
         patch["summary"] = (self.summary.value or "").strip() or None
         if not self.record.get("ended_at"):
             patch["ended_at"] = to_wire(self.state.now())
-        return self._save(patch, "Walkabout ended. The report is ready once it has synced.")
+        if not self._save(patch, "Walkabout ended. The report is ready once it has synced."):
+            return False
+        self.state.go("/walkabout", id=str(self.record["id"]))  # redrawn, read-only
+        return True
 
     def _present(self) -> list[Any]:
         return [p.get("user_id") for p in self.record.get("participants") or []]
@@ -321,12 +340,36 @@ class WalkaboutScreen:
 
     # --- layout ----------------------------------------------------------------------------
     def build(self) -> ft.Control:
+        closed = bool(self.record.get("ended_at"))
         parts: list[ft.Control] = [
             common.heading(f"Walkabout: {self.record.get('estate')}"),
             self.ended,
             section("Who joined", self.people),
         ]
-        if self.staff:
+        if closed:
+            # Ended: read-only (what was reported stays as reported) until reopened.
+            for control in (*self.grades.values(), self.fire, self.summary):
+                control.disabled = True
+            reopen = (
+                [common.button("Reopen walkabout", self.reopen, icon=ft.Icons.LOCK_OPEN,
+                               ident="walkabout-reopen", primary=False)]
+                if self.staff else []
+            )  # fmt: skip
+            parts.append(
+                ft.Column(
+                    [
+                        common.banner(
+                            "This walkabout has ended: it is read-only."
+                            + (" Reopen it to change it." if self.staff else ""),
+                            kind="info",
+                            ident="walkabout-ended",
+                        ),
+                        *reopen,
+                    ],
+                    spacing=8,
+                )  # fmt: skip
+            )
+        if self.staff and not closed:
             present = set(self._present())
             quick = [
                 common.button(f"Add {name}", self._officer_adder(uid, name), primary=False)
@@ -359,19 +402,17 @@ class WalkaboutScreen:
                     spacing=10,
                 )  # fmt: skip
             )
-        parts += [
-            section(
-                "Observations",
-                common.button(
-                    "Log observation",
-                    lambda _: self.open_observation(),
-                    icon=ft.Icons.ADD_LOCATION_ALT,
-                    ident="walkabout-log-observation",
-                ),
-                self.observations,
-            ),  # fmt: skip
-        ]
-        if self.staff:
+        log_button = common.button(
+            "Log observation",
+            lambda _: self.open_observation(),
+            icon=ft.Icons.ADD_LOCATION_ALT,
+            ident="walkabout-log-observation",
+        )
+        parts += [section("Observations", *([] if closed else [log_button]), self.observations)]
+        if self.staff and closed:
+            parts += [section("Grading", grid(*self.grades.values(), self.fire, md=4),
+                              grid(self.summary, md=12)), self.results.control]  # fmt: skip
+        elif self.staff:
             parts += [
                 section("Grading", grid(*self.grades.values(), self.fire, md=4),
                         grid(self.summary, md=12)),
@@ -383,13 +424,12 @@ class WalkaboutScreen:
                                   ident="walkabout-end", primary=False),
                 ], wrap=True, spacing=common.GAP),
             ]  # fmt: skip
+        adding = [grid(self.note_text, md=12),
+                  common.button("Add note", self.add_note, icon=ft.Icons.NOTE_ADD,
+                                ident="walkabout-add-note", primary=False)]  # fmt: skip
         parts += [
             self.feedback.box,
-            section(
-                "Notes", self.notes, grid(self.note_text, md=12),
-                common.button("Add note", self.add_note, icon=ft.Icons.NOTE_ADD,
-                              ident="walkabout-add-note", primary=False),
-            ),
+            section("Notes", self.notes, *([] if closed else adding)),
             self.report.control,
         ]  # fmt: skip
         return ft.Column(parts, spacing=18)

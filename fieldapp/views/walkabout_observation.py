@@ -19,9 +19,12 @@ from fieldapp.views import common
 from fieldapp.views.form_kit import (
     Feedback,
     Results,
+    Unsaved,
     checkbox,
     dropdown,
     grid,
+    guard_leaving,
+    new_record,
     photo_strip,
     pick_photos,
     section,
@@ -56,6 +59,8 @@ class ObservationForm:
         self.walkabout = walkabout
         self.record = record
         self.staff = may_manage(state.role)
+        # An ended walkabout is read-only until a manager or officer reopens it.
+        self.ended = bool(walkabout.get("ended_at"))
         self.position = state.position()
         start = record or {}
         self.kind = dropdown("What was seen", KIND_OPTIONS, start.get("kind"),
@@ -73,8 +78,13 @@ class ObservationForm:
         self.place = ft.Container()
         self.photos = ft.Container()
         self.follow_up = ft.Row(wrap=True, spacing=common.GAP)
+        self.unsaved = Unsaved(())  # watched once built (``guard_leaving``)
         self._changed()
         self._show_saved()
+        if self.ended:
+            for control in (self.kind, self.offensive, self.description):
+                control.disabled = True
+            self.feedback.error(["This walkabout has ended: reopen it to add or change."])
 
     # --- reading and showing ---------------------------------------------------------------
     def inputs(self) -> ObservationInputs:
@@ -86,7 +96,8 @@ class ObservationForm:
 
     def _changed(self, _: Any = None) -> None:
         inputs = self.inputs()
-        self.offensive.disabled = inputs.kind != "graffiti"
+        # Only graffiti can be offensive: the box is not shown for anything else.
+        self.offensive.visible = inputs.kind == "graffiti"
         logged = (self.record or {}).get("logged_at")
         state = self.state
         self.results.show(
@@ -118,7 +129,7 @@ class ObservationForm:
         self.photos.content = photo_strip(self.state, photos_of(), load=photos_of)
         # Partners may only create: what they logged is then read-only on their tablet.
         for control in (self.kind, self.offensive, self.description):
-            control.disabled = not self.staff or control.disabled
+            control.disabled = not self.staff or self.ended
         self.follow_up.controls = self._follow_up_buttons(rec)
 
     def _follow_up_buttons(self, rec: dict[str, Any]) -> list[ft.Control]:
@@ -134,9 +145,9 @@ class ObservationForm:
                     ident="observation-open-raised", primary=False),
             ]  # fmt: skip
         return [
-            common.button("Raise repair", lambda _: self.state.go("/repair", observation_id=oid),
+            common.button("Raise repair", new_record(self.state, "/repair", observation_id=oid),
                           icon=ft.Icons.BUILD, ident="observation-raise-repair", primary=False),
-            common.button("Raise ASB report", lambda _: self.state.go("/asb", observation_id=oid),
+            common.button("Raise ASB report", new_record(self.state, "/asb", observation_id=oid),
                           icon=ft.Icons.REPORT, ident="observation-raise-asb", primary=False),
         ]  # fmt: skip
 
@@ -149,6 +160,9 @@ class ObservationForm:
 
     def save(self, _: Any = None) -> bool:
         """Log (or, for staff, amend) the observation; True when saved."""
+        if self.ended:
+            self.feedback.error(["This walkabout has ended: reopen it to add or change."])
+            return False
         if self.record is None:
             user = self.state.user or {}
             built = observation_patch(
@@ -177,6 +191,7 @@ class ObservationForm:
             self.feedback.error(["Not saved.", *leftover])
             return False
         self.record = record
+        self.unsaved.saved()
         self.feedback.ok("Observation saved. It will sync when a connection is available.")
         self.state.toast("Observation saved")
         self._show_saved()
@@ -242,5 +257,6 @@ def observation_view(state: AppState, **params: str) -> ft.Control:
         ])  # fmt: skip
     form = ObservationForm(state, walkabout, record)
     root = form.build()
+    form.unsaved = guard_leaving(state, root)
     root.data = form
     return root

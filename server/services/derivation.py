@@ -13,9 +13,10 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
+from fieldapp.domain import guards
 from fieldapp.domain.derive import Lookup, dependents, derive
 from fieldapp.domain.policy import Policy
-from fieldapp.sync.protocol import ENTITIES
+from fieldapp.sync.protocol import ENTITIES, FieldError
 
 log = logging.getLogger("server.derive")
 # The registry computes these tuples on each access; the write path asks for every record.
@@ -62,3 +63,10 @@ def dependents_of(entity: str, data: Mapping[str, Any], lookup: Lookup) -> list[
         log.exception("dependents(%s, %s) failed", entity, data.get("id"))
         return []
     return [(e, i) for e, i in found if e in ENTITIES and isinstance(i, str)]
+
+
+def refusals(entity: str, patch: Mapping[str, Any], now: datetime) -> list[FieldError]:
+    """What the domain guards refuse in a patch, judged against the server's clock ``now``
+    (a time ahead of it, a blank further report)."""
+    found = guards.refusals(entity, patch, policy=policy(), now=now)
+    return [FieldError(r.field, r.code, r.message) for r in found]

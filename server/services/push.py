@@ -27,7 +27,7 @@ from fieldapp.sync.protocol import (
 from server.db import insert_many
 from server.errors import text_ok
 from server.models import APPLIED
-from server.services import blob_access, conflicts
+from server.services import blob_access, conflicts, derivation
 from server.services.auth import Principal
 from server.services.merge import changed_elsewhere, merge_patch
 from server.services.mutation import Change, Rejection
@@ -267,6 +267,8 @@ class Push:
                 "forbidden", "your role may only add observations, photos and notes to walkabouts"
             )
         errors = validate_patch(entity, patch, creating=creating, role=self.who.role)
+        if not errors:  # the rules' guards: no report time ahead of this clock, no blank report
+            errors = derivation.refusals(entity, patch, self.now)
         if errors:
             first = errors[0]
             raise Rejection(

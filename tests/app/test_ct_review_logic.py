@@ -159,7 +159,7 @@ def _inputs(**kw: Any) -> ReviewInputs:
     base: dict[str, Any] = {
         "applicant_name": " Karen Jones ", "applicant_kind": "victim",
         "complaint_ids": ["r4", "c1", "r1"], "risk_level": "medium", "decision": "met",
-        "decided_at": "2026-07-14 10:30",
+        "decided_at": "14/07/2026 10:30",
     }  # fmt: skip
     base.update(kw)
     return ReviewInputs(**base)
@@ -216,16 +216,16 @@ def test_a_full_record() -> None:
         ({"decided_at": ""}, {"decided_at": "Required once the threshold is decided"}),
         ({"decision": None}, {"decision": "Choose the decision made on this date"}),
         ({"decision": None, "decided_at": ""}, {}),  # not decided yet
-        ({"decided_at": "2026-12-10 12:00"}, {}),  # now (London = UTC in December)
-        ({"decided_at": "2026-12-10 12:01"}, {"decided_at": "The decision cannot be in the future"}),
-        ({"decided_at": "14/07/2026"}, {"decided_at": "Enter a time as YYYY-MM-DD HH:MM"}),
-        ({"decided_at": "2026-02-30 10:00"}, {"decided_at": "No such date or time: 2026-02-30 10:00"}),
+        ({"decided_at": "10/12/2026 12:00"}, {}),  # now (London = UTC in December)
+        ({"decided_at": "10/12/2026 12:01"}, {"decided_at": "The decision cannot be in the future"}),
+        ({"decided_at": "14/07/2026"}, {"decided_at": "Enter a date and time as DD/MM/YYYY HH:MM, e.g. 10/06/2026 21:30"}),
+        ({"decided_at": "30/02/2026 10:00"}, {"decided_at": "No such date or time: 30/02/2026 10:00"}),
         ({"recommendations": [Recommendation("Mediation", "", "2026-08-01")]},
          {"rec0.owner": "Who will do it? Required"}),
         ({"recommendations": [Recommendation("", "Tenancy team", "")]},
          {"rec0.text": "Describe the recommendation", "rec0.due_on": "Required"}),
         ({"recommendations": [Recommendation("Mediation", "Tenancy team", "next week")]},
-         {"rec0.due_on": "Enter a date as YYYY-MM-DD"}),
+         {"rec0.due_on": "Enter a date as DD/MM/YYYY, e.g. 09/03/2014"}),
     ],
 )  # fmt: skip
 def test_patch_errors(change: dict[str, Any], errors: dict[str, str]) -> None:

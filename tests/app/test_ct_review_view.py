@@ -41,7 +41,7 @@ def _case(state: AppState, *, reports: int, **extra: Any) -> dict[str, Any]:
         state.create("asb_report", {
             "case_id": case["id"], "incident_at": f"2026-0{5 + n}-01T21:00:00Z",
             "reported_at": f"2026-0{5 + n}-02T09:00:00Z", "reporter_id": "m1",
-            "agency": ("police", "council")[n % 2],
+            "agency": ("police", "council")[n % 2], "description": "Shouting again",
         })  # fmt: skip
     stored = state.get("asb_case", case["id"])
     assert stored is not None
@@ -90,7 +90,7 @@ def test_record_a_community_trigger_for_an_eligible_case(
     assert form_results(screen) == "2 of 3 chosen"
 
     _dropdown(screen, "Threshold decision").value = "met"
-    ui.field(screen, "Decided on").value = "2026-06-09 14:00"
+    ui.field(screen, "Decided on").value = "09/06/2026 14:00"
     ui.click(ui.by_id(screen, "ct-add-recommendation"))
     ui.field(screen, "Recommendation 1").value = "Mediation between the neighbours"
     ui.field(screen, "Owner 1").value = "Tenancy support"
@@ -157,11 +157,11 @@ def test_third_party_needs_consent_and_nothing_is_saved_without(
     ui.fire(kind.on_select, ui.Event(kind))
     assert consent.visible is True
     ui.field(screen, "Applicant name").value = "Cllr Margaret Dennett"
-    ui.field(screen, "Decided on").value = "2026-06-09 14:00"  # a date with no decision
+    ui.field(screen, "Decided on").value = "09/06/2026 14:00"  # a date with no decision
     _save(screen)
     text = ui.texts(screen)
     assert "A third party may apply only with the victim's consent" in text
-    assert ui.field(screen, "Decided on").value == "2026-06-09 14:00"  # nothing typed is lost
+    assert ui.field(screen, "Decided on").value == "09/06/2026 14:00"  # nothing typed is lost
     assert _dropdown(screen, "Threshold decision").error_text == (
         "Choose the decision made on this date"
     )
@@ -216,7 +216,7 @@ def test_manager_may_open_for_a_vulnerable_victim(device: Device, state: AppStat
     screen = ct_review.view(state, case_id=case["id"])
     assert "Opened by a manager for a vulnerable victim" in ui.texts(screen)
     _dropdown(screen, "Threshold decision").value = "met"
-    ui.field(screen, "Decided on").value = "2026-06-10 09:00"
+    ui.field(screen, "Decided on").value = "10/06/2026 09:00"
     _save(screen)
     [stored] = state.find("ct_review", "case_id", case["id"])
     assert stored["complaint_ids"] == [case["id"], *_report_ids(state, case)]  # qualifying ones

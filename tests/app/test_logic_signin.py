@@ -36,6 +36,10 @@ def test_normalise_server_url(text: str, url: str) -> None:
         ("http://host:99999", "port"),
         ("http://host:abc", "port"),
         ("http://host/?x=1", "cannot contain"),
+        ("htp:/wrong server", "cannot contain spaces"),
+        ("htp:/wrongserver", "must start with http:// or https://"),
+        ("http:/127.0.0.1:8700", "must start with http:// or https://"),
+        ("http://sync_server!", "letters, digits"),
     ],
 )
 def test_normalise_server_url_refuses(text: str, message: str) -> None:

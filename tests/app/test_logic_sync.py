@@ -109,10 +109,12 @@ def test_progress_words() -> None:
         ("", "(empty)"),
         (True, "yes"),
         (False, "no"),
-        ("action_plan", "action plan"),
+        ("action_plan", "Action plan"),
+        ("advice_given", "Advice given"),
+        ("2026-06-10T20:30:00Z", "10/06/2026 21:30"),
         ("Flat 7, Windsor Court", "Flat 7, Windsor Court"),
-        (["money_advice", "safeguarding"], "money advice, safeguarding"),
-        ({"litter": "poor"}, "Litter: poor"),
+        (["money_advice", "safeguarding"], "Money advice, Safeguarding"),
+        ({"litter": "poor"}, "Litter: Poor"),
         (3, "3"),
     ],
 )
@@ -122,15 +124,24 @@ def test_format_value(value: Any, text: str) -> None:
 
 def test_field_label() -> None:
     assert field_label("received_at") == "Received at"
+    assert field_label("sha256") == "Photo file" and field_label("lat") == "Location"
 
 
 @pytest.mark.parametrize(
     ("entry", "text"),
     [
         ({"entity": "asb_case", "op": "upsert", "base_version": 3, "patch": {"status": "closed"}},
-         "Change to asb case: Status"),
+         "Change to ASB case: Status Closed"),
         ({"entity": "observation", "op": "upsert", "base_version": None, "patch": {"kind": "x"}},
          "New observation: Kind"),
+        # No wire names: a photo is a photo; links and stamps are left out; lat/lon are one.
+        ({"entity": "photo", "base_version": None,
+          "patch": {"sha256": "ab" * 32, "bytes": 10, "lat": 53.3, "lon": -2.7}}, "New photo"),
+        ({"entity": "observation", "base_version": None,
+          "patch": {"walkabout_id": "w1", "kind": "litter", "lat": 53.3, "lon": -2.7,
+                    "logged_at": "2026-06-10T09:00:00Z"}}, "New observation: Kind, Location"),
+        ({"entity": "asb_report", "base_version": None, "patch": {"case_id": "c1"}},
+         "New further ASB report"),
         ({"entity": "note", "op": "delete"}, "Delete note"),
     ],
 )  # fmt: skip
@@ -140,7 +151,7 @@ def test_mutation_summary(entry: dict[str, Any], text: str) -> None:
 
 def test_later_edit_of_a_queued_record_is_a_change() -> None:
     entry = {"entity": "walkabout", "base_version": None, "patch": {"participants": []}}
-    assert mutation_summary(entry, first=False) == "Change to walkabout: Participants"
+    assert mutation_summary(entry, first=False) == "Change to walkabout: Who joined (empty)"
 
 
 def test_error_text() -> None:

@@ -19,6 +19,8 @@ from fieldapp.views import logic_walkabout as W
 
 NOW = datetime(2026, 6, 10, 9, 0, tzinfo=UTC)  # a Wednesday, 10:00 in London (BST)
 P0 = DEFAULT_POLICY
+TIME_ERROR = "Enter a date and time as DD/MM/YYYY HH:MM, e.g. 10/06/2026 21:30"
+SAID = {"description": "Shouting on the landing"}
 
 
 def values(lines: list[F.Line]) -> dict[str, str]:
@@ -38,17 +40,21 @@ def test_label(key: str | None, text: str) -> None:
 @pytest.mark.parametrize(
     ("typed", "wire", "error"),
     [
-        ("2026-06-10 21:30", "2026-06-10T20:30:00Z", None),  # BST: one hour ahead of UTC
-        ("2026-01-10 09:00", "2026-01-10T09:00:00Z", None),  # GMT
+        ("10/06/2026 21:30", "2026-06-10T20:30:00Z", None),  # BST: one hour ahead of UTC
+        ("10/01/2026 09:00", "2026-01-10T09:00:00Z", None),  # GMT
         ("2026-06-10T21:30", "2026-06-10T20:30:00Z", None),
         ("2026-06-10 21:30:15", "2026-06-10T20:30:15Z", None),
         ("  2026-06-10 7:05 ", "2026-06-10T06:05:00Z", None),
-        ("2026-10-25 01:30", "2026-10-25T00:30:00Z", None),  # the repeated hour: first (BST)
+        ("25/10/2026 01:30", "2026-10-25T00:30:00Z", None),  # the repeated hour: first (BST)
         ("", None, None),
         ("   ", None, None),
-        ("10/06/2026 21:30", None, "Enter a time as YYYY-MM-DD HH:MM"),
-        ("2026-02-30 10:00", None, "No such date or time: 2026-02-30 10:00"),
-        ("2026-06-10 24:00", None, "No such date or time: 2026-06-10 24:00"),
+        ("10/06/2026 21:30", "2026-06-10T20:30:00Z", None),  # UK order, day first
+        ("1/6/2026 9:05", "2026-06-01T08:05:00Z", None),
+        ("10/06/2026, 21:30", "2026-06-10T20:30:00Z", None),
+        ("06/31/2026 21:30", None, "No such date or time: 06/31/2026 21:30"),  # not US order
+        ("10/06/2026", None, "Enter a date and time as DD/MM/YYYY HH:MM, e.g. 10/06/2026 21:30"),
+        ("30/02/2026 10:00", None, "No such date or time: 30/02/2026 10:00"),
+        ("10/06/2026 24:00", None, "No such date or time: 10/06/2026 24:00"),
     ],
 )
 def test_parse_local_time(typed: str, wire: str | None, error: str | None) -> None:
@@ -65,8 +71,9 @@ def test_time_input_round_trips(wire: str) -> None:
 @pytest.mark.parametrize(
     ("typed", "result"),
     [("2014-03-09", ("2014-03-09", None)), ("9/3/2014", ("2014-03-09", None)), ("", (None, None)),
-     ("2014-13-01", (None, "Enter a date as YYYY-MM-DD")), ("31/2/2014", (None, "Enter a date as YYYY-MM-DD")),
-     ("yesterday", (None, "Enter a date as YYYY-MM-DD"))],
+     ("09/03/2014", ("2014-03-09", None)),
+     ("2014-13-01", (None, "No such date: 2014-13-01")), ("31/2/2014", (None, "No such date: 31/2/2014")),
+     ("yesterday", (None, "Enter a date as DD/MM/YYYY, e.g. 09/03/2014"))],
 )  # fmt: skip
 def test_parse_date_input(typed: str, result: tuple[str | None, str | None]) -> None:
     assert F.parse_date_input(typed) == result
@@ -129,7 +136,7 @@ def test_due_text_says_when_and_how_long() -> None:
 
 # --- ASB -----------------------------------------------------------------------------------
 def asb(**kw: Any) -> A.AsbInputs:
-    base: dict[str, Any] = {"category": "noise", "received_at": "2026-06-10 10:00"}
+    base: dict[str, Any] = {"category": "noise", "received_at": "10/06/2026 10:00"}
     return A.AsbInputs(**(base | kw))
 
 
@@ -139,10 +146,10 @@ def asb(**kw: Any) -> A.AsbInputs:
         (asb(), {}),
         (asb(category=None), {"category": "Required"}),
         (asb(received_at=""), {"received_at": "Required"}),
-        (asb(received_at="tomorrow"), {"received_at": "Enter a time as YYYY-MM-DD HH:MM"}),
-        (asb(incident_at="2026-06-10 10:01"),
+        (asb(received_at="tomorrow"), {"received_at": TIME_ERROR}),
+        (asb(incident_at="10/06/2026 10:01"),
          {"incident_at": "The incident cannot be after the report"}),
-        (asb(incident_at="2026-06-10 10:00"), {}),
+        (asb(incident_at="10/06/2026 10:00"), {}),
     ],
 )  # fmt: skip
 def test_case_patch_errors(inputs: A.AsbInputs, errors: dict[str, str]) -> None:
@@ -151,7 +158,7 @@ def test_case_patch_errors(inputs: A.AsbInputs, errors: dict[str, str]) -> None:
 
 def test_case_patch_fields() -> None:
     patch = A.case_patch(
-        asb(category="noise", urgent_crime=True, incident_at="2026-06-09 23:15",
+        asb(category="noise", urgent_crime=True, incident_at="09/06/2026 23:15",
             description=" Loud music ", complainant_id="h1", lat=53.1, lon=-2.7)
     ).patch  # fmt: skip
     assert patch["received_at"] == "2026-06-10T09:00:00Z"
@@ -181,7 +188,7 @@ def test_risk_answers(assessed: bool, answers: dict[str, Any], expected: Any) ->
 
 
 def test_case_inputs_round_trip() -> None:
-    typed = asb(category="crime", urgent_crime=True, incident_at="2026-06-09 23:15",
+    typed = asb(category="crime", urgent_crime=True, incident_at="09/06/2026 23:15",
                 description="Door kicked", over_75=True, risk_assessed=True,
                 risk_answers={"threats_or_violence": True, "health_impact": 2}, status="monitoring")  # fmt: skip
     record = A.case_patch(typed).patch
@@ -258,11 +265,16 @@ def test_triage_reasons_name_the_rule() -> None:
 
 @pytest.mark.parametrize(
     ("typed", "errors"),
-    [(A.ReportInputs(reported_at="2026-06-10 10:00"), {}),
-     (A.ReportInputs(), {"reported_at": "Required"}),
-     (A.ReportInputs(reported_at="2026-06-10 10:00", incident_at="2026-06-11 10:00"),
+    [(A.ReportInputs(**SAID, reported_at="10/06/2026 10:00", incident_at="09/06/2026 22:00"), {}),
+     # A blank further report is not a complaint: what happened, and when, are required.
+     (A.ReportInputs(), {"reported_at": "Required", "incident_at": "Required",
+                         "description": "Required: say what happened"}),
+     (A.ReportInputs(reported_at="10/06/2026 10:00", incident_at="09/06/2026 10:00",
+                     description="  "), {"description": "Required: say what happened"}),
+     (A.ReportInputs(**SAID, reported_at="10/06/2026 10:00", incident_at="11/06/2026 10:00"),
       {"incident_at": "The incident cannot be after the report"}),
-     (A.ReportInputs(reported_at="x"), {"reported_at": "Enter a time as YYYY-MM-DD HH:MM"})],
+     (A.ReportInputs(**SAID, reported_at="x", incident_at="09/06/2026 22:00"),
+      {"reported_at": TIME_ERROR})],
 )  # fmt: skip
 def test_report_patch(typed: A.ReportInputs, errors: dict[str, str]) -> None:
     built = A.report_patch("c1", typed)
@@ -280,7 +292,7 @@ def test_asb_prefill_from_observation(kind: str, offensive: bool, category: str)
            "lat": 53.3, "lon": -2.7, "logged_at": "2026-06-10T08:00:00Z", "description": "Tags"}  # fmt: skip
     got = A.prefill_from_observation(obs, NOW)
     assert (got.category, got.property_id, got.harm_type) == (category, "h1", "environmental")
-    assert (got.incident_at, got.received_at) == ("2026-06-10 09:00", "2026-06-10 10:00")
+    assert (got.incident_at, got.received_at) == ("10/06/2026 09:00", "10/06/2026 10:00")
     assert got.description.endswith("Tags") and (got.lat, got.lon) == (53.3, -2.7)
 
 
@@ -304,7 +316,7 @@ def test_every_hazard_has_a_distinct_label() -> None:
 
 
 def rep(**kw: Any) -> R.RepairInputs:
-    base: dict[str, Any] = {"property_id": "h1", "reported_at": "2026-06-10 10:00"}
+    base: dict[str, Any] = {"property_id": "h1", "reported_at": "10/06/2026 10:00"}
     return R.RepairInputs(**(base | kw))
 
 
@@ -316,9 +328,9 @@ def rep(**kw: Any) -> R.RepairInputs:
         (rep(property_id=None, lat=53.0, lon=-2.0), {}),
         (rep(priority=None), {"priority": "Required"}),
         (rep(reported_at=""), {"reported_at": "Required"}),
-        (rep(investigation_concluded_at="2026-06-10 09:59"),
+        (rep(investigation_concluded_at="10/06/2026 09:59"),
          {"investigation_concluded_at": "It cannot conclude before the report"}),
-        (rep(investigation_concluded_at="2026-06-10 10:00"), {}),
+        (rep(investigation_concluded_at="10/06/2026 10:00"), {}),
     ],
 )  # fmt: skip
 def test_repair_patch_errors(inputs: R.RepairInputs, errors: dict[str, str]) -> None:
@@ -327,7 +339,7 @@ def test_repair_patch_errors(inputs: R.RepairInputs, errors: dict[str, str]) -> 
 
 def test_repair_inputs_round_trip() -> None:
     typed = rep(room=" Kitchen ", hazard="damp_and_mould", priority="urgent", awaab="significant",
-                investigation_concluded_at="2026-06-12 15:00", observation_id="o1")  # fmt: skip
+                investigation_concluded_at="12/06/2026 15:00", observation_id="o1")  # fmt: skip
     record = R.repair_patch(typed).patch
     assert record["room"] == "Kitchen" and record["observation_id"] == "o1"
     assert R.repair_patch(R.inputs_from_repair(record)).patch == record
@@ -346,7 +358,7 @@ def test_repair_inputs_round_trip() -> None:
           "Written summary by": "When the investigation concludes",
           "Make safe by": "When the investigation concludes"}),
         (rep(awaab="significant", hazard="damp_and_mould",
-             investigation_concluded_at="2026-06-12 15:00"),
+             investigation_concluded_at="12/06/2026 15:00"),
          {"Written summary by": "Wed 17 Jun 2026 23:59 (due in 7 days)",
           "Make safe by": "Fri 19 Jun 2026 23:59 (due in 9 days)",
           "Preventative work started by": "Fri 04 Sep 2026 23:59 (due in 86 days)"}),
@@ -364,7 +376,7 @@ def test_deadline_lines(inputs: R.RepairInputs, expected: dict[str, str]) -> Non
          "is not yet a significant hazard"),
         (rep(awaab="emergency", hazard="crowding_and_space"), "Investigate by",
          "is not an emergency hazard"),
-        (rep(awaab="emergency", hazard="fire", reported_at="2025-10-26 12:00"), "Investigate by",
+        (rep(awaab="emergency", hazard="fire", reported_at="26/10/2025 12:00"), "Investigate by",
          "Awaab's Law not applicable: reported before 2025-10-27"),
         (rep(awaab="none", hazard="damp_and_mould"), "Written summary by", "Routine repair"),
     ],
@@ -386,7 +398,7 @@ def test_repair_prefill_from_observation(kind: str, hazard: str | None) -> None:
     obs = {"id": "o9", "kind": kind, "nearest_property_id": "h2", "lat": 1.0, "lon": 2.0}
     got = R.prefill_from_observation(obs, NOW)
     assert (got.hazard, got.property_id, got.observation_id) == (hazard, "h2", "o9")
-    assert got.reported_at == "2026-06-10 10:00" and R.repair_patch(got).ok
+    assert got.reported_at == "10/06/2026 10:00" and R.repair_patch(got).ok
 
 
 # --- walkabout -----------------------------------------------------------------------------
@@ -591,7 +603,7 @@ def test_household_tones_flag_overcrowding_and_under_occupation() -> None:
      (T.PersonInputs(name="Ann", date_of_birth="2026-06-11"),
       {"date_of_birth": "The date of birth cannot be in the future"}),
      (T.PersonInputs(name="Ann", date_of_birth="2026-06-10"), {}),
-     (T.PersonInputs(name="Ann", moved_in_on="soon"), {"moved_in_on": "Enter a date as YYYY-MM-DD"})],
+     (T.PersonInputs(name="Ann", moved_in_on="soon"), {"moved_in_on": "Enter a date as DD/MM/YYYY, e.g. 09/03/2014"})],
 )  # fmt: skip
 def test_person_patch(typed: T.PersonInputs, errors: dict[str, str]) -> None:
     assert T.person_patch("h1", typed, today=VISIT_DAY).errors == errors
@@ -618,17 +630,17 @@ def test_split_household_and_texts() -> None:
     assert [p["id"] for p in split.unverified] == ["x"]
     assert [p["id"] for p in split.former] == ["old"]
     assert T.person_text(persons[1], VISIT_DAY) == "Lead: lead tenant, age 45, female"
-    assert T.person_text(persons[3], VISIT_DAY) == "Old: age 86, male, died 2026-06-01"
+    assert T.person_text(persons[3], VISIT_DAY) == "Old: age 86, male, died 01/06/2026"
     assert T.partner_options(persons, exclude_id="kid")[0] == ("lead", "Lead")
 
 
 @pytest.mark.parametrize(
     ("typed", "errors"),
-    [(T.VisitInputs(visited_at="2026-06-10 10:00", arrears_amount="£250", weekly_rent="125"), {}),
+    [(T.VisitInputs(visited_at="10/06/2026 10:00", arrears_amount="£250", weekly_rent="125"), {}),
      (T.VisitInputs(), {"visited_at": "Required"}),
-     (T.VisitInputs(visited_at="2026-06-10 10:00", arrears_amount="lots"),
+     (T.VisitInputs(visited_at="10/06/2026 10:00", arrears_amount="lots"),
       {"arrears_amount": "Enter an amount in pounds, e.g. 125.50"}),
-     (T.VisitInputs(visited_at="2026-06-10 10:00", weekly_rent="-1"),
+     (T.VisitInputs(visited_at="10/06/2026 10:00", weekly_rent="-1"),
       {"weekly_rent": "The amount cannot be negative"})],
 )  # fmt: skip
 def test_visit_patch(typed: T.VisitInputs, errors: dict[str, str]) -> None:
@@ -636,7 +648,7 @@ def test_visit_patch(typed: T.VisitInputs, errors: dict[str, str]) -> None:
 
 
 def test_visit_inputs_round_trip_and_referral_order() -> None:
-    typed = T.VisitInputs(visited_at="2026-06-10 10:00", tenant_present=False, id_verified=True,
+    typed = T.VisitInputs(visited_at="10/06/2026 10:00", tenant_present=False, id_verified=True,
                           arrears_amount="250.5", weekly_rent="125", referrals=["succession",
                           "money_advice", "money_advice"], property_condition="poor", pets=" Dog ",
                           overnight_carer=True, notes="n")  # fmt: skip
@@ -658,7 +670,7 @@ def test_arrears_text(amount: str, rent: str, text: str) -> None:
 
 @pytest.mark.parametrize(
     ("typed", "day"),
-    [("2026-06-10 23:30", date(2026, 6, 10)), ("", date(2026, 6, 10)), ("2026-06-11 00:30", date(2026, 6, 11))],
+    [("10/06/2026 23:30", date(2026, 6, 10)), ("", date(2026, 6, 10)), ("11/06/2026 00:30", date(2026, 6, 11))],
 )  # fmt: skip
 def test_visit_day_is_the_local_date(typed: str, day: date) -> None:
     assert T.visit_day(typed, NOW, P0) == day

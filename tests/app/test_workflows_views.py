@@ -239,9 +239,10 @@ def test_raise_a_repair_from_an_observation(
     ui.click(ui.by_id(root, "observation-save"))
     [obs] = state.find("observation", "walkabout_id", "w-joined")
     ui.click(ui.by_id(root, "observation-raise-repair"))
-    assert shell.routes[-1] == ("/repair", {"observation_id": obs["id"]})
+    route, params = shell.routes[-1]
+    assert (route, params["observation_id"]) == ("/repair", obs["id"]) and params["draft"]
 
-    root = repair.view(state, **shell.routes[-1][1])
+    root = repair.view(state, **params)
     assert dd(root, "Property").value == "h1"
     assert dd(root, "HHSRS hazard").value == "lighting"
     pick(root, "Priority", "urgent")
@@ -350,11 +351,14 @@ def test_asb_triage_is_live_and_a_bad_save_keeps_everything(
     ui.type_into(ui.field(root, "Description"), "Shouting and banging at night")
     ui.type_into(ui.field(root, "Report time"), "yesterday")
     ui.click(ui.by_id(root, "asb-save"))
-    assert ui.field(root, "Report time").error == "Enter a time as YYYY-MM-DD HH:MM"
+    assert (
+        ui.field(root, "Report time").error
+        == "Enter a date and time as DD/MM/YYYY HH:MM, e.g. 10/06/2026 21:30"
+    )
     assert ui.field(root, "Description").value == "Shouting and banging at night"
     assert state.all("asb_case") == []
-    ui.type_into(ui.field(root, "Report time"), "2026-06-10 09:30")
-    ui.type_into(ui.field(root, "Incident time"), "2026-06-09 23:40")
+    ui.type_into(ui.field(root, "Report time"), "10/06/2026 09:30")
+    ui.type_into(ui.field(root, "Incident time"), "09/06/2026 23:40")
     ui.click(ui.by_id(root, "asb-save"))
     [case] = state.all("asb_case")
     assert ui.field(root, "Report time").error is None
@@ -368,7 +372,7 @@ def test_asb_triage_is_live_and_a_bad_save_keeps_everything(
 
     # Opened again, the form shows what was saved.
     again = asb.view(state, id=case["id"])
-    assert ui.field(again, "Incident time").value == "2026-06-09 23:40"
+    assert ui.field(again, "Incident time").value == "09/06/2026 23:40"
     assert ui.field(again, "Description").value == "Shouting and banging at night"
     assert dd(again, "Complainant").value == "m1"
 
@@ -380,12 +384,17 @@ def test_further_reports_attach_and_reassess(device: Device, state: AppState) ->
     ui.click(ui.by_id(root, "asb-save"))
     [case] = state.all("asb_case")
     assert case["threshold_met"] is False and case["due_at"] is None
-    ui.type_into(ui.field(root, "Further report time"), "2026-06-10 09:50")
-    ui.type_into(ui.field(root, "Further report incident time"), "2026-06-10 10:00")
+    ui.type_into(ui.field(root, "Further report time"), "10/06/2026 09:50")
+    ui.click(ui.by_id(root, "asb-add-report"))  # nothing said: not a complaint
+    assert ui.field(root, "Further report incident time").error == "Required"
+    assert ui.field(root, "Further report description").error == "Required: say what happened"
+    assert state.all("asb_report") == []
+    ui.type_into(ui.field(root, "Further report description"), "Shouting on the stairs")
+    ui.type_into(ui.field(root, "Further report incident time"), "10/06/2026 10:00")
     ui.click(ui.by_id(root, "asb-add-report"))
     assert "cannot be after the report" in str(ui.field(root, "Further report incident time").error)
     assert state.all("asb_report") == []
-    ui.type_into(ui.field(root, "Further report incident time"), "2026-06-09 22:00")
+    ui.type_into(ui.field(root, "Further report incident time"), "09/06/2026 22:00")
     pick(root, "Reported to", "police")
     ui.click(ui.by_id(root, "asb-add-report"))
     [report] = state.find("asb_report", "case_id", case["id"])
@@ -408,8 +417,10 @@ def test_community_trigger_record_offered_once_eligible(
     ui.click(ui.by_id(root, "asb-save"))
     idents = {s.identifier for s in ui.of_type(root, ft.Semantics)}
     assert "asb-community-trigger" not in idents
-    for day in ("2026-05-01 10:00", "2026-06-01 10:00"):
+    for day in ("01/05/2026 10:00", "01/06/2026 10:00"):
         ui.type_into(ui.field(root, "Further report time"), day)
+        ui.type_into(ui.field(root, "Further report incident time"), day.replace("10:00", "08:00"))
+        ui.type_into(ui.field(root, "Further report description"), "Music again")
         ui.click(ui.by_id(root, "asb-add-report"))
     assert result(root, "triage-community-trigger").startswith("Community Trigger: Eligible")
     [case] = state.all("asb_case")
@@ -426,19 +437,25 @@ def test_repair_awaab_deadlines_live_and_stored(device: Device, state: AppState)
     pick(root, "Awaab's Law", "significant")
     assert "due in 14 days" in result(root, "repair-investigate-by")
     assert "When the investigation concludes" in result(root, "repair-make-safe-by")
-    ui.type_into(ui.field(root, "Investigation concluded at"), "2026-06-09 10:00")
+    ui.type_into(ui.field(root, "Investigation concluded at"), "09/06/2026 10:00")
     ui.click(ui.by_id(root, "repair-save"))
     assert ui.field(root, "Investigation concluded at").error == (
         "It cannot conclude before the report"
     )
     assert state.all("repair") == []
-    ui.type_into(ui.field(root, "Investigation concluded at"), "2026-06-12 15:00")
-    assert "Fri 19 Jun 2026 23:59" in result(root, "repair-make-safe-by")
+    ui.type_into(ui.field(root, "Investigation concluded at"), "12/06/2026 15:00")
     ui.type_into(ui.field(root, "Room"), "Back bedroom")
+    ui.click(ui.by_id(root, "repair-save"))  # two days ahead of the tablet's clock
+    assert ui.field(root, "Investigation concluded at").error == (
+        "Cannot be in the future: check the date and time"
+    )
+    assert state.all("repair") == []
+    ui.type_into(ui.field(root, "Investigation concluded at"), "10/06/2026 10:00")
+    assert "Wed 17 Jun 2026 23:59" in result(root, "repair-make-safe-by")
     ui.click(ui.by_id(root, "repair-save"))
     [made] = state.all("repair")
     assert (made["room"], made["awaab"], made["make_safe_by"]) == (
-        "Back bedroom", "significant", "2026-06-19T22:59:59Z",
+        "Back bedroom", "significant", "2026-06-17T22:59:59Z",
     )  # fmt: skip
     added, problems = add_photos(state, parent_entity="repair", parent_id=made["id"],
                                  files=[("mould.jpg", jpeg())])  # fmt: skip
@@ -495,8 +512,11 @@ def test_atv_household_changes_update_bedroom_need(device: Device, state: AppSta
     assert form.referrals["fraud_check"].value is False
 
     # The lead tenant has died: one store call records the death and its task note, and
-    # succession is suggested (the baby's birth suggested none).
+    # succession is suggested (the baby's birth suggested none). Asked first.
     assert form.died("m1")
+    assert state.get("person", "m1")["died_on"] is None  # type: ignore[index]
+    assert "Record that Margaret Hughes died on 10/06/2026?" in ui.texts(root)
+    ui.click(ui.by_id(root, "person-confirm"))
     gone = state.get("person", "m1")
     assert gone is not None and gone["died_on"] == "2026-06-10"
     assert [s["action"] for s in gone["suggested_actions"]] == ["succession"]
@@ -546,7 +566,13 @@ def test_atv_edit_move_out_and_verify(device: Device, state: AppState) -> None:
     form = root.data
     assert form.verify("u1") and state.get("person", "u1")["status"] == "member"  # type: ignore[index]
     assert form.moved_out("m2")
+    ui.click(ui.by_id(root, "person-cancel"))  # asked, and cancelled: nothing recorded
+    assert state.get("person", "m2")["moved_out_on"] is None  # type: ignore[index]
+    assert form.moved_out("m2") and form.confirm()
     assert state.get("person", "m2")["moved_out_on"] == "2026-06-10"  # type: ignore[index]
+    ui.click(ui.by_id(root, "person-undo"))  # a slip: taken back
+    assert state.get("person", "m2")["moved_out_on"] is None  # type: ignore[index]
+    assert form.moved_out("m2") and form.confirm()
     assert form.edit_person("m1")
     assert ui.field(root, "Name").value == "Margaret Hughes" and dd(root, "Sex").value == "F"
     ui.type_into(ui.field(root, "Date of birth"), "1951-06-11")

@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, text
 
 from fieldapp.ids import new_id
 from tests.server.conftest import Cast, create, new_case
-from tests.support.api import Api, mutation
+from tests.support.api import REPORT, Api, mutation
 
 
 def pull_pages(
@@ -105,7 +105,7 @@ def test_a_record_re_derived_in_the_same_push_comes_back(cast: Cast) -> None:
         start = a.pull_all()[2]
         results = a.push(
             mutation("asb_case", rid, patch),
-            mutation("asb_report", report, {"case_id": rid, "reported_at": "2026-06-10T10:00:00Z"}),
+            mutation("asb_report", report, {"case_id": rid, **REPORT}),
         )
         changes, _, _ = pull_pages(a, start, omit_own=True)
     assert [r["status"] for r in results] == ["applied", "applied"]

@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, text
 
 from fieldapp.ids import new_id
 from tests.server.conftest import Cast, create, new_case, status_clash
-from tests.support.api import Api, mutation
+from tests.support.api import REPORT, Api, mutation
 
 
 def _walkabout(api: Api, *user_ids: str, estate: str = "Oak") -> str:
@@ -309,7 +309,7 @@ def test_children_written_with_their_parent_in_one_push_are_in_scope(cast: Cast)
             mutation("walkabout", wid, {"estate": "Oak", "started_at": "2026-06-10T09:00:00Z",
                                         "participants": [{"user_id": cast.users["pcso1"],
                                                           "name": "Pat", "role": "pcso"}]}),
-            mutation("asb_report", report, {"case_id": case,
+            mutation("asb_report", report, {"case_id": case, **REPORT,
                                             "reported_at": "2026-06-10T10:00:00Z"}),
             mutation("asb_case", case, {**new_case(property_id=cast.homes["100000000001"])[1]}),
         )  # fmt: skip

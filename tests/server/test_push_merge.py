@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fieldapp.ids import new_id
 from tests.server.conftest import Cast, create, new_case, status_clash
-from tests.support.api import mutation
+from tests.support.api import REPORT, mutation
 
 
 def test_create_returns_version_1_and_derived_fields(cast: Cast) -> None:
@@ -120,7 +120,7 @@ def test_append_only_concurrent_inserts_all_survive(cast: Cast) -> None:
         create(a, "asb_case", patch, rid)
         reports = [(api, new_id(), f"2026-06-1{n}T10:00:00Z") for n, api in enumerate((a, b, a, b))]
         results = [
-            api.push_one(mutation("asb_report", i, {"case_id": rid, "reported_at": at}))
+            api.push_one(mutation("asb_report", i, {"case_id": rid, **REPORT, "reported_at": at}))
             for api, i, at in reports
         ]
         records, _, _, _ = a.pull_all()
@@ -134,10 +134,8 @@ def test_an_append_only_record_cannot_be_changed_or_deleted(cast: Cast) -> None:
         rid, patch = new_case(property_id=cast.homes["100000000001"])
         create(a, "asb_case", patch, rid)
         report = new_id()
-        create(a, "asb_report", {"case_id": rid, "reported_at": "2026-06-10T10:00:00Z"}, report)
-        again = a.push_one(
-            mutation("asb_report", report, {"case_id": rid, "reported_at": "2026-06-10T10:00:00Z"})
-        )
+        create(a, "asb_report", {"case_id": rid, **REPORT}, report)
+        again = a.push_one(mutation("asb_report", report, {"case_id": rid, **REPORT}))
         edit = a.push_one(mutation("asb_report", report, {"agency": "police"}, base_version=1))
         delete = a.push_one(mutation("asb_report", report, None, op="delete", base_version=1))
     assert again["status"] == "applied" and again["version"] == 1  # the same insert: a no-op
@@ -224,7 +222,11 @@ def test_the_servers_own_recomputation_is_not_an_edit(cast: Cast) -> None:
         rid, patch = new_case(property_id=cast.homes["100000000001"])
         create(a, "asb_case", patch, rid)
         for n in range(2):  # b's reports make the server re-derive a's case
-            create(b, "asb_report", {"case_id": rid, "reported_at": f"2026-06-1{n}T10:00:00Z"})
+            create(
+                b,
+                "asb_report",
+                {"case_id": rid, **REPORT, "reported_at": f"2026-06-1{n}T10:00:00Z"},
+            )
         assert a.pull_all()[0][("asb_case", rid)]["version"] > 1  # it was re-derived
         edit = a.push_one(mutation("asb_case", rid, {"harm_type": "personal"}, base_version=1))
         gone = a.push_one(mutation("asb_case", rid, None, op="delete", base_version=1))

@@ -10,6 +10,7 @@ import pytest
 from fieldapp.store.errors import NotFound, PermissionDenied, ValidationError
 from fieldapp.store.store import Store
 from tests.store.conftest import NOW, sign_in_as
+from tests.support.api import REPORT
 
 WALK = {"estate": "Oak Farm", "started_at": "2026-06-10T09:00:00Z"}
 
@@ -68,9 +69,7 @@ def test_reference_and_conflict_entities_are_not_writable(store: Store, entity: 
 
 def test_append_only_cannot_be_updated_or_deleted(store: Store) -> None:
     case = store.create("asb_case", _case(), now=NOW)
-    rep = store.create(
-        "asb_report", {"case_id": case["id"], "reported_at": "2026-06-10T08:30:00Z"}, now=NOW
-    )
+    rep = store.create("asb_report", {"case_id": case["id"], **REPORT}, now=NOW)
     with pytest.raises(PermissionDenied):
         store.update("asb_report", rep["id"], {"agency": "police"}, now=NOW)
     with pytest.raises(PermissionDenied):

@@ -18,6 +18,12 @@ from fieldapp.sync.protocol import SCHEMA_VERSION
 PASSWORD = "oak-house-walkabout"
 
 _seq = itertools.count(1)
+# The fields a further ASB report must hold besides its case (a blank one is refused).
+REPORT: dict[str, Any] = {
+    "reported_at": "2026-06-10T08:30:00Z",
+    "incident_at": "2026-06-09T21:30:00Z",
+    "description": "Music through the wall past midnight",
+}
 
 
 def mutation(

@@ -26,6 +26,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from tests.support.api import REPORT
 from tests.support.live_server import LiveServer
 from tests.sync.conftest import DeviceFactory
 from tests.sync.device import Device
@@ -111,9 +112,7 @@ def test_devices_converge_and_lose_nothing(server: LiveServer, make_device: Devi
             d, cid = self.devices[who], self.cases[pick % len(self.cases)]
             if d.store.get("asb_case", cid) is None:
                 return
-            rep = d.store.create(
-                "asb_report", {"case_id": cid, "reported_at": "2026-06-10T08:30:00Z"}, now=NOW
-            )
+            rep = d.store.create("asb_report", {"case_id": cid, **REPORT}, now=NOW)
             self.reports.add(rep["id"])
 
         @rule(who=st.integers(0, 2), fault=st.sampled_from(FAULTS))

@@ -12,7 +12,7 @@ from typing import Any
 
 from fieldapp.sync.pull import pull_all
 from fieldapp.sync.transport import TransportResponse
-from tests.support.api import Api
+from tests.support.api import REPORT, Api
 from tests.support.live_server import LiveServer
 from tests.sync.conftest import DeviceFactory
 from tests.sync.device import Device, FaultyTransport
@@ -80,7 +80,7 @@ def test_pushing_then_pulling_ends_with_exactly_the_servers_rows(
     a.store.update("asb_case", cases[0], {"status": "monitoring"}, now=NOW)
     # Reports in the same push as their cases re-derive them after the answers were made.
     reports = [
-        a.store.create("asb_report", {"case_id": c, "reported_at": "2026-06-10T08:30:00Z"},
+        a.store.create("asb_report", {"case_id": c, **REPORT},
                        now=NOW)["id"]
         for c in cases[:3]
     ]  # fmt: skip

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.api import REPORT
 from tests.support.live_server import LiveServer
 from tests.sync.conftest import DeviceFactory
 from tests.sync.device import Device
@@ -52,7 +53,7 @@ def test_lost_push_answer_is_replayed_without_duplicate(
 ) -> None:
     a, b = make_device(server, "olive"), make_device(server, "oscar")
     case = a.store.create("asb_case", _case(a), now=NOW)
-    a.store.create("asb_report", {"case_id": case["id"], "reported_at": CASE["received_at"]},
+    a.store.create("asb_report", {"case_id": case["id"], **REPORT, "reported_at": CASE["received_at"]},
                    now=NOW)  # fmt: skip
     a.transport.hook = _once("/sync/push", "after")
     state = a.sync()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from tests.support.api import REPORT
 from tests.support.live_server import LiveServer
 from tests.sync.conftest import DeviceFactory
 
@@ -87,7 +88,7 @@ def test_append_only_children_all_survive(server: LiveServer, make_device: Devic
     for d, agency in ((a, "police"), (b, "council"), (a, "landlord")):
         rep = d.store.create(
             "asb_report",
-            {"case_id": cid, "reported_at": "2026-06-10T08:30:00Z", "agency": agency},
+            {"case_id": cid, **REPORT, "agency": agency},
             now=NOW,
         )
         ids.add(rep["id"])

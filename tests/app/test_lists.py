@@ -1,0 +1,90 @@
+"""Lists that finish: filters (overdue, due soon, category, estate), sort, "show all", and
+keyword search in descriptions for staff only. The rules as tables, then the My patch screen
+over a real device store."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import flet as ft
+import pytest
+
+from fieldapp.ids import to_wire
+from fieldapp.services import Device
+from fieldapp.state import AppState
+from fieldapp.views import patch
+from fieldapp.views.logic_lists import ListFilter, filtered, keyword_hits, shown
+from tests.app import ui
+from tests.app.test_workflows_views import HOMES, OFFICER, _seed, pick
+
+NOW = datetime(2026, 6, 10, 9, tzinfo=UTC)
+HOMES_BY_ID = {h["id"]: h for h in HOMES}
+
+
+def _case(n: int, *, due_in_h: float, category: str = "noise", home: str = "h1") -> dict[str, Any]:
+    return {
+        "id": f"c{n}", "ref": f"ASB-{n:04d}", "category": category, "property_id": home,
+        "received_at": to_wire(NOW - timedelta(days=n)), "status": "open",
+        "due_at": to_wire(NOW + timedelta(hours=due_in_h)), "description": f"case {n}",
+    }  # fmt: skip
+
+
+CASES = [
+    _case(1, due_in_h=-5), _case(2, due_in_h=10, category="crime"),
+    _case(3, due_in_h=200, home="e1"), _case(4, due_in_h=-50, home="e1"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("chosen", "ids"),
+    [
+        (ListFilter(), ["c4", "c1", "c2", "c3"]),  # most overdue first
+        (ListFilter(when="overdue"), ["c4", "c1"]),
+        (ListFilter(when="due_soon"), ["c2"]),
+        (ListFilter(category="crime"), ["c2"]),
+        (ListFilter(estate="Elm Grove"), ["c4", "c3"]),
+        (ListFilter(sort="newest"), ["c1", "c2", "c3", "c4"]),
+        (ListFilter(sort="oldest", when="overdue"), ["c4", "c1"]),
+    ],
+)
+def test_filtered(chosen: ListFilter, ids: list[str]) -> None:
+    got = filtered(CASES, chosen, homes=HOMES_BY_ID, category_field="category", now=NOW)
+    assert [r["id"] for r in got] == ids
+
+
+def test_shown_stops_at_ten_until_show_all() -> None:
+    many = [_case(n, due_in_h=n) for n in range(1, 15)]
+    assert len(shown(many, ListFilter())) == 10
+    assert len(shown(many, ListFilter(show_all=True))) == 14
+
+
+def test_keyword_search_is_for_staff_only() -> None:
+    cases = [{**CASES[0], "description": "Loud music and shouting at night"}]
+    repairs = [{"id": "r1", "description": "Black mould behind the wardrobe"}]
+    assert keyword_hits("music night", role="officer", cases=cases, repairs=repairs) == [
+        ("/asb", "c1", "ASB-0001 · noise: “Loud music and shouting at night”")
+    ]
+    assert [h[1] for h in keyword_hits("MOULD", role="manager", cases=cases,
+                                        repairs=repairs)] == ["r1"]  # fmt: skip
+    for partner in ("pcso", "councillor"):
+        assert keyword_hits("mould", role=partner, cases=cases, repairs=repairs) == []
+    assert keyword_hits("music opera", role="officer", cases=cases, repairs=repairs) == []
+
+
+def test_my_patch_lists_filter_and_show_all(device: Device, state: AppState) -> None:
+    many = [_case(n, due_in_h=n - 3) for n in range(1, 15)]
+    _seed(device, asb_case=many)
+    root = patch.view(state)
+    assert "Open ASB cases (14)" in ui.texts(root)
+    assert "ASB-0011" not in ui.texts(root)  # ten shown
+    ui.click(ui.by_id(root, "patch-cases-all"))
+    assert "ASB-0014" in ui.texts(root)
+    pick(root, "Show", "overdue")
+    assert "Open ASB cases (2)" in ui.texts(root)  # c1 and c2 are past their time
+    search = ui.field(root, "Search address, postcode or reference")
+    search.value = "case 13"
+    ui.fire(search.on_change, ui.Event(search))
+    tiles = [t for t in ui.of_type(root, ft.ListTile) if "case 13" in ui.texts(t)]
+    assert tiles, "the description search found the case"
+    assert OFFICER["role"] == "officer"
