@@ -14,6 +14,12 @@ from tests.server.conftest import Cast, create, new_case
 from tests.support.api import Api, mutation
 
 
+@pytest.fixture
+def cast(app_cast: Cast) -> Cast:
+    """These tests need no real socket: the cast on the app in this process."""
+    return app_cast
+
+
 def _error(r: Any, status: int, code: str) -> dict[str, Any]:
     assert r.status_code == status, r.text
     body = r.json()

@@ -5,8 +5,16 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
+
 from fieldapp.ids import new_id
 from tests.server.conftest import Cast, create, new_case
+
+
+@pytest.fixture
+def cast(app_cast: Cast) -> Cast:
+    """These tests need no real socket: the cast on the app in this process."""
+    return app_cast
 
 
 def _walkabout(cast: Cast, *participants: str) -> str:
