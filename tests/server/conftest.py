@@ -26,16 +26,43 @@ from tests.support.live_server import LiveServer
 from tests.support.postgres import fresh_database
 
 HOMES = [
-    {"uprn": "100000000001", "patch": "North", "estate": "Oak", "block": "Oak House",
-     "address": "1 Oak House", "postcode": "WA7 1AA", "lat": 53.3400, "lon": -2.6900,
-     "bedrooms": 2, "tenancy_ref": "SECRET-TENANCY-1"},
-    {"uprn": "100000000002", "patch": "North", "estate": "Oak", "block": "Oak House",
-     "address": "2 Oak House", "postcode": "WA7 1AA", "lat": 53.3401, "lon": -2.6901,
-     "bedrooms": 3, "tenancy_ref": "SECRET-TENANCY-2"},
-    {"uprn": "100000000003", "patch": "South", "estate": "Elm", "block": "Elm Court",
-     "address": "3 Elm Court", "postcode": "WA8 2BB", "lat": 53.3600, "lon": -2.7300,
-     "bedrooms": 1, "tenancy_ref": "SECRET-TENANCY-3"},
-]  # fmt: skip
+    {
+        "uprn": "100000000001",
+        "patch": "North",
+        "estate": "Oak",
+        "block": "Oak House",
+        "address": "1 Oak House",
+        "postcode": "WA7 1AA",
+        "lat": 53.3400,
+        "lon": -2.6900,
+        "bedrooms": 2,
+        "tenancy_ref": "SECRET-TENANCY-1",
+    },
+    {
+        "uprn": "100000000002",
+        "patch": "North",
+        "estate": "Oak",
+        "block": "Oak House",
+        "address": "2 Oak House",
+        "postcode": "WA7 1AA",
+        "lat": 53.3401,
+        "lon": -2.6901,
+        "bedrooms": 3,
+        "tenancy_ref": "SECRET-TENANCY-2",
+    },
+    {
+        "uprn": "100000000003",
+        "patch": "South",
+        "estate": "Elm",
+        "block": "Elm Court",
+        "address": "3 Elm Court",
+        "postcode": "WA8 2BB",
+        "lat": 53.3600,
+        "lon": -2.7300,
+        "bedrooms": 1,
+        "tenancy_ref": "SECRET-TENANCY-3",
+    },
+]
 
 
 @dataclass

@@ -107,8 +107,11 @@ def test_pull_declares_its_query_parameters(doc: dict[str, Any]) -> None:
 def test_the_schemas_describe_what_the_server_sends(app_cast: Cast) -> None:
     with app_cast.api("north1") as a:
         rid, patch = new_case(property_id=app_cast.homes["100000000001"])
-        body = {"device_id": a.device_id, "schema_version": 1,
-                "mutations": [mutation("asb_case", rid, patch), mutation("nonsense", new_id())]}  # fmt: skip
+        body = {
+            "device_id": a.device_id,
+            "schema_version": 1,
+            "mutations": [mutation("asb_case", rid, patch), mutation("nonsense", new_id())],
+        }
         PushRequest.model_validate({**body, "mutations": body["mutations"][:1]})
         pushed = a.post("/sync/push", body)
         assert pushed.status_code == 200, pushed.text
