@@ -12,7 +12,9 @@ four ways, each the median of ``--runs`` rounds of ``--repeat`` reads:
   schema: every mutation and patch typed per entity), then each mutation dumped back to a dict
   for the write path;
 - ``pydantic envelope``: a model with ``mutations: list[dict]``, the least pydantic could do
-  while keeping per-mutation refusals.
+  while keeping per-mutation refusals. It is about as fast as the floor, but not the contract:
+  it takes NaN, turns 1e400 into Infinity, takes ``"schema_version": true``, and refuses the
+  whole body for half a surrogate pair in one mutation (``docs/sync-protocol.md``).
 
     .venv/bin/python bench/push_parse_bench.py [--mutations 500] [--runs 5] [--repeat 20]
 """
