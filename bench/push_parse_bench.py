@@ -97,7 +97,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=20)
     args = ap.parse_args()
     raw = body(args.mutations)
-    assert len(read_push(raw, device_id=DEVICE)) == args.mutations
+    assert len(read_push(raw, device_id=DEVICE)[0]) == args.mutations
     assert pydantic_full(raw) == json.loads(raw)["mutations"]  # the same mutations either way
     ways: list[tuple[str, Callable[[bytes], object]]] = [
         ("raw json.loads (floor)", json.loads),
