@@ -14,7 +14,6 @@ import httpx
 
 from fieldapp.ids import new_id
 from fieldapp.sync.protocol import SCHEMA_VERSION
-from tests.support.in_process import client_for
 
 # What the test users sign in with: long enough and uncommon enough for the password policy.
 PASSWORD = "oak-house-walkabout"
@@ -52,6 +51,8 @@ class Api:
 
     def __init__(self, base_url: str, *, timeout: float = 60) -> None:
         self.base = base_url.rstrip("/") + "/api/v1"
+        from tests.support.in_process import client_for  # here: in_process imports live_server
+
         borrowed = client_for(base_url)
         self.http = borrowed or httpx.Client(timeout=timeout)
         self._owns_http = borrowed is None  # an in-process server's client is shared
