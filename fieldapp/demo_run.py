@@ -167,11 +167,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             port = free_port_from(args.server_port)
             server_url = f"http://127.0.0.1:{port}"
             server = subprocess.Popen(
-                [sys.executable, "-m", "server", "serve", "--host", "127.0.0.1",
-                 "--port", str(port)],
+                [
+                    sys.executable,
+                    "-m",
+                    "server",
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                ],
                 cwd=REPO,
                 env=env,
-            )  # fmt: skip
+            )
             if not wait_until(lambda: healthy(server_url), timeout=60, proc=server):
                 raise SystemExit("demo: the server did not start (see its messages above)")
         device = "".join(c for c in args.device if c.isalnum() or c in "-_") or "tablet1"
@@ -180,12 +188,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         app_env = dict(os.environ)
         app_env["FLET_WEB_NO_CDN"] = "1"
         app = subprocess.Popen(
-            [sys.executable, "-m", "fieldapp.app", "--port", str(app_port),
-             "--data-dir", str(data_dir / "devices" / device), "--server-url", server_url,
-             "--name", device],
+            [
+                sys.executable,
+                "-m",
+                "fieldapp.app",
+                "--port",
+                str(app_port),
+                "--data-dir",
+                str(data_dir / "devices" / device),
+                "--server-url",
+                server_url,
+                "--name",
+                device,
+            ],
             cwd=REPO,
             env=app_env,
-        )  # fmt: skip
+        )
         if not wait_until(lambda: not port_free(app_port), timeout=60, proc=app):
             raise SystemExit("demo: the app did not start (see its messages above)")
         print()

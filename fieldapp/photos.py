@@ -105,14 +105,27 @@ class ImageInfo:
 # Formats people actually send that Pillow could not or should not take, by their magic, so
 # the error names the format instead of saying "not an image".
 _ISO_BMFF_BRANDS: Final = {
-    b"heic": "HEIC", b"heix": "HEIC", b"hevc": "HEIC", b"hevx": "HEIC", b"heim": "HEIC",
-    b"heis": "HEIC", b"hevm": "HEIC", b"hevs": "HEIC", b"mif1": "HEIF", b"msf1": "HEIF",
-    b"avif": "AVIF", b"avis": "AVIF",
-}  # fmt: skip
+    b"heic": "HEIC",
+    b"heix": "HEIC",
+    b"hevc": "HEIC",
+    b"hevx": "HEIC",
+    b"heim": "HEIC",
+    b"heis": "HEIC",
+    b"hevm": "HEIC",
+    b"hevs": "HEIC",
+    b"mif1": "HEIF",
+    b"msf1": "HEIF",
+    b"avif": "AVIF",
+    b"avis": "AVIF",
+}
 _OTHER_MAGIC: Final = (
-    (b"GIF87a", "GIF"), (b"GIF89a", "GIF"), (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"),
-    (b"BM", "BMP"), (b"%PDF", "PDF"),
-)  # fmt: skip
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+    (b"BM", "BMP"),
+    (b"%PDF", "PDF"),
+)
 
 
 def _sniff_other(data: bytes) -> str | None:
@@ -352,9 +365,15 @@ def exif_time(stamp: str | None, offset: str | None, subsec: str | None = None) 
     year, month, day, hour, minute, second = (int(part) for part in match.groups())
     try:
         local = datetime(
-            year, month, day, hour, minute, second, micro,
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            micro,
             tzinfo=zone if zone is not None else LOCAL_ZONE,
-        )  # fmt: skip
+        )
     except ValueError:  # 2026:02:30 and the like
         return None
     return local.astimezone(UTC)

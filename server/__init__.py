@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -22,14 +23,23 @@ if TYPE_CHECKING:
 log = logging.getLogger("server")
 
 
-def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
-    """The application for ``settings`` (the schema must be upgraded: ``server.db.upgrade``)."""
+def create_app(
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> FastAPI:
+    """The application for ``settings`` (the schema must be upgraded: ``server.db.upgrade``).
+
+    ``clock`` is the server's "now" for sign-in, token expiry, pushes, pulls and device
+    records (default ``server.db.utcnow``): tests hand in one they move themselves.
+    """
     from fastapi import APIRouter, FastAPI
     from starlette.middleware.gzip import GZipMiddleware
 
     from fieldapp.sync.protocol import API_PREFIX
-    from server import blobs, errors, tiles
-    from server.db import BACKSTOP_PAGES, Checkpointer, is_sqlite, make_engine
+    from server import blobs, errors, schemas, tiles
+    from server.db import BACKSTOP_PAGES, Checkpointer, is_sqlite, make_engine, utcnow
     from server.middleware import RequestBodyMiddleware
     from server.routes import audit, auth, devices, exports, health, report_links, sync
     from server.services.audit import AuditWriter
@@ -77,7 +87,9 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.state.signin_throttle = SignInThrottle()
     app.state.hash_pool = hash_pool
     app.state.audit = audit_writer
+    app.state.clock = clock or utcnow
     errors.install(app)
+    schemas.install(app)
     # Outermost last: bodies are size-checked and inflated before any route sees them.
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=settings.gzip_level)
     app.add_middleware(

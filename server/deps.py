@@ -1,19 +1,22 @@
-"""FastAPI dependencies as ``Annotated`` aliases: settings, engine, session, caller, device.
+"""FastAPI dependencies as ``Annotated`` aliases: settings, engine, clock, session, caller,
+device.
 
 Routes declare what they need (``user: CurrentUser``) and never build these themselves;
-everything comes from ``app.state``, set by ``create_app(settings)``.
+everything comes from ``app.state``, set by ``create_app(settings)``. The clock is the
+server's "now" (``datetime.now(UTC)`` unless a test hands ``create_app`` another).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from server.db import utcnow, writing
+from server.db import writing
 from server.errors import Forbidden
 from server.services.audit import AuditWriter
 from server.services.auth import Principal, authenticate, touch_device
@@ -38,9 +41,15 @@ def get_audit(request: Request) -> AuditWriter:
     return audit
 
 
+def get_clock(request: Request) -> Callable[[], datetime]:
+    clock: Callable[[], datetime] = request.app.state.clock
+    return clock
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 AuditDep = Annotated[AuditWriter, Depends(get_audit)]
+ClockDep = Annotated[Callable[[], datetime], Depends(get_clock)]
 
 
 def get_session(engine: EngineDep) -> Iterator[Session]:
@@ -51,8 +60,10 @@ def get_session(engine: EngineDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def current_user(request: Request, engine: EngineDep, settings: SettingsDep) -> Principal:
-    now = utcnow()
+def current_user(
+    request: Request, engine: EngineDep, settings: SettingsDep, clock: ClockDep
+) -> Principal:
+    now = clock()
     with engine.connect() as conn:
         principal, stale = authenticate(
             conn,

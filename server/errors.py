@@ -211,7 +211,7 @@ def _validation_detail(exc: RequestValidationError) -> tuple[str, list[dict[str,
         kind = str(err.get("type", ""))
         if kind in ("json_invalid", "json_type"):
             code = "invalid_json"
-        loc = [str(part) for part in err.get("loc", ()) if part != "body"]
+        loc = [str(part) for part in err.get("loc", ()) if part not in ("body", "query")]
         problems.append({"field": ".".join(loc), "problem": kind or "invalid"})
     return code, problems
 

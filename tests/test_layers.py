@@ -28,7 +28,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("sync", ("fieldapp.sync",)),
     ("state", ("fieldapp.state", "fieldapp.services")),
     ("views", ("fieldapp.views", "fieldapp.app", "fieldapp.demo_run", "main")),
-)  # fmt: skip
+)
 # What the server may import from fieldapp: the layers both programs share.
 SERVER_MAY_USE = frozenset({"shared", "domain", "protocol", "demo data"})
 # Views show what the store and the sync engine report, through the state, never calling them:

@@ -198,8 +198,11 @@ class CtReviewForm:
         )
         fields = dict(self.fields)
         for n, row in enumerate(self.recs):
-            fields |= {f"rec{n}.text": row.text, f"rec{n}.owner": row.owner,
-                       f"rec{n}.due_on": row.due_on}  # fmt: skip
+            fields |= {
+                f"rec{n}.text": row.text,
+                f"rec{n}.owner": row.owner,
+                f"rec{n}.due_on": row.due_on,
+            }
         show_errors(fields, built.errors)
         # Errors with no text field of their own (consent, the complaints) go in the message.
         leftover = [msg for key, msg in built.errors.items() if key not in fields]
@@ -239,10 +242,13 @@ class CtReviewForm:
         )
         if case is None or not self.allowed:
             return ft.Column(
-                [common.heading(title), common.banner(self.why, kind="info", ident="ct-message"),
-                 back],
+                [
+                    common.heading(title),
+                    common.banner(self.why, kind="info", ident="ct-message"),
+                    back,
+                ],
                 spacing=18,
-            )  # fmt: skip
+            )
         home = self.state.get("property", str(case.get("property_id") or ""))
         where = property_label(home) if home else "No home recorded"
         self._changed()

@@ -9,7 +9,7 @@ the token. A wrong password writes nothing at all.
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from fieldapp.ids import to_wire
 from server.db import utcnow, writing
-from server.deps import CurrentUser, EngineDep, SettingsDep
+from server.deps import ClockDep, CurrentUser, EngineDep, SettingsDep
 from server.errors import AuthError, BadRequest, RateLimited, server_time, text_ok
 from server.services import auth
 from server.services.passwords import HashPool, policy_problem
@@ -88,9 +88,15 @@ async def _check_password(
 
 
 def _issue(
-    engine: Engine, settings: Settings, *, user_id: str, device_id: str, device_name: str
+    engine: Engine,
+    settings: Settings,
+    *,
+    user_id: str,
+    device_id: str,
+    device_name: str,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
-    now = utcnow()
+    now = now or utcnow()
     with writing(engine) as conn:
         access_token, expires_at, who = auth.issue_token(
             conn,
@@ -117,7 +123,7 @@ def _candidate(engine: Engine, username: str, device_id: str) -> auth.SignInCand
 
 @router.post("/auth/token")
 async def token(
-    body: TokenRequest, request: Request, engine: EngineDep, settings: SettingsDep
+    body: TokenRequest, request: Request, engine: EngineDep, settings: SettingsDep, clock: ClockDep
 ) -> dict[str, Any]:
     candidate = await run_in_threadpool(_candidate, engine, body.username, body.device_id)
     await _check_password(
@@ -131,6 +137,7 @@ async def token(
             user_id=str(candidate.user_id),
             device_id=body.device_id,
             device_name=body.device_name,
+            now=clock(),
         )
     )
 

@@ -8,8 +8,8 @@ from fastapi import APIRouter
 from sqlalchemy import select
 
 from fieldapp.ids import to_wire
-from server.db import as_utc, utcnow, writing
-from server.deps import CurrentManager, EngineDep
+from server.db import as_utc, writing
+from server.deps import ClockDep, CurrentManager, EngineDep
 from server.errors import NotFound, server_time, text_ok
 from server.models import DEVICE, USER
 from server.services.auth import revoke_device
@@ -44,10 +44,12 @@ def list_devices(user: CurrentManager, engine: EngineDep) -> dict[str, Any]:
 
 
 @router.post("/devices/{device_id}/revoke")
-def revoke(device_id: str, user: CurrentManager, engine: EngineDep) -> dict[str, Any]:
+def revoke(
+    device_id: str, user: CurrentManager, engine: EngineDep, clock: ClockDep
+) -> dict[str, Any]:
     if len(device_id) > 64 or not text_ok(device_id):
         raise NotFound("no such device")
-    now = utcnow()
+    now = clock()
     try:
         with writing(engine) as conn:
             revoked_at = revoke_device(conn, device_id, now=now)

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, select
 
 from fieldapp.sync.protocol import ENTITIES
 from server.db import utcnow
-from server.deps import AuditDep, CurrentManager, CurrentUser, EngineDep, SettingsDep
+from server.deps import AuditDep, ClockDep, CurrentManager, CurrentUser, EngineDep, SettingsDep
 from server.errors import NotFound, text_ok
 from server.models import RECORD
 from server.services import scope as scopes
@@ -89,11 +89,16 @@ def pdf_response(pdf: bytes, walkabout_id: str) -> Response:
 
 @router.get("/walkabouts/{walkabout_id}/report.pdf")
 def walkabout_report(
-    walkabout_id: str, user: CurrentUser, engine: EngineDep, settings: SettingsDep, audit: AuditDep
+    walkabout_id: str,
+    user: CurrentUser,
+    engine: EngineDep,
+    settings: SettingsDep,
+    audit: AuditDep,
+    clock: ClockDep,
 ) -> Response:
     if len(walkabout_id) > 64 or not text_ok(walkabout_id):
         raise NotFound("no such walkabout, or not one you may see")
-    now = utcnow()
+    now = clock()
     with engine.connect() as conn:
         if not scopes.can_read(conn, user, "walkabout", walkabout_id):
             raise NotFound("no such walkabout, or not one you may see")

@@ -1,17 +1,21 @@
 """``POST /api/v1/sync/push`` and ``GET /api/v1/sync/pull``: the two sync endpoints.
 
 Bodies are read and written as JSON text directly (no response models): a push of 500
-mutations or a page of 1,000 records must not pay for validation layers twice. The
-database work runs in the thread pool.
+mutations or a page of 1,000 records must not pay for validation layers twice
+(``bench/push_parse_bench.py`` measures the hand parser against pydantic). Their schemas
+reach the OpenAPI document from ``server/schemas.py`` through ``openapi_extra``. The database
+work runs in the thread pool.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
@@ -23,9 +27,10 @@ from fieldapp.sync.protocol import (
     MAX_PULL_LIMIT,
     SCHEMA_VERSION,
 )
-from server.db import run_write, utcnow
-from server.deps import AuditDep, CurrentUser, EngineDep, SettingsDep
+from server.db import run_write
+from server.deps import AuditDep, ClockDep, CurrentUser, EngineDep, SettingsDep
 from server.errors import BadRequest, Forbidden, text_ok
+from server.schemas import PullResponse, PushRequest, PushResponse, operation
 from server.services import pull as pull_service
 from server.services import scope as scopes
 from server.services.audit import rows_for
@@ -94,10 +99,8 @@ def _invalid(field: str, message: str, problem: str) -> BadRequest:
     return BadRequest("validation_failed", message, [{"field": field, "problem": problem}])
 
 
-def _schema(value: Any, *, query: bool = False) -> int:
-    """The schema version: a JSON integer in a body; digits in a query parameter."""
-    if query and isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,9}", value.strip()):
-        value = int(value)
+def _schema(value: Any) -> int:
+    """The schema version: a JSON integer (a query parameter arrives as one)."""
     if not isinstance(value, int) or isinstance(value, bool):
         raise _invalid("schema_version", "schema_version must be a whole number", "not an integer")
     if value not in ACCEPTED_SCHEMA_VERSIONS:
@@ -110,9 +113,12 @@ def _schema(value: Any, *, query: bool = False) -> int:
     return value
 
 
-@router.post("/sync/push")
-async def push(request: Request, user: CurrentUser, engine: EngineDep) -> Response:
-    raw = await request.body()
+def read_push(raw: bytes, *, device_id: str) -> tuple[list[Any], bool]:
+    """The mutations of a push body from the device ``device_id`` and whether it asks for
+    lean results, the envelope checked.
+
+    Each mutation is left as decoded: ``Push`` checks it and refuses it alone if need be.
+    """
     try:
         body = _loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError):
@@ -122,10 +128,10 @@ async def push(request: Request, user: CurrentUser, engine: EngineDep) -> Respon
     if not isinstance(body, dict):
         raise _invalid("body", "the body must be an object with mutations", "not an object")
     _schema(body.get("schema_version"))
-    device_id = body.get("device_id")
-    if device_id is not None and not isinstance(device_id, str):
+    sent_by = body.get("device_id")
+    if sent_by is not None and not isinstance(sent_by, str):
         raise _invalid("device_id", "device_id must be a string", "not a string")
-    if device_id is not None and device_id != user.device_id:
+    if sent_by is not None and sent_by != device_id:
         raise Forbidden("device_id does not match the device this token was issued to")
     mutations = body.get("mutations")
     if not isinstance(mutations, list):
@@ -138,16 +144,36 @@ async def push(request: Request, user: CurrentUser, engine: EngineDep) -> Respon
     lean = body.get("lean", False)
     if not isinstance(lean, bool):
         raise _invalid("lean", "lean must be true or false", "not a boolean")
-    results, now = await run_in_threadpool(_push, engine, user, mutations, lean)
+    return mutations, lean
+
+
+@router.post(
+    "/sync/push",
+    summary="Send outbox mutations",
+    openapi_extra=operation(
+        request=PushRequest, ok=PushResponse, errors=(400, 401, 403, 413, 415, 422)
+    ),
+)
+async def push(request: Request, user: CurrentUser, engine: EngineDep, clock: ClockDep) -> Response:
+    """Apply the mutations in order, in one transaction: one result each (applied, merged,
+    conflict or rejected). A refused mutation is a ``rejected`` result, not an HTTP error."""
+    mutations, lean = read_push(await request.body(), device_id=user.device_id)
+    results, now = await run_in_threadpool(_push, engine, user, mutations, lean, clock)
     # Each result is already JSON text (as stored for replays): joined, not re-encoded.
     return _json(
         '{"results":[' + ",".join(results) + '],"server_time":' + json.dumps(to_wire(now)) + "}"
     )
 
 
-def _push(engine: Any, user: Principal, mutations: list[Any], lean: bool) -> tuple[list[str], Any]:
+def _push(
+    engine: Any,
+    user: Principal,
+    mutations: list[Any],
+    lean: bool,
+    clock: Callable[[], datetime],
+) -> tuple[list[str], Any]:
     def attempt(conn: Any) -> tuple[list[str], Any]:
-        now = utcnow()  # inside the transaction (SQLite: after the write lock)
+        now = clock()  # inside the transaction (SQLite: after the write lock)
         scope = scopes.resolve(conn, user)
         return Push(conn, scope=scope, now=now, lean=lean).run(mutations), now
 
@@ -155,43 +181,64 @@ def _push(engine: Any, user: Principal, mutations: list[Any], lean: bool) -> tup
     return run_write(engine, attempt)
 
 
-@router.get("/sync/pull")
+# The query parameters as the OpenAPI document shows them; values arrive already checked.
+Cursor = Annotated[
+    str | None,
+    Query(description="next_cursor of the last page; absent for a first download"),
+]
+Limit = Annotated[
+    int,
+    Query(
+        ge=1,
+        description=f"Records per page, 1-{MAX_PULL_LIMIT}; larger values are lowered to "
+        f"{MAX_PULL_LIMIT}",
+    ),
+]
+OmitOwn = Annotated[
+    Literal["0", "1"],
+    Query(
+        description="1: leave out records whose current version this device was told "
+        "in a push result (docs/sync-protocol.md)"
+    ),
+]
+SchemaVersion = Annotated[
+    str | None,
+    Query(
+        pattern=r"^ *-?[0-9]{1,9} *$",  # digits only: "1.0" is not a version
+        description=f"Digits; default {SCHEMA_VERSION}; covered by the cursor (another: 410)",
+    ),
+]
+
+
+@router.get(
+    "/sync/pull",
+    summary="Download a page of changes",
+    openapi_extra=operation(ok=PullResponse, errors=(400, 401, 410, 422)),
+)
 def pull(
-    request: Request,
     user: CurrentUser,
     engine: EngineDep,
     settings: SettingsDep,
     audit: AuditDep,
+    clock: ClockDep,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_PULL_LIMIT,
+    omit_own: OmitOwn = "0",
+    schema_version: SchemaVersion = None,
 ) -> Response:
-    params = request.query_params
+    """The records in the caller's scope changed since ``cursor``, each once in its latest
+    state and projected for the role, and the records that left the scope."""
     # The cursor covers the schema: one made under another version is not served (410).
-    schema = (
-        _schema(params["schema_version"], query=True)
-        if "schema_version" in params
-        else SCHEMA_VERSION
-    )
-    raw_limit = params.get("limit")
-    limit = DEFAULT_PULL_LIMIT
-    if raw_limit not in (None, ""):
-        try:
-            limit = int(str(raw_limit))
-        except ValueError:
-            raise _invalid("limit", "limit must be a whole number", "not an integer") from None
-        if limit < 1:
-            raise _invalid("limit", "limit must be at least 1", "below 1")
-        limit = min(limit, MAX_PULL_LIMIT)
-    omit_own = params.get("omit_own", "0")
-    if omit_own not in ("0", "1"):
-        raise _invalid("omit_own", "omit_own must be 0 or 1", "not 0 or 1")
-    now = utcnow()
+    schema = SCHEMA_VERSION if schema_version is None else _schema(int(schema_version))
+    now = clock()
     with engine.connect() as conn:
         with conn.begin():  # one snapshot on SQLite; a consistent prefix on PostgreSQL
             scope = scopes.resolve(conn, user)
             body, sent = pull_service.pull_page(
                 conn,
                 scope=scope,
-                cursor=params.get("cursor") or None,
-                limit=limit,
+                cursor=cursor or None,
+                limit=min(limit, MAX_PULL_LIMIT),
                 secret=settings.secret_key,
                 server_time=to_wire(now),
                 omit_device=user.device_id if omit_own == "1" else None,

@@ -26,9 +26,17 @@ from server.services.records import WriteBatch
 from server.services.users import SERVER_DEVICE, ensure_patches
 
 COLUMNS = (
-    "uprn", "patch", "estate", "block", "address", "postcode", "lat", "lon", "bedrooms",
+    "uprn",
+    "patch",
+    "estate",
+    "block",
+    "address",
+    "postcode",
+    "lat",
+    "lon",
+    "bedrooms",
     "tenancy_ref",
-)  # fmt: skip
+)
 REQUIRED = ("uprn", "patch", "estate", "address", "postcode", "bedrooms")
 _LIMITS = {"patch": 200, "estate": 200, "block": 200, "address": 500, "tenancy_ref": 40}
 _POSTCODE = re.compile(r"^(?:[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}|GIR0AA)$")

@@ -22,37 +22,93 @@ PCSO = {"id": "u-pcso", "name": "Gary Lowe", "role": "pcso", "patch_ids": ["p1"]
 DATA: dict[str, list[dict[str, Any]]] = {
     "patch": [{"id": "p1", "name": "Runcorn East"}, {"id": "p2", "name": "Widnes West"}],
     "property": [
-        {"id": "h1", "uprn": "100001", "patch_id": "p1", "estate": "Castlefields",
-         "address": "1 Ash Court, Runcorn", "postcode": "WA7 2AB", "lat": 53.3372,
-         "lon": -2.6918, "bedrooms": 2, "tenancy_ref": "HT1/01", "last_atv_on": "2025-05-01"},
-        {"id": "h2", "uprn": "100002", "patch_id": "p2", "estate": "Hough Green",
-         "address": "2 Arley Drive, Widnes", "postcode": "WA8 4AB", "lat": 53.3793,
-         "lon": -2.7768, "bedrooms": 3, "tenancy_ref": "HT2/01", "last_atv_on": "2026-03-01"},
+        {
+            "id": "h1",
+            "uprn": "100001",
+            "patch_id": "p1",
+            "estate": "Castlefields",
+            "address": "1 Ash Court, Runcorn",
+            "postcode": "WA7 2AB",
+            "lat": 53.3372,
+            "lon": -2.6918,
+            "bedrooms": 2,
+            "tenancy_ref": "HT1/01",
+            "last_atv_on": "2025-05-01",
+        },
+        {
+            "id": "h2",
+            "uprn": "100002",
+            "patch_id": "p2",
+            "estate": "Hough Green",
+            "address": "2 Arley Drive, Widnes",
+            "postcode": "WA8 4AB",
+            "lat": 53.3793,
+            "lon": -2.7768,
+            "bedrooms": 3,
+            "tenancy_ref": "HT2/01",
+            "last_atv_on": "2026-03-01",
+        },
     ],
     "asb_case": [
-        {"id": "c-late", "ref": "ASB-0001", "category": "noise", "property_id": "h1",
-         "received_at": "2026-05-01T09:00:00Z", "status": "action_plan",
-         "due_at": "2026-06-05T22:59:59Z", "ct_eligible": True,
-         "reason": "Noise; Community Trigger: 3 qualifying complaints within 6 months"},
-        {"id": "c-soon", "ref": "ASB-0002", "category": "crime", "property_id": "h2",
-         "received_at": "2026-06-09T12:00:00Z", "status": "open",
-         "due_at": "2026-06-10T12:00:00Z", "ct_eligible": False},
-        {"id": "c-late2", "ref": "ASB-0003", "category": "other", "property_id": "h2",
-         "received_at": "2026-05-01T09:00:00Z", "status": "open",
-         "due_at": "2026-06-09T22:59:59Z", "ct_eligible": False},
+        {
+            "id": "c-late",
+            "ref": "ASB-0001",
+            "category": "noise",
+            "property_id": "h1",
+            "received_at": "2026-05-01T09:00:00Z",
+            "status": "action_plan",
+            "due_at": "2026-06-05T22:59:59Z",
+            "ct_eligible": True,
+            "reason": "Noise; Community Trigger: 3 qualifying complaints within 6 months",
+        },
+        {
+            "id": "c-soon",
+            "ref": "ASB-0002",
+            "category": "crime",
+            "property_id": "h2",
+            "received_at": "2026-06-09T12:00:00Z",
+            "status": "open",
+            "due_at": "2026-06-10T12:00:00Z",
+            "ct_eligible": False,
+        },
+        {
+            "id": "c-late2",
+            "ref": "ASB-0003",
+            "category": "other",
+            "property_id": "h2",
+            "received_at": "2026-05-01T09:00:00Z",
+            "status": "open",
+            "due_at": "2026-06-09T22:59:59Z",
+            "ct_eligible": False,
+        },
     ],
     "repair": [
-        {"id": "r-damp", "property_id": "h1", "priority": "routine", "hazard": "damp_and_mould",
-         "awaab": "significant", "reported_at": "2026-05-20T09:00:00Z", "status": "open",
-         "investigate_by": "2026-06-03T22:59:59Z"},
+        {
+            "id": "r-damp",
+            "property_id": "h1",
+            "priority": "routine",
+            "hazard": "damp_and_mould",
+            "awaab": "significant",
+            "reported_at": "2026-05-20T09:00:00Z",
+            "status": "open",
+            "investigate_by": "2026-06-03T22:59:59Z",
+        },
     ],
     "conflict": [
-        {"id": "k1", "entity": "asb_case", "record_id": "c-soon", "field": "status",
-         "base_value": "open", "kept_value": "action_plan", "proposed_value": "monitoring",
-         "proposed_by": "Daniel Okafor", "proposed_at": "2026-06-10T08:30:00Z",
-         "status": "open"},
+        {
+            "id": "k1",
+            "entity": "asb_case",
+            "record_id": "c-soon",
+            "field": "status",
+            "base_value": "open",
+            "kept_value": "action_plan",
+            "proposed_value": "monitoring",
+            "proposed_by": "Daniel Okafor",
+            "proposed_at": "2026-06-10T08:30:00Z",
+            "status": "open",
+        },
     ],
-}  # fmt: skip
+}
 
 
 def _count(screen: ft.Control, patch: str, what: str) -> str:
@@ -92,8 +148,11 @@ def test_manager_sees_every_patch(device: Device, state: AppState, shell: Record
     ui.click(_tile(screen, "ASB-0003 · other"))
     ui.click(_tile(screen, "Routine repair · damp and mould"))
     ui.click(_tile(screen, "Open conflicts: 1"))
-    assert shell.routes == [("/asb", {"id": "c-late2"}), ("/repair", {"id": "r-damp"}),
-                            ("/sync", {})]  # fmt: skip
+    assert shell.routes == [
+        ("/asb", {"id": "c-late2"}),
+        ("/repair", {"id": "r-damp"}),
+        ("/sync", {}),
+    ]
 
 
 def test_officer_sees_own_patch(device: Device, state: AppState) -> None:
@@ -111,8 +170,11 @@ def test_community_trigger_row_opens_the_record_and_clears_when_recorded(
     seed(device, DATA, user=MANAGER)
     screen = overview.view(state)
     assert "Community Trigger: eligible, no review yet (1)" in ui.texts(screen)
-    rows = [t for t in ui.of_type(screen, ft.ListTile) if isinstance(t.title, ft.Text)
-            and t.title.value == "ASB-0001 · noise"]  # fmt: skip
+    rows = [
+        t
+        for t in ui.of_type(screen, ft.ListTile)
+        if isinstance(t.title, ft.Text) and t.title.value == "ASB-0001 · noise"
+    ]
     assert len(rows) == 2  # overdue, and eligible for a Community Trigger
     ui.click(rows[0])  # the overdue row opens the case, the trigger row its CT record
     ui.click(rows[1])

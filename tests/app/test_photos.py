@@ -264,17 +264,30 @@ def _truncated_jpeg() -> bytes:
         (bytes(range(256)) * 40, NotAnImage, "not_an_image"),
         (b"\xff\xd8\xff\xe0" + b"\x00" * 200, NotAnImage, "not_an_image"),  # JPEG magic only
         ("truncated", NotAnImage, "not_an_image"),
-        (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic", UnsupportedImageType,
-         "unsupported_media_type"),
+        (
+            b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic",
+            UnsupportedImageType,
+            "unsupported_media_type",
+        ),
         (b"GIF89a\x01\x00\x01\x00\x00\x00\x00;", UnsupportedImageType, "unsupported_media_type"),
         (b"II*\x00" + b"\x00" * 100, UnsupportedImageType, "unsupported_media_type"),
         (_png_declaring(50_000, 50_000), ImageTooLarge, "image_too_large"),  # Pillow's bomb
         (_png_declaring(10_000, 10_000), ImageTooLarge, "image_too_large"),  # Pillow warns
         (_png_declaring(8_001, 8_000), ImageTooLarge, "image_too_large"),  # just over ours
     ],
-    ids=["empty", "random", "jpeg-magic", "truncated", "heic", "gif", "tiff", "bomb-50k",
-         "bomb-10k", "over-64mp"],
-)  # fmt: skip
+    ids=[
+        "empty",
+        "random",
+        "jpeg-magic",
+        "truncated",
+        "heic",
+        "gif",
+        "tiff",
+        "bomb-50k",
+        "bomb-10k",
+        "over-64mp",
+    ],
+)
 def test_rejections_are_named_errors_with_a_message(
     data: bytes | str, error: type[PhotoError], code: str
 ) -> None:

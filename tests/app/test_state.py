@@ -17,23 +17,36 @@ PCSO = {"id": "u-pcso", "name": "Gary Lowe", "role": "pcso", "patch_ids": ["p1"]
 
 PATCH = {"id": "p1", "name": "Runcorn East", "officer_ids": ["u-officer"]}
 HOMES = [
-    {"id": f"h{i}", "uprn": f"10000{i}", "patch_id": "p1", "estate": "Castlefields",
-     "block": "Ash Court", "address": f"{i} Ash Court", "postcode": "WA7 2AB",
-     "lat": 53.33 + i / 1000, "lon": -2.69, "bedrooms": 2}
+    {
+        "id": f"h{i}",
+        "uprn": f"10000{i}",
+        "patch_id": "p1",
+        "estate": "Castlefields",
+        "block": "Ash Court",
+        "address": f"{i} Ash Court",
+        "postcode": "WA7 2AB",
+        "lat": 53.33 + i / 1000,
+        "lon": -2.69,
+        "bedrooms": 2,
+    }
     for i in range(1, 4)
-]  # fmt: skip
+]
 JOINED = {
-    "id": "w-joined", "estate": "Castlefields", "started_at": "2026-06-09T09:00:00Z",
+    "id": "w-joined",
+    "estate": "Castlefields",
+    "started_at": "2026-06-09T09:00:00Z",
     "participants": [{"user_id": "u-pcso", "name": "Gary Lowe", "role": "pcso"}],
-}  # fmt: skip
+}
 OTHER = {
-    "id": "w-other", "estate": "Castlefields", "started_at": "2026-06-08T09:00:00Z",
+    "id": "w-other",
+    "estate": "Castlefields",
+    "started_at": "2026-06-08T09:00:00Z",
     "participants": [{"user_id": "u-officer", "name": "Sarah Whitfield", "role": "officer"}],
-}  # fmt: skip
+}
 OBS = [
     {"id": "o1", "walkabout_id": "w-joined", "kind": "litter", "logged_at": "2026-06-09T09:10:00Z"},
     {"id": "o2", "walkabout_id": "w-other", "kind": "litter", "logged_at": "2026-06-08T09:10:00Z"},
-]  # fmt: skip
+]
 
 
 def _data() -> dict[str, list[dict[str, Any]]]:

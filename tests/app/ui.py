@@ -15,8 +15,15 @@ import flet as ft
 
 C = TypeVar("C", bound=ft.BaseControl)
 _CHILD_FIELDS = (
-    "content", "controls", "title", "subtitle", "leading", "trailing", "label", "destinations",
-)  # fmt: skip
+    "content",
+    "controls",
+    "title",
+    "subtitle",
+    "leading",
+    "trailing",
+    "label",
+    "destinations",
+)
 
 
 def walk(root: Any) -> Iterator[ft.BaseControl]:

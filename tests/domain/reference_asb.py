@@ -113,9 +113,13 @@ def distinct_incidents(complaints: Iterable[Complaint]) -> list[Complaint]:
             kept[key] = c
         elif c.hate_motivated and not first.hate_motivated:
             kept[key] = Complaint(
-                first.reported_at, first.incident_at, first.agency, first.reporter_id, True,
+                first.reported_at,
+                first.incident_at,
+                first.agency,
+                first.reporter_id,
+                True,
                 first.ref,
-            )  # fmt: skip
+            )
     return sorted(kept.values(), key=lambda c: (c.reported_at, c.ref or ""))
 
 

@@ -161,22 +161,59 @@ def test_over_75_answer_counts_even_if_complainant_younger() -> None:
         ({}, "standard", 0),
         ({"health_impact": 3, "isolated": True}, "standard", 4),
         ({"health_impact": 3, "isolated": True, "disability": True}, "medium", 5),
-        ({"health_impact": 3, "unsafe_at_home": 3, "isolated": True, "disability": True,
-          "considering_moving": True}, "medium", 9),
-        ({"health_impact": 3, "unsafe_at_home": 3, "isolated": True, "disability": True,
-          "considering_moving": True, "personal_budget": True}, "high", 10),
+        (
+            {
+                "health_impact": 3,
+                "unsafe_at_home": 3,
+                "isolated": True,
+                "disability": True,
+                "considering_moving": True,
+            },
+            "medium",
+            9,
+        ),
+        (
+            {
+                "health_impact": 3,
+                "unsafe_at_home": 3,
+                "isolated": True,
+                "disability": True,
+                "considering_moving": True,
+                "personal_budget": True,
+            },
+            "high",
+            10,
+        ),
         ({"hate_or_targeted": True}, "high", 1),  # red flag
         ({"threats_or_violence": True}, "high", 1),  # red flag
         ({"self_harm_thoughts": True}, "high", 0),  # red flag, not scored
         ({"health_impact": 9, "unsafe_at_home": -2}, "standard", 3),  # clamped to 0..3
-        ({"health_impact": "2", "repeat_3_in_3_months": "yes", "isolated": "nonsense"},
-         "standard", 3),
+        (
+            {"health_impact": "2", "repeat_3_in_3_months": "yes", "isolated": "nonsense"},
+            "standard",
+            3,
+        ),
         ({"hate_or_targeted": False, "threats_or_violence": 0}, "standard", 0),
-        ({k: True for k in ("repeat_3_in_3_months", "considering_moving", "disability",
-          "over_75_or_child", "isolated", "other_agency_support", "personal_budget",
-          "safeguarding_concern")} | {"health_impact": 3, "unsafe_at_home": 3}, "high", 14),
+        (
+            {
+                k: True
+                for k in (
+                    "repeat_3_in_3_months",
+                    "considering_moving",
+                    "disability",
+                    "over_75_or_child",
+                    "isolated",
+                    "other_agency_support",
+                    "personal_budget",
+                    "safeguarding_concern",
+                )
+            }
+            | {"health_impact": 3, "unsafe_at_home": 3},
+            "high",
+            14,
+        ),
     ],
-)  # fmt: skip
+)
 def test_risk_levels(answers: dict[str, object], level: str, score: int) -> None:
     risk = assess_risk(answers, policy=P)
     assert (risk.level, risk.score) == (level, score)

@@ -74,12 +74,18 @@ def test_count_one_below_at_above(count: int, eligible: bool) -> None:
 
 def test_sliding_window_finds_a_later_run() -> None:
     # an old complaint, then three in a later 6-month window
-    complaints = [c("2025-01-10T09:00"), c("2026-02-10T09:00"), c("2026-05-10T09:00"),
-                  c("2026-08-10T09:00")]  # fmt: skip
+    complaints = [
+        c("2025-01-10T09:00"),
+        c("2026-02-10T09:00"),
+        c("2026-05-10T09:00"),
+        c("2026-08-10T09:00"),
+    ]
     result = community_trigger(complaints, policy=P)
     assert result.eligible and [x.ref for x in result.counted] == [
-        "2026-02-10T09:00", "2026-05-10T09:00", "2026-08-10T09:00"
-    ]  # fmt: skip
+        "2026-02-10T09:00",
+        "2026-05-10T09:00",
+        "2026-08-10T09:00",
+    ]
 
 
 def test_non_qualifying_complaints_do_not_count() -> None:
@@ -113,10 +119,12 @@ def test_one_incident_reported_to_several_agencies_counts_once(
 
 
 def test_distinct_incidents_keeps_earliest_and_hate_flag() -> None:
-    merged = distinct_incidents([
-        c("2026-03-03T09:00", "2026-03-01T22:15", agency="council", hate_motivated=True),
-        c("2026-03-02T09:00", "2026-03-01T22:15", agency="police"),
-    ])  # fmt: skip
+    merged = distinct_incidents(
+        [
+            c("2026-03-03T09:00", "2026-03-01T22:15", agency="council", hate_motivated=True),
+            c("2026-03-02T09:00", "2026-03-01T22:15", agency="police"),
+        ]
+    )
     assert len(merged) == 1
     assert merged[0].agency == "police" and merged[0].hate_motivated
 

@@ -166,11 +166,18 @@ def test_score_within_0_and_100(grades: dict[str, Any]) -> None:
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30)
-    | moments.map(lambda m: m.isoformat()) | st.dates().map(date.isoformat),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=30)
+    | moments.map(lambda m: m.isoformat())
+    | st.dates().map(date.isoformat),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3)
+    ),
     max_leaves=6,
-)  # fmt: skip
+)
 
 
 @given(st.sampled_from(sorted(ENTITIES)), st.data())
@@ -180,12 +187,24 @@ def test_derive_never_raises(entity: str, data: Any) -> None:
     record = data.draw(st.dictionaries(st.sampled_from(names), json_values, max_size=len(names)))
     lookup = MemoryLookup(
         {
-            "asb_report": [{"id": "r", "case_id": record.get("id"), "reported_at": "2026-01-01T00:00:00Z"}],
-            "person": [{"id": "p", "property_id": record.get("property_id"), "date_of_birth": "2000-01-01"}],
-            "property": [{"id": record.get("property_id"), "bedrooms": 2, "estate": "E", "lat": 53, "lon": -2}],
+            "asb_report": [
+                {"id": "r", "case_id": record.get("id"), "reported_at": "2026-01-01T00:00:00Z"}
+            ],
+            "person": [
+                {"id": "p", "property_id": record.get("property_id"), "date_of_birth": "2000-01-01"}
+            ],
+            "property": [
+                {
+                    "id": record.get("property_id"),
+                    "bedrooms": 2,
+                    "estate": "E",
+                    "lat": 53,
+                    "lon": -2,
+                }
+            ],
             "walkabout": [{"id": record.get("walkabout_id"), "estate": "E"}],
         }
-    )  # fmt: skip
+    )
     out = derive(entity, record, lookup, P, NOW + timedelta(days=1))
     assert set(out) == set(ENTITIES[entity].derived)
 

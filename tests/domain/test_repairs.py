@@ -133,8 +133,11 @@ def test_no_awaab_class_no_awaab_deadlines(awaab: str | None) -> None:
         policy=P,
     )
     assert (r.investigate_by, r.summary_by, r.make_safe_by, r.preventative_start_by) == (
-        None, None, None, None,
-    )  # fmt: skip
+        None,
+        None,
+        None,
+        None,
+    )
 
 
 def test_missing_report_time() -> None:

@@ -29,18 +29,20 @@ OFFENSIVE = {"kind": "graffiti", "offensive": True}
         ({"litter": "good"}, 100.0, "pass"),
         ({"litter": "very_poor"}, 0.0, "fail"),
         ({"litter": "good", "graffiti": "very_poor"}, 50.0, "pass"),  # exactly the pass mark
-        ({"litter": "good", "graffiti": "very_poor", "signage": "poor", "grounds": "very_poor"},
-         100 * 4 / 12, "fail"),  # just below
+        (
+            {"litter": "good", "graffiti": "very_poor", "signage": "poor", "grounds": "very_poor"},
+            100 * 4 / 12,
+            "fail",
+        ),  # just below
         ({"litter": "satisfactory", "graffiti": "poor"}, 50.0, "pass"),
         ({"litter": "good", "graffiti": "good", "lighting": "poor"}, 100 * 7 / 9, "pass"),
         # ungraded items count in neither the sum nor the maximum
-        ({"litter": "good", "graffiti": None, "signage": "unknown", "sofa": "good"}, 100.0,
-         "pass"),
+        ({"litter": "good", "graffiti": None, "signage": "unknown", "sofa": "good"}, 100.0, "pass"),
         ({}, None, None),
         (None, None, None),
         ({"litter": None}, None, None),
     ],
-)  # fmt: skip
+)
 def test_score_and_result(
     grades: dict[str, Any] | None, score: float | None, result: str | None
 ) -> None:

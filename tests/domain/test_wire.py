@@ -28,10 +28,13 @@ P = Policy()
         ("", None),
         (None, None),
         (1718000000, None),
-        (datetime(2026, 6, 10, 10, tzinfo=timezone(timedelta(hours=1))), datetime(2026, 6, 10, 9, tzinfo=UTC)),
+        (
+            datetime(2026, 6, 10, 10, tzinfo=timezone(timedelta(hours=1))),
+            datetime(2026, 6, 10, 9, tzinfo=UTC),
+        ),
         (datetime(2026, 6, 10, 10), None),  # naive
     ],
-)  # fmt: skip
+)
 def test_parse_time(value: Any, expected: datetime | None) -> None:
     assert parse_time(value) == expected
 
@@ -81,12 +84,23 @@ def test_time_out_drops_nothing_but_formats_utc() -> None:
         ("repair", {"priority": "planned", "reported_at": "9999-12-31T00:00:00Z"}),
         ("property", {"last_atv_on": "9999-12-31"}),
         ("asb_case", {"category": "crime", "received_at": "9999-12-31T23:00:00Z"}),
-        ("observation", {"kind": "fly_tipping", "logged_at": "9999-12-31T23:00:00Z", "lat": 91, "lon": 0}),
+        (
+            "observation",
+            {"kind": "fly_tipping", "logged_at": "9999-12-31T23:00:00Z", "lat": 91, "lon": 0},
+        ),
     ],
-)  # fmt: skip
+)
 def test_extreme_values_give_none_not_an_error(entity: str, record: dict[str, Any]) -> None:
     out = derive(entity, record, MemoryLookup(), P, datetime(2026, 6, 1, tzinfo=UTC))
-    times = {"due_at", "investigate_by", "summary_by", "make_safe_by", "preventative_start_by",
-             "action_due_at", "atv_due_on", "nearest_property_id"}  # fmt: skip
+    times = {
+        "due_at",
+        "investigate_by",
+        "summary_by",
+        "make_safe_by",
+        "preventative_start_by",
+        "action_due_at",
+        "atv_due_on",
+        "nearest_property_id",
+    }
     assert set(out) & times
     assert all(out[k] is None for k in times & set(out))

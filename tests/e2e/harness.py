@@ -31,9 +31,13 @@ from tests.support.live_server import REPO, LiveServer, free_port
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]  # fmt: skip
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 # Screenshots refresh the README's pictures only when asked (UPDATE_SCREENSHOTS=1), so a
 # test run leaves the work tree clean; otherwise they go beside the failure evidence.
 SCREENSHOTS = (
@@ -54,13 +58,21 @@ class RestartableServer(LiveServer):
         self.port = self.port or free_port()
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "server", "serve", "--host", "127.0.0.1",
-                 "--port", str(self.port)],
+                [
+                    sys.executable,
+                    "-m",
+                    "server",
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                ],
                 cwd=REPO,
                 env=self.env(),
                 stdout=log,
                 stderr=subprocess.STDOUT,
-            )  # fmt: skip
+            )
         ok, error = self._wait_healthy()
         if not ok:
             self.kill()
@@ -90,14 +102,24 @@ class AppProcess:
         env = dict(os.environ, FLET_WEB_NO_CDN="1", PYTHONUNBUFFERED="1", FIELDAPP_TILE_URL="")
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "fieldapp.app", "--port", str(self.port),
-                 "--data-dir", str(self.data_dir), "--server-url", self.server_url,
-                 "--name", self.name],
+                [
+                    sys.executable,
+                    "-m",
+                    "fieldapp.app",
+                    "--port",
+                    str(self.port),
+                    "--data-dir",
+                    str(self.data_dir),
+                    "--server-url",
+                    self.server_url,
+                    "--name",
+                    self.name,
+                ],
                 cwd=REPO,
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-            )  # fmt: skip
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -3,11 +3,16 @@
 Starting a server costs a second or two, so the server tests share one per backend with a
 fixed cast: officers of the North and South patches, a manager, a PCSO and a councillor,
 and a few homes on two estates. Tests make fresh record ids, so they do not meet.
+
+``app_cast`` is that cast on the app in this process (``tests/support/in_process.py``): for
+HTTP tests that need no real socket. ``cast`` runs ``python -m server serve`` on a loopback
+port, for tests of the served process itself.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,20 +21,48 @@ import pytest
 
 from fieldapp.ids import new_id
 from tests.support.api import Api, mutation
+from tests.support.in_process import InProcessServer
 from tests.support.live_server import LiveServer
 from tests.support.postgres import fresh_database
 
 HOMES = [
-    {"uprn": "100000000001", "patch": "North", "estate": "Oak", "block": "Oak House",
-     "address": "1 Oak House", "postcode": "WA7 1AA", "lat": 53.3400, "lon": -2.6900,
-     "bedrooms": 2, "tenancy_ref": "SECRET-TENANCY-1"},
-    {"uprn": "100000000002", "patch": "North", "estate": "Oak", "block": "Oak House",
-     "address": "2 Oak House", "postcode": "WA7 1AA", "lat": 53.3401, "lon": -2.6901,
-     "bedrooms": 3, "tenancy_ref": "SECRET-TENANCY-2"},
-    {"uprn": "100000000003", "patch": "South", "estate": "Elm", "block": "Elm Court",
-     "address": "3 Elm Court", "postcode": "WA8 2BB", "lat": 53.3600, "lon": -2.7300,
-     "bedrooms": 1, "tenancy_ref": "SECRET-TENANCY-3"},
-]  # fmt: skip
+    {
+        "uprn": "100000000001",
+        "patch": "North",
+        "estate": "Oak",
+        "block": "Oak House",
+        "address": "1 Oak House",
+        "postcode": "WA7 1AA",
+        "lat": 53.3400,
+        "lon": -2.6900,
+        "bedrooms": 2,
+        "tenancy_ref": "SECRET-TENANCY-1",
+    },
+    {
+        "uprn": "100000000002",
+        "patch": "North",
+        "estate": "Oak",
+        "block": "Oak House",
+        "address": "2 Oak House",
+        "postcode": "WA7 1AA",
+        "lat": 53.3401,
+        "lon": -2.6901,
+        "bedrooms": 3,
+        "tenancy_ref": "SECRET-TENANCY-2",
+    },
+    {
+        "uprn": "100000000003",
+        "patch": "South",
+        "estate": "Elm",
+        "block": "Elm Court",
+        "address": "3 Elm Court",
+        "postcode": "WA8 2BB",
+        "lat": 53.3600,
+        "lon": -2.7300,
+        "bedrooms": 1,
+        "tenancy_ref": "SECRET-TENANCY-3",
+    },
+]
 
 
 @dataclass
@@ -45,8 +78,10 @@ class Cast:
         return Api(self.server.url).login(username, device_id=device_id)
 
 
-def _start(tmp: Path, database_url: str | None) -> tuple[LiveServer, Cast]:
-    server = LiveServer(data_dir=tmp, database_url=database_url).start()
+def _start(
+    tmp: Path, database_url: str | None, kind: type[LiveServer] = LiveServer
+) -> tuple[LiveServer, Cast]:
+    server = kind(data_dir=tmp, database_url=database_url).start()
     users = {
         "north1": server.add_user("north1", role="officer", patches=["North"], name="Nora North"),
         "north2": server.add_user("north2", role="officer", patches=["North"], name="Ned North"),
@@ -88,6 +123,22 @@ def cast(
                 yield c
             finally:
                 server.stop()
+
+
+@pytest.fixture(
+    scope="session",
+    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+)
+def app_cast(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Cast]:
+    """The same cast on ``create_app`` in this process (no subprocess, no port)."""
+    tmp = tmp_path_factory.mktemp(f"app-{request.param}")
+    with ExitStack() as stack:
+        url = stack.enter_context(fresh_database()) if request.param == "postgres" else None
+        server, c = _start(tmp, url, InProcessServer)
+        stack.callback(server.stop)
+        yield c
 
 
 def new_case(**extra: Any) -> tuple[str, dict[str, Any]]:

@@ -14,6 +14,12 @@ from tests.server.conftest import Cast, create, new_case
 from tests.support.api import Api, mutation
 
 
+@pytest.fixture
+def cast(app_cast: Cast) -> Cast:
+    """These tests need no real socket: the cast on the app in this process."""
+    return app_cast
+
+
 def _error(r: Any, status: int, code: str) -> dict[str, Any]:
     assert r.status_code == status, r.text
     body = r.json()
@@ -47,9 +53,19 @@ def _post(api: Api, raw: bytes, **headers: str) -> Any:
         (b'{"schema_version": 99, "mutations": []}', 400, "unsupported_schema_version"),
         (b"[" * 100_000 + b"]" * 100_000, 400, "invalid_json"),
     ],
-    ids=["broken", "empty", "nan", "binary", "array", "dict", "schema-type", "no-schema",
-         "schema-99", "deep"],
-)  # fmt: skip
+    ids=[
+        "broken",
+        "empty",
+        "nan",
+        "binary",
+        "array",
+        "dict",
+        "schema-type",
+        "no-schema",
+        "schema-99",
+        "deep",
+    ],
+)
 def test_malformed_push_bodies(cast: Cast, raw: bytes, status: int, code: str) -> None:
     with cast.api("north1") as a:
         _error(_post(a, raw), status, code)
@@ -77,8 +93,11 @@ def test_a_gzip_bomb_is_refused(cast: Cast) -> None:
 def test_gzip_bodies_are_accepted_and_answers_compressed(cast: Cast) -> None:
     with cast.api("north1") as a:
         rid, patch = new_case(property_id=cast.homes["100000000001"], description="x" * 5000)
-        body = {"device_id": a.device_id, "schema_version": 1,
-                "mutations": [mutation("asb_case", rid, patch)]}  # fmt: skip
+        body = {
+            "device_id": a.device_id,
+            "schema_version": 1,
+            "mutations": [mutation("asb_case", rid, patch)],
+        }
         r = _post(a, gzip.compress(json.dumps(body).encode()), **{"Content-Encoding": "gzip"})
     assert r.status_code == 200
     assert r.headers.get("content-encoding") == "gzip"  # httpx asked for it, and decoded it
@@ -102,19 +121,55 @@ def test_bad_encodings(
 @pytest.mark.parametrize(
     ("entity", "patch", "code"),
     [
-        ("asb_case", {"category": "noise", "received_at": "2026-06-10T09:00:00Z", "urgent_crime": "yes"}, "validation_failed"),
-        ("asb_case", {"category": "shouting", "received_at": "2026-06-10T09:00:00Z"}, "validation_failed"),
+        (
+            "asb_case",
+            {"category": "noise", "received_at": "2026-06-10T09:00:00Z", "urgent_crime": "yes"},
+            "validation_failed",
+        ),
+        (
+            "asb_case",
+            {"category": "shouting", "received_at": "2026-06-10T09:00:00Z"},
+            "validation_failed",
+        ),
         ("asb_case", {"category": "noise", "received_at": "yesterday"}, "validation_failed"),
         ("asb_case", {"category": "noise"}, "validation_failed"),
-        ("asb_case", {"category": "noise", "received_at": "2026-06-10T09:00:00Z", "colour": "red"}, "unknown_field"),
-        ("asb_case", {"category": "noise", "received_at": "2026-06-10T09:00:00Z", "priority": 1}, "read_only_field"),
+        (
+            "asb_case",
+            {"category": "noise", "received_at": "2026-06-10T09:00:00Z", "colour": "red"},
+            "unknown_field",
+        ),
+        (
+            "asb_case",
+            {"category": "noise", "received_at": "2026-06-10T09:00:00Z", "priority": 1},
+            "read_only_field",
+        ),
         ("dragon", {"name": "Puff"}, "unknown_entity"),
-        ("property", {"uprn": "1", "patch_id": "p", "estate": "e", "address": "a", "postcode": "WA7 1AA", "bedrooms": 1}, "forbidden"),
+        (
+            "property",
+            {
+                "uprn": "1",
+                "patch_id": "p",
+                "estate": "e",
+                "address": "a",
+                "postcode": "WA7 1AA",
+                "bedrooms": 1,
+            },
+            "forbidden",
+        ),
         ("patch", {"name": "Mine now"}, "forbidden"),
     ],
-    ids=["bool-type", "enum", "time", "required", "unknown-field", "derived", "entity",
-         "reference-property", "reference-patch"],
-)  # fmt: skip
+    ids=[
+        "bool-type",
+        "enum",
+        "time",
+        "required",
+        "unknown-field",
+        "derived",
+        "entity",
+        "reference-property",
+        "reference-patch",
+    ],
+)
 def test_bad_mutations_are_rejected_with_their_code(
     cast: Cast, entity: str, patch: dict[str, Any], code: str
 ) -> None:
@@ -193,8 +248,9 @@ def test_a_mutation_id_reused_for_another_change_is_rejected(cast: Cast) -> None
 
 def test_a_push_for_another_device_is_refused(cast: Cast) -> None:
     with cast.api("north1") as a:
-        r = a.post("/sync/push", {"device_id": "someone-else", "schema_version": 1,
-                                  "mutations": []})  # fmt: skip
+        r = a.post(
+            "/sync/push", {"device_id": "someone-else", "schema_version": 1, "mutations": []}
+        )
     _error(r, 403, "forbidden")
 
 
@@ -236,9 +292,12 @@ def test_text_that_is_not_unicode_is_refused(cast: Cast) -> None:
     with cast.api("north1") as a:
         rid, patch = new_case(property_id=cast.homes["100000000001"])
         body = json.dumps(
-            {"device_id": a.device_id, "schema_version": 1,
-             "mutations": [mutation("asb_case", rid, {**patch, "description": "@@"})]}
-        ).replace("@@", "\\ud800")  # fmt: skip
+            {
+                "device_id": a.device_id,
+                "schema_version": 1,
+                "mutations": [mutation("asb_case", rid, {**patch, "description": "@@"})],
+            }
+        ).replace("@@", "\\ud800")
         half = _post(a, body.encode())  # only that mutation is refused: the queue goes on
         # A real pair (an emoji) is fine; a new mutation_id, as the first was answered.
         pair = body.replace("\\ud800", "\\ud83d\\ude00").replace(
@@ -261,8 +320,11 @@ def test_odd_shapes_inside_a_mutation_are_rejected_not_crashed(cast: Cast) -> No
         )
     assert [r["status"] for r in results] == ["rejected"] * 4
     assert [r["error"]["code"] for r in results] == [
-        "unknown_entity", "unknown_entity", "validation_failed", "validation_failed"
-    ]  # fmt: skip
+        "unknown_entity",
+        "unknown_entity",
+        "validation_failed",
+        "validation_failed",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -288,16 +350,20 @@ def test_nul_characters_never_reach_the_database(cast: Cast) -> None:
     with cast.api("north1") as a:
         rid, patch = new_case(property_id=cast.homes["100000000001"])
         body = json.dumps(
-            {"device_id": a.device_id, "schema_version": 1,
-             "mutations": [mutation("asb_case", rid + "\x00", patch)]}
-        )  # fmt: skip
+            {
+                "device_id": a.device_id,
+                "schema_version": 1,
+                "mutations": [mutation("asb_case", rid + "\x00", patch)],
+            }
+        )
         r = _post(a, body.encode())  # in a mutation: that mutation is rejected, the push goes on
         assert r.status_code == 200, r.text
         assert r.json()["results"][0]["error"]["code"] == "validation_failed"
         body = body.replace(a.device_id, a.device_id + "\\u0000")  # in the envelope: all of it
         _error(_post(a, body.encode()), 400, "invalid_json")
     status, reply = cast.server.request(
-        "POST", "/auth/token",
+        "POST",
+        "/auth/token",
         {"username": "north1\x00", "password": "pw", "device_id": "d", "device_name": "t"},
-    )  # fmt: skip
+    )
     assert status == 422 and reply["error"]["code"] == "validation_failed"

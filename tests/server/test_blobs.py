@@ -28,13 +28,31 @@ from tests.support.live_server import LiveServer
 
 LIMIT = 1024 * 1024  # MAX_BLOB_BYTES of the module's server
 PROPS = [
-    {"uprn": "200000000001", "patch": "North", "estate": "Oak Farm", "block": "A",
-     "address": "1 Oak Road", "postcode": "WA7 1AB", "lat": 53.33, "lon": -2.70,
-     "bedrooms": 2, "tenancy_ref": "TEN-1"},
-    {"uprn": "200000000002", "patch": "South", "estate": "Elm Court", "block": "B",
-     "address": "2 Elm Road", "postcode": "WA7 2CD", "lat": 53.31, "lon": -2.72,
-     "bedrooms": 3, "tenancy_ref": "TEN-2"},
-]  # fmt: skip
+    {
+        "uprn": "200000000001",
+        "patch": "North",
+        "estate": "Oak Farm",
+        "block": "A",
+        "address": "1 Oak Road",
+        "postcode": "WA7 1AB",
+        "lat": 53.33,
+        "lon": -2.70,
+        "bedrooms": 2,
+        "tenancy_ref": "TEN-1",
+    },
+    {
+        "uprn": "200000000002",
+        "patch": "South",
+        "estate": "Elm Court",
+        "block": "B",
+        "address": "2 Elm Road",
+        "postcode": "WA7 2CD",
+        "lat": 53.31,
+        "lon": -2.72,
+        "bedrooms": 3,
+        "tenancy_ref": "TEN-2",
+    },
+]
 
 
 def photo(seed: int, size: tuple[int, int] = (320, 240)) -> bytes:
@@ -449,14 +467,17 @@ def test_hash_mismatch_is_refused_and_nothing_is_kept(server: LiveServer, olive:
     ("payload", "status", "code"),
     [
         (random.Random(8).randbytes(5000), 415, "not_an_image"),
-        (b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x01\x00\x00\x00"
-         b"\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;", 415,
-         "unsupported_media_type"),
+        (
+            b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x01\x00\x00\x00"
+            b"\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;",
+            415,
+            "unsupported_media_type",
+        ),
         (photo(9)[:-2000], 415, "not_an_image"),  # truncated JPEG
         (_bomb_png(), 413, "image_too_large"),
     ],
     ids=["random", "gif", "truncated", "bomb"],
-)  # fmt: skip
+)
 def test_what_is_not_a_permitted_image_is_refused_and_not_kept(
     server: LiveServer, olive: Api, payload: bytes, status: int, code: str
 ) -> None:
@@ -477,15 +498,30 @@ def put_photo_on_walkabout(
     people = [{"user_id": uid, "name": "Partner", "role": "pcso"} for uid in participants]
     # Two pushes: the walkabout is settled before the photo that hangs from it.
     api.push(
-        {"entity": "walkabout", "id": walkabout,
-         "patch": {"estate": estate, "started_at": "2026-06-10T09:00:00Z",
-                   "participants": people}},
-    )  # fmt: skip
+        {
+            "entity": "walkabout",
+            "id": walkabout,
+            "patch": {
+                "estate": estate,
+                "started_at": "2026-06-10T09:00:00Z",
+                "participants": people,
+            },
+        },
+    )
     api.push(
-        {"entity": "photo", "id": new_id(),
-         "patch": {"parent_entity": "walkabout", "parent_id": walkabout, "sha256": sha(data),
-                   "bytes": len(data), "width": 700, "height": 500}},
-    )  # fmt: skip
+        {
+            "entity": "photo",
+            "id": new_id(),
+            "patch": {
+                "parent_entity": "walkabout",
+                "parent_id": walkabout,
+                "sha256": sha(data),
+                "bytes": len(data),
+                "width": 700,
+                "height": 500,
+            },
+        },
+    )
     return sha(data)
 
 

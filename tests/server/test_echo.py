@@ -14,6 +14,12 @@ from tests.server.conftest import Cast, create, new_case
 from tests.support.api import REPORT, Api, mutation
 
 
+@pytest.fixture
+def cast(app_cast: Cast) -> Cast:
+    """These tests need no real socket: the cast on the app in this process."""
+    return app_cast
+
+
 def pull_pages(
     api: Api, cursor: str | None, *, omit_own: bool, limit: int | None = None
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:

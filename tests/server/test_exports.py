@@ -5,8 +5,16 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
+
 from fieldapp.ids import new_id
 from tests.server.conftest import Cast, create, new_case
+
+
+@pytest.fixture
+def cast(app_cast: Cast) -> Cast:
+    """These tests need no real socket: the cast on the app in this process."""
+    return app_cast
 
 
 def _walkabout(cast: Cast, *participants: str) -> str:
@@ -15,17 +23,26 @@ def _walkabout(cast: Cast, *participants: str) -> str:
         create(
             a,
             "walkabout",
-            {"estate": "Oak", "started_at": "2026-06-10T09:00:00Z",
-             "participants": [{"user_id": cast.users[p], "name": p, "role": "pcso"}
-                              for p in participants]},
+            {
+                "estate": "Oak",
+                "started_at": "2026-06-10T09:00:00Z",
+                "participants": [
+                    {"user_id": cast.users[p], "name": p, "role": "pcso"} for p in participants
+                ],
+            },
             wid,
-        )  # fmt: skip
+        )
         create(
             a,
             "observation",
-            {"walkabout_id": wid, "kind": "graffiti", "offensive": True,
-             "logged_at": "2026-06-10T09:05:00Z", "description": "tag on the bin store"},
-        )  # fmt: skip
+            {
+                "walkabout_id": wid,
+                "kind": "graffiti",
+                "offensive": True,
+                "logged_at": "2026-06-10T09:05:00Z",
+                "description": "tag on the bin store",
+            },
+        )
     return wid
 
 

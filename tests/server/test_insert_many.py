@@ -18,10 +18,17 @@ from server.models import RECORD
 
 def _row(rid: str, when: datetime, *, deleted: bool) -> dict[str, Any]:
     return {
-        "entity": "asb_case", "id": rid, "version": 3, "seq": 7, "deleted": deleted,
-        "data": '{"id":"x","note":"caf\u00e9"}', "patch_id": None, "needs_review": True,
-        "created_at": when, "updated_at": when + timedelta(microseconds=1),
-    }  # fmt: skip
+        "entity": "asb_case",
+        "id": rid,
+        "version": 3,
+        "seq": 7,
+        "deleted": deleted,
+        "data": '{"id":"x","note":"caf\u00e9"}',
+        "patch_id": None,
+        "needs_review": True,
+        "created_at": when,
+        "updated_at": when + timedelta(microseconds=1),
+    }
 
 
 def test_stored_values_match_sqlalchemys(tmp_path: Path) -> None:
@@ -34,8 +41,11 @@ def test_stored_values_match_sqlalchemys(tmp_path: Path) -> None:
     with engine.begin() as conn:
         for n, when in enumerate(moments):
             conn.execute(insert(RECORD), [_row(f"sa-{n}", when, deleted=bool(n))])
-            insert_many(conn, RECORD, [_row(f"fast-{n}", when, deleted=bool(n)),
-                                       _row(f"fast-{n}b", when, deleted=not n)])  # fmt: skip
+            insert_many(
+                conn,
+                RECORD,
+                [_row(f"fast-{n}", when, deleted=bool(n)), _row(f"fast-{n}b", when, deleted=not n)],
+            )
         raw = {
             r[0]: r[1:]
             for r in conn.exec_driver_sql(

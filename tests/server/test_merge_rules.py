@@ -24,13 +24,18 @@ LWW = Field("x", "str", merge="lww")
         (REPAIR["priority"], "urgent", "urgent", True, "urgent"),
         (REPAIR["awaab"], "significant", "emergency", True, "emergency"),
         (REPAIR["priority"], None, "urgent", False, None),  # nothing to compare: review
-        (VISIT["referrals"], ["money_advice"], ["safeguarding", "money_advice"], True,
-         ["money_advice", "safeguarding"]),
+        (
+            VISIT["referrals"],
+            ["money_advice"],
+            ["safeguarding", "money_advice"],
+            True,
+            ["money_advice", "safeguarding"],
+        ),
         (VISIT["referrals"], None, ["safeguarding"], False, None),
         (CASE["status"], "open", "closed", False, "open"),  # review: the server value stays
         (LWW, "a", "b", True, "b"),
     ],
-)  # fmt: skip
+)
 def test_merge_value(spec: Field, current: Any, proposed: Any, resolved: bool, value: Any) -> None:
     assert merge_value(spec, current, proposed) == (resolved, value)
 
@@ -45,29 +50,66 @@ def rev(version: int, device: str | None, **changes: tuple[Any, Any]) -> Revisio
         # Nothing happened since the base: applied as sent.
         ([], {"status": "closed"}, {"status": "closed"}, {}, False),
         # Another device changed another field: both survive.
-        ([rev(2, "b", harm_type=(None, "personal"))], {"status": "closed"},
-         {"status": "closed"}, {}, True),
+        (
+            [rev(2, "b", harm_type=(None, "personal"))],
+            {"status": "closed"},
+            {"status": "closed"},
+            {},
+            True,
+        ),
         # Another device changed the same field to another value: review.
-        ([rev(2, "b", status=("open", "monitoring"))], {"status": "closed"},
-         {}, {"status": ("open", "monitoring", "closed")}, True),
+        (
+            [rev(2, "b", status=("open", "monitoring"))],
+            {"status": "closed"},
+            {},
+            {"status": ("open", "monitoring", "closed")},
+            True,
+        ),
         # ... to the same value: no conflict.
-        ([rev(2, "b", status=("open", "closed"))], {"status": "closed"},
-         {"status": "closed"}, {}, True),
+        (
+            [rev(2, "b", status=("open", "closed"))],
+            {"status": "closed"},
+            {"status": "closed"},
+            {},
+            True,
+        ),
         # This device's own earlier edit never conflicts with its next one.
-        ([rev(2, "a", status=("open", "monitoring"))], {"status": "closed"},
-         {"status": "closed"}, {}, False),
+        (
+            [rev(2, "a", status=("open", "monitoring"))],
+            {"status": "closed"},
+            {"status": "closed"},
+            {},
+            False,
+        ),
         # Changed elsewhere and changed back: the server side is at the base again.
-        ([rev(2, "b", status=("open", "closed")), rev(3, "b", status=("closed", "open"))],
-         {"status": "monitoring"}, {"status": "monitoring"}, {}, True),
+        (
+            [rev(2, "b", status=("open", "closed")), rev(3, "b", status=("closed", "open"))],
+            {"status": "monitoring"},
+            {"status": "monitoring"},
+            {},
+            True,
+        ),
         # The base value is the one before the first change elsewhere.
-        ([rev(2, "b", status=("open", "action_plan")),
-          rev(3, "c", status=("action_plan", "monitoring"))],
-         {"status": "closed"}, {}, {"status": ("open", "monitoring", "closed")}, True),
+        (
+            [
+                rev(2, "b", status=("open", "action_plan")),
+                rev(3, "c", status=("action_plan", "monitoring")),
+            ],
+            {"status": "closed"},
+            {},
+            {"status": ("open", "monitoring", "closed")},
+            True,
+        ),
         # A creation elsewhere (base 0): every field it set counts as changed.
-        ([rev(1, "b", status=(None, None))], {"status": "closed"},
-         {}, {"status": (None, "monitoring", "closed")}, True),
+        (
+            [rev(1, "b", status=(None, None))],
+            {"status": "closed"},
+            {},
+            {"status": (None, "monitoring", "closed")},
+            True,
+        ),
     ],
-)  # fmt: skip
+)
 def test_merge_patch(
     history: list[RevisionRow],
     patch: dict[str, Any],

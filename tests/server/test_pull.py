@@ -14,6 +14,12 @@ from tests.server.conftest import Cast, create, new_case, status_clash
 from tests.support.api import REPORT, Api, mutation
 
 
+@pytest.fixture
+def cast(app_cast: Cast) -> Cast:
+    """These tests need no real socket: the cast on the app in this process."""
+    return app_cast
+
+
 def _walkabout(api: Api, *user_ids: str, estate: str = "Oak") -> str:
     wid = new_id()
     participants = [{"user_id": u, "name": "someone", "role": "pcso"} for u in user_ids]

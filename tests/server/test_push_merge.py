@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import pytest
+
 from fieldapp.ids import new_id
 from tests.server.conftest import Cast, create, new_case, status_clash
 from tests.support.api import REPORT, mutation
+
+
+@pytest.fixture
+def cast(app_cast: Cast) -> Cast:
+    """These tests need no real socket: the cast on the app in this process."""
+    return app_cast
 
 
 def test_create_returns_version_1_and_derived_fields(cast: Cast) -> None:

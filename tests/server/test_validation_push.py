@@ -14,6 +14,13 @@ from fieldapp.ids import new_id
 from tests.server.conftest import Cast, create, new_case
 from tests.support.api import Api, mutation
 
+
+@pytest.fixture
+def cast(app_cast: Cast) -> Cast:
+    """These tests need no real socket: the cast on the app in this process."""
+    return app_cast
+
+
 SECRET = "SECRETVALUE"
 
 

@@ -29,10 +29,13 @@ def main() -> None:
         if roll < 0.35 or not ids:
             case = store.create(
                 "asb_case",
-                {"category": rng.choice(["crime", "noise"]), "received_at": "2026-06-10T08:00:00Z",
-                 "description": "x" * rng.randint(0, 3000)},
+                {
+                    "category": rng.choice(["crime", "noise"]),
+                    "received_at": "2026-06-10T08:00:00Z",
+                    "description": "x" * rng.randint(0, 3000),
+                },
                 now=now,
-            )  # fmt: skip
+            )
             store.create(
                 "asb_report",
                 {"case_id": case["id"], "reported_at": "2026-06-10T08:30:00Z"},
@@ -42,10 +45,13 @@ def main() -> None:
             store.update(
                 "asb_case",
                 rng.choice(ids),
-                {"status": rng.choice(STATUSES), "urgent_crime": rng.random() < 0.5,
-                 "risk_answers": {"health_impact": rng.randint(0, 3)}},
+                {
+                    "status": rng.choice(STATUSES),
+                    "urgent_crime": rng.random() < 0.5,
+                    "risk_answers": {"health_impact": rng.randint(0, 3)},
+                },
                 now=now,
-            )  # fmt: skip
+            )
         elif roll < 0.9:
             store.delete("asb_case", rng.choice(ids), now=now)
         else:

@@ -35,17 +35,27 @@ def main() -> None:
         store.update("walkabout", walk["id"], {"summary": "Bins by block A"}, now=NOW)
         obs = store.create(
             "observation",
-            {"walkabout_id": walk["id"], "kind": "fly_tipping", "offensive": True,
-             "lat": 53.331, "lon": -2.70, "description": "Mattress by the bins",
-             "logged_at": "2026-06-10T09:05:00Z"},
+            {
+                "walkabout_id": walk["id"],
+                "kind": "fly_tipping",
+                "offensive": True,
+                "lat": 53.331,
+                "lon": -2.70,
+                "description": "Mattress by the bins",
+                "logged_at": "2026-06-10T09:05:00Z",
+            },
             now=NOW,
-        )  # fmt: skip
+        )
         store.create(
             "note",
-            {"parent_entity": "observation", "parent_id": obs["id"], "text": "Reported twice",
-             "created_at": "2026-06-10T09:06:00Z"},
+            {
+                "parent_entity": "observation",
+                "parent_id": obs["id"],
+                "text": "Reported twice",
+                "created_at": "2026-06-10T09:06:00Z",
+            },
             now=NOW,
-        )  # fmt: skip
+        )
         store.close()
         conn = sqlite3.connect(Path(folder) / "field.db")
         try:

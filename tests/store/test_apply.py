@@ -17,8 +17,13 @@ def _change(entity: str, id: str, version: int, **data: Any) -> dict[str, Any]:
 
 
 def _page(*changes: dict[str, Any], removes: Any = (), cursor: str = "k1") -> dict[str, Any]:
-    return {"changes": list(changes), "removes": list(removes), "next_cursor": cursor,
-            "has_more": False, "server_time": "2026-06-10T10:00:00Z"}  # fmt: skip
+    return {
+        "changes": list(changes),
+        "removes": list(removes),
+        "next_cursor": cursor,
+        "has_more": False,
+        "server_time": "2026-06-10T10:00:00Z",
+    }
 
 
 def test_pull_page_stores_server_rows_and_cursor(store: Store) -> None:
@@ -31,8 +36,9 @@ def test_pull_page_stores_server_rows_and_cursor(store: Store) -> None:
 def test_pull_keeps_pending_edit_on_top(store: Store) -> None:
     store.apply_pull_page(_page(_change("asb_case", "c1", 1, **CASE, status="open")))
     store.update("asb_case", "c1", {"status": "action_plan"}, now=NOW)
-    store.apply_pull_page(_page(_change("asb_case", "c1", 2, **CASE, status="monitoring",
-                                        harm_type="community")))  # fmt: skip
+    store.apply_pull_page(
+        _page(_change("asb_case", "c1", 2, **CASE, status="monitoring", harm_type="community"))
+    )
     rec = store.get("asb_case", "c1")
     assert rec is not None
     assert rec["status"] == "action_plan" and rec["harm_type"] == "community"
@@ -42,8 +48,9 @@ def test_pull_keeps_pending_edit_on_top(store: Store) -> None:
 
 
 def test_removes_delete_unless_pending(store: Store) -> None:
-    store.apply_pull_page(_page(_change("asb_case", "c1", 1, **CASE),
-                                _change("asb_case", "c2", 1, **CASE)))  # fmt: skip
+    store.apply_pull_page(
+        _page(_change("asb_case", "c1", 1, **CASE), _change("asb_case", "c2", 1, **CASE))
+    )
     store.update("asb_case", "c2", {"status": "closed"}, now=NOW)
     removes = [{"entity": "asb_case", "id": "c1"}, {"entity": "asb_case", "id": "c2"}]
     store.apply_pull_page(_page(removes=removes))
@@ -52,16 +59,24 @@ def test_removes_delete_unless_pending(store: Store) -> None:
     assert kept is not None and kept["status"] == "closed"
     # Once its edit is answered (here: refused, out of scope) the orphan goes too.
     [m] = store.take_push_batch()
-    store.apply_push_results([{"mutation_id": m["mutation_id"], "status": "rejected",
-                               "error": {"code": "forbidden", "message": "no"}}])  # fmt: skip
+    store.apply_push_results(
+        [
+            {
+                "mutation_id": m["mutation_id"],
+                "status": "rejected",
+                "error": {"code": "forbidden", "message": "no"},
+            }
+        ]
+    )
     assert store.get("asb_case", "c2") is None
     assert [d["error"]["code"] for d in store.dead_letters()] == ["forbidden"]
 
 
 def test_deleted_change_removes_row(store: Store) -> None:
     store.apply_pull_page(_page(_change("asb_case", "c1", 1, **CASE)))
-    store.apply_pull_page(_page({"entity": "asb_case", "id": "c1", "version": 2,
-                                 "deleted": True, "data": None}))  # fmt: skip
+    store.apply_pull_page(
+        _page({"entity": "asb_case", "id": "c1", "version": 2, "deleted": True, "data": None})
+    )
     assert store.get("asb_case", "c1") is None
 
 
@@ -76,9 +91,16 @@ def test_push_applied_stores_version_and_rebases_later_edit(store: Store) -> Non
     store.update("asb_case", case["id"], {"status": "open"}, now=NOW)  # made while in flight
     # Unanswered, the first is sent again; the later edit waits for its answer.
     assert [x["mutation_id"] for x in store.take_push_batch()] == [m["mutation_id"]]
-    store.apply_push_results([{"mutation_id": m["mutation_id"], "status": "applied",
-                               "version": 1, "record": {**CASE, "id": case["id"],
-                                                        "priority": 3}}])  # fmt: skip
+    store.apply_push_results(
+        [
+            {
+                "mutation_id": m["mutation_id"],
+                "status": "applied",
+                "version": 1,
+                "record": {**CASE, "id": case["id"], "priority": 3},
+            }
+        ]
+    )
     rec = store.get("asb_case", case["id"])
     assert rec is not None and rec["_version"] == 1 and rec["status"] == "open"
     [m2] = store.take_push_batch()
@@ -101,10 +123,17 @@ def test_push_conflict_stores_record_and_conflict(store: Store) -> None:
         "proposed_at": m["client_time"],
         "status": "open",
     }
-    store.apply_push_results([{"mutation_id": m["mutation_id"], "status": "conflict",
-                               "version": 2, "record": {**CASE, "id": "c1",
-                                                        "status": "monitoring"},
-                               "conflicts": [conflict]}])  # fmt: skip
+    store.apply_push_results(
+        [
+            {
+                "mutation_id": m["mutation_id"],
+                "status": "conflict",
+                "version": 2,
+                "record": {**CASE, "id": "c1", "status": "monitoring"},
+                "conflicts": [conflict],
+            }
+        ]
+    )
     rec = store.get("asb_case", "c1")
     assert rec is not None and rec["status"] == "monitoring" and not rec["_pending"]
     [open_one] = store.open_conflicts()
@@ -120,8 +149,12 @@ def test_push_conflict_stores_record_and_conflict(store: Store) -> None:
 def test_replayed_results_change_nothing(store: Store) -> None:
     store.create("asb_case", CASE, now=NOW)
     [m] = store.take_push_batch()
-    result = {"mutation_id": m["mutation_id"], "status": "applied", "version": 1,
-              "record": {**CASE, "id": m["id"]}}  # fmt: skip
+    result = {
+        "mutation_id": m["mutation_id"],
+        "status": "applied",
+        "version": 1,
+        "record": {**CASE, "id": m["id"]},
+    }
     store.apply_push_results([result])
     store.apply_push_results([result])
     assert store.pending_count() == 0 and len(store.all("asb_case")) == 1
@@ -143,9 +176,20 @@ def test_resync_sweeps_only_what_did_not_come_back(store: Store) -> None:
 def test_wipe_removes_everything(store: Store) -> None:
     store.create("asb_case", {**CASE, "description": "Victim Vera Zyxwell"}, now=NOW)
     jpeg = b"jpeg-bytes"
-    store.add_photo(parent_entity="asb_case", parent_id="x", jpeg=jpeg, thumb=b"t",
-                    sha256=hashlib.sha256(jpeg).hexdigest(), width=1, height=1,
-                    taken_at=None, lat=None, lon=None, caption=None, now=NOW)  # fmt: skip
+    store.add_photo(
+        parent_entity="asb_case",
+        parent_id="x",
+        jpeg=jpeg,
+        thumb=b"t",
+        sha256=hashlib.sha256(jpeg).hexdigest(),
+        width=1,
+        height=1,
+        taken_at=None,
+        lat=None,
+        lon=None,
+        caption=None,
+        now=NOW,
+    )
     old_id = store.device_id
     store.wipe()
     assert store.all("asb_case") == [] and store.pending_count() == 0 and store.user() is None

@@ -76,8 +76,11 @@ def test_random_sigkills_leave_store_consistent(tmp_path: Path) -> None:
     for i in range(KILLS):
         proc = subprocess.Popen(
             [sys.executable, "-m", "tests.store.crash_writer", str(tmp_path), str(i)],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        )  # fmt: skip
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         try:
             assert proc.stdout is not None
             assert proc.stdout.readline().strip() == b"ready", (

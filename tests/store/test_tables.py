@@ -27,14 +27,23 @@ def test_entity_table_columns_are_the_registry_fields(store: Store, entity: str)
         (
             "outbox",
             {
-                "mutation_id", "device_seq", "entity", "record_id", "op", "base_version",
-                "patch", "client_time", "state", "error", "attempts",
+                "mutation_id",
+                "device_seq",
+                "entity",
+                "record_id",
+                "op",
+                "base_version",
+                "patch",
+                "client_time",
+                "state",
+                "error",
+                "attempts",
             },
         ),
         ("meta", {"key", "value"}),
         ("blob_upload", {"sha256", "path", "size", "uploaded"}),
     ],
-)  # fmt: skip
+)
 def test_bookkeeping_tables(store: Store, table: str, columns: set[str]) -> None:
     assert set(_columns(store, table)) == columns
 

@@ -1,4 +1,5 @@
-"""A small HTTP client for the sync API (httpx), for tests that talk to a ``LiveServer``.
+"""A small HTTP client for the sync API (httpx), for tests that talk to a ``LiveServer`` or,
+without a socket, to an ``InProcessServer`` (its URL picks its in-process client).
 
 It speaks the wire names of ``docs/sync-protocol.md`` and nothing else: sign in, push
 mutations, pull pages. Helpers build mutations with fresh ids.
@@ -56,13 +57,18 @@ class Api:
 
     def __init__(self, base_url: str, *, timeout: float = 60) -> None:
         self.base = base_url.rstrip("/") + "/api/v1"
-        self.http = httpx.Client(timeout=timeout)
+        from tests.support.in_process import client_for  # here: in_process imports live_server
+
+        borrowed = client_for(base_url)
+        self.http = borrowed or httpx.Client(timeout=timeout)
+        self._owns_http = borrowed is None  # an in-process server's client is shared
         self.token: str | None = None
         self.device_id = ""
         self.user: dict[str, Any] = {}
 
     def close(self) -> None:
-        self.http.close()
+        if self._owns_http:
+            self.http.close()
 
     def __enter__(self) -> Api:
         return self

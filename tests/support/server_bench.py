@@ -37,11 +37,19 @@ def run(server: LiveServer, n: int = 10_000, per: int = 500) -> dict[str, float]
     ids = [new_id() for _ in range(n)]
     text = "Noise from the flat above late at night; music and shouting. " * 15  # ~1 KB
     creates = [
-        mutation("asb_case", i, {"category": "noise", "received_at": "2026-06-10T09:00:00Z",
-                                 "description": f"{k} {text}", "ref": f"ASB-{k:06d}",
-                                 "status": "open"})
+        mutation(
+            "asb_case",
+            i,
+            {
+                "category": "noise",
+                "received_at": "2026-06-10T09:00:00Z",
+                "description": f"{k} {text}",
+                "ref": f"ASB-{k:06d}",
+                "status": "open",
+            },
+        )
         for k, i in enumerate(ids)
-    ]  # fmt: skip
+    ]
     edits = [
         mutation("asb_case", i, {"status": "action_plan"}, base_version=1)
         for k, i in enumerate(ids)

@@ -14,11 +14,20 @@ from tests.support.postgres import fresh_database
 from tests.sync.device import Device
 
 PROPS = [
-    {"uprn": f"1000000000{i:02d}", "patch": "North", "estate": "Oak Farm", "block": "A",
-     "address": f"{i} Oak Road", "postcode": "WA7 1AB", "lat": 53.33 + i / 1000,
-     "lon": -2.70, "bedrooms": 2, "tenancy_ref": f"TEN-{i}"}
+    {
+        "uprn": f"1000000000{i:02d}",
+        "patch": "North",
+        "estate": "Oak Farm",
+        "block": "A",
+        "address": f"{i} Oak Road",
+        "postcode": "WA7 1AB",
+        "lat": 53.33 + i / 1000,
+        "lon": -2.70,
+        "bedrooms": 2,
+        "tenancy_ref": f"TEN-{i}",
+    }
     for i in range(1, 4)
-]  # fmt: skip
+]
 
 DeviceFactory = Callable[..., Device]
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -61,25 +60,33 @@ def test_revoked_device_wipes_itself(server: LiveServer, make_device: DeviceFact
     assert d.store.device_id != old_device
 
 
-def test_expired_token_signs_out_and_keeps_the_outbox(tmp_path: Path) -> None:
-    with LiveServer(data_dir=tmp_path / "s", env={"TOKEN_LIFETIME_SECONDS": "1"}) as server:
-        server.add_user("olive", role="officer", patches=["North"])
-        d = Device(url=server.url, data_dir=tmp_path / "d")
-        try:
-            d.sign_in("olive")
-            d.store.create("asb_case", CASE, now=NOW)
-            time.sleep(2.1)
-            state = d.sync()
-            assert state.status == "signed_out" and state.pending == 1
-            # Tokens live for a normal hour again, so a loaded machine cannot expire the next one.
-            server.stop()
-            server.extra_env["TOKEN_LIFETIME_SECONDS"] = "3600"
-            server.start()
-            d.point_at(server.url)
-            d.sign_in("olive")
-            assert d.sync().status == "online" and d.store.pending_count() == 0
-        finally:
-            d.close()
+def test_expired_token_signs_out_and_keeps_the_outbox(
+    server: LiveServer, make_device: DeviceFactory
+) -> None:
+    d = make_device(server, "olive")
+    d.store.create("asb_case", CASE, now=NOW)
+    _expire_tokens_of(server, d.store.device_id)  # its lifetime is over, without waiting it out
+    state = d.sync()
+    assert state.status == "signed_out" and state.pending == 1
+    d.sign_in("olive")
+    assert d.sync().status == "online" and d.store.pending_count() == 0
+
+
+def _expire_tokens_of(server: LiveServer, device_id: str) -> None:
+    """Every token of the device ends a second ago, as if its lifetime had run out."""
+    from server.db import make_engine, utcnow, writing
+    from server.models import TOKEN
+
+    engine = make_engine(server.database_url)
+    try:
+        with writing(engine) as conn:
+            conn.execute(
+                TOKEN.update()
+                .where(TOKEN.c.device_id == device_id)
+                .values(expires_at=utcnow() - timedelta(seconds=1))
+            )
+    finally:
+        engine.dispose()
 
 
 def test_other_user_cannot_sign_in_over_unsent_edits(

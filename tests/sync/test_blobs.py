@@ -65,9 +65,14 @@ class Cut:
 
         def send() -> TransportResponse:
             return self.inner.request(
-                method, path, json_body=json_body, params=params, data=data, headers=headers,
+                method,
+                path,
+                json_body=json_body,
+                params=params,
+                data=data,
+                headers=headers,
                 timeout=timeout,
-            )  # fmt: skip
+            )
 
         size = len(data or b"") if method == "PUT" else 0
         if self.after_bytes is not None and size and self.sent + size > self.after_bytes:
@@ -104,10 +109,19 @@ def take_photos(device: Device, seeds: list[int]) -> list[ProcessedPhoto]:
     photos = [camera_photo(seed) for seed in seeds]
     for p in photos:
         device.store.add_photo(
-            parent_entity="walkabout", parent_id=walkabout["id"], jpeg=p.jpeg, thumb=p.thumb,
-            sha256=p.sha256, width=p.width, height=p.height, taken_at=p.taken_at, lat=p.lat,
-            lon=p.lon, caption=None, now=NOW,
-        )  # fmt: skip
+            parent_entity="walkabout",
+            parent_id=walkabout["id"],
+            jpeg=p.jpeg,
+            thumb=p.thumb,
+            sha256=p.sha256,
+            width=p.width,
+            height=p.height,
+            taken_at=p.taken_at,
+            lat=p.lat,
+            lon=p.lon,
+            caption=None,
+            now=NOW,
+        )
     assert device.sync().status == "online"
     return photos
 
@@ -131,9 +145,11 @@ def test_photos_upload_in_chunks_with_progress_and_others_can_fetch_them(
     seen: list[tuple[int, int]] = []
     cut = Cut(olive.transport)
     count = upload_pending(
-        store=olive.store, transport=cut, progress=lambda d, t: seen.append((d, t)),
+        store=olive.store,
+        transport=cut,
+        progress=lambda d, t: seen.append((d, t)),
         chunk_size=CHUNK,
-    )  # fmt: skip
+    )
     assert count == 2 and pending(olive) == set()
     expected_puts = sum(-(-p.bytes // CHUNK) for p in photos)
     assert len(cut.puts()) == expected_puts
@@ -206,18 +222,30 @@ def test_a_refused_blob_is_reported_and_waits_while_the_queue_moves_on(
     junk = random.Random(31).randbytes(5000)  # the store does not look inside
     junk_sha = hashlib.sha256(junk).hexdigest()
     olive.store.add_photo(
-        parent_entity="walkabout", parent_id=olive.store.all("walkabout")[0]["id"], jpeg=junk,
-        thumb=b"", sha256=junk_sha, width=1, height=1, taken_at=None, lat=None, lon=None,
-        caption=None, now=NOW,
-    )  # fmt: skip
+        parent_entity="walkabout",
+        parent_id=olive.store.all("walkabout")[0]["id"],
+        jpeg=junk,
+        thumb=b"",
+        sha256=junk_sha,
+        width=1,
+        height=1,
+        taken_at=None,
+        lat=None,
+        lon=None,
+        caption=None,
+        now=NOW,
+    )
     refused: list[BlobRejection] = []
     clock = [NOW]
 
     def upload(transport: Transport) -> int:
         return upload_pending(
-            store=olive.store, transport=transport, chunk_size=CHUNK,
-            on_rejected=refused.append, clock=lambda: clock[0],
-        )  # fmt: skip
+            store=olive.store,
+            transport=transport,
+            chunk_size=CHUNK,
+            on_rejected=refused.append,
+            clock=lambda: clock[0],
+        )
 
     assert upload(Cut(olive.transport)) == 1
     assert [(r.sha256, r.status, r.code) for r in refused] == [(junk_sha, 415, "not_an_image")]
@@ -265,10 +293,19 @@ def test_a_blob_the_server_already_has_is_marked_without_sending_it(
     assert upload_pending(store=olive.store, transport=olive.transport) == 1
     # The same photo (same bytes) attached on another tablet.
     oscar.store.add_photo(
-        parent_entity="walkabout", parent_id=olive.store.all("walkabout")[0]["id"], jpeg=p.jpeg,
-        thumb=p.thumb, sha256=p.sha256, width=p.width, height=p.height, taken_at=None,
-        lat=None, lon=None, caption=None, now=NOW,
-    )  # fmt: skip
+        parent_entity="walkabout",
+        parent_id=olive.store.all("walkabout")[0]["id"],
+        jpeg=p.jpeg,
+        thumb=p.thumb,
+        sha256=p.sha256,
+        width=p.width,
+        height=p.height,
+        taken_at=None,
+        lat=None,
+        lon=None,
+        caption=None,
+        now=NOW,
+    )
     cut = Cut(oscar.transport)
     assert upload_pending(store=oscar.store, transport=cut) == 1
     assert [m for m, _p, _r in cut.log] == ["HEAD"] and pending(oscar) == set()

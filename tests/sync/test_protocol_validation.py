@@ -57,14 +57,19 @@ def _shown(errors: list[FieldError]) -> str:
         ("walkabout", {**WALK, "participants": [None]}, "participants"),
         ("walkabout", {**WALK, "participants": [{"user_id": ["a"]}]}, "participants"),
         ("walkabout", {**WALK, "participants": [{"name": "Sam"}]}, "participants"),
-        ("walkabout", {**WALK, "participants": [{"name": "Sam", "role": "mayor"}]},
-         "participants"),
+        ("walkabout", {**WALK, "participants": [{"name": "Sam", "role": "mayor"}]}, "participants"),
         ("walkabout", {**WALK, "participants": [{"name": "", "role": "other"}]}, "participants"),
         ("walkabout", {**WALK, "participants": [{"name": 7, "role": "other"}]}, "participants"),
-        ("walkabout", {**WALK, "participants": [{"user_id": "", "name": "S", "role": "pcso"}]},
-         "participants"),
-        ("walkabout", {**WALK, "participants": [{"name": "S", "role": "pcso", "phone": "1"}]},
-         "participants"),
+        (
+            "walkabout",
+            {**WALK, "participants": [{"user_id": "", "name": "S", "role": "pcso"}]},
+            "participants",
+        ),
+        (
+            "walkabout",
+            {**WALK, "participants": [{"name": "S", "role": "pcso", "phone": "1"}]},
+            "participants",
+        ),
         ("photo", {**PHOTO, "sha256": "zz"}, "sha256"),
         ("photo", {**PHOTO, "sha256": "AB" * 32}, "sha256"),
         ("photo", {**PHOTO, "sha256": "ab" * 31 + "zz"}, "sha256"),
@@ -87,7 +92,7 @@ def _shown(errors: list[FieldError]) -> str:
         ("ct_review", {**REVIEW, "applicant": {"address": "1 Oak"}}, "applicant"),
         ("asb_case", {**CASE, "lat": 10**100}, "lat"),
     ],
-)  # fmt: skip
+)
 def test_inner_shapes_are_checked(entity: str, patch: dict[str, Any], field: str) -> None:
     errors = _errors(entity, patch)
     assert [(e.field, e.code) for e in errors] == [(field, "validation_failed")]
@@ -98,24 +103,45 @@ def test_inner_shapes_are_checked(entity: str, patch: dict[str, Any], field: str
     ("entity", "patch"),
     [
         ("asb_case", {**CASE, "risk_answers": {}}),
-        ("asb_case", {**CASE, "risk_answers": {k: False for k in RISK_ANSWER_KEYS}
-                      | {"health_impact": 3, "unsafe_at_home": 0}}),
+        (
+            "asb_case",
+            {
+                **CASE,
+                "risk_answers": {k: False for k in RISK_ANSWER_KEYS}
+                | {"health_impact": 3, "unsafe_at_home": 0},
+            },
+        ),
         ("asb_case", {**CASE, "risk_answers": {"isolated": None, "health_impact": None}}),
         ("walkabout", {**WALK, "grades": {}}),
         ("walkabout", {**WALK, "grades": dict.fromkeys(GRADE_ITEMS, "very_poor")}),
         ("walkabout", {**WALK, "grades": {"litter": "good", "signage": None}}),
         ("walkabout", {**WALK, "participants": []}),
-        ("walkabout", {**WALK, "participants": [
-            {"user_id": "u1", "name": "Sam", "role": "pcso"},
-            {"user_id": None, "name": "Residents' Association", "role": "other"},
-            {"name": "Cal", "role": "councillor"}]}),
+        (
+            "walkabout",
+            {
+                **WALK,
+                "participants": [
+                    {"user_id": "u1", "name": "Sam", "role": "pcso"},
+                    {"user_id": None, "name": "Residents' Association", "role": "other"},
+                    {"name": "Cal", "role": "councillor"},
+                ],
+            },
+        ),
         ("photo", {**PHOTO, "bytes": 0, "width": 1600, "height": 1200}),
         ("tenancy_visit", {**VISIT, "referrals": ["money_advice", "succession"]}),
-        ("ct_review", {**REVIEW, "complaint_ids": ["r1"], "applicant": {
-            "name": "Karen", "kind": "victim", "consent": True}, "recommendations": [
-            {"text": "Mediation", "owner": "Tenancy team", "due_on": "2026-08-01"}]}),
+        (
+            "ct_review",
+            {
+                **REVIEW,
+                "complaint_ids": ["r1"],
+                "applicant": {"name": "Karen", "kind": "victim", "consent": True},
+                "recommendations": [
+                    {"text": "Mediation", "owner": "Tenancy team", "due_on": "2026-08-01"}
+                ],
+            },
+        ),
     ],
-)  # fmt: skip
+)
 def test_well_formed_inner_shapes_pass(entity: str, patch: dict[str, Any]) -> None:
     assert _errors(entity, patch) == []
 
@@ -165,13 +191,16 @@ def test_check_value_refuses_null_for_a_required_field() -> None:
         ("asb_case", {**CASE, "description": "half a pair \ud800"}, "description"),
         ("asb_case", {**CASE, "ref": "\udfff"}, "ref"),
         ("asb_case", {**CASE, "property_id": "p\x00"}, "property_id"),
-        ("walkabout", {**WALK, "participants": [{"name": "S\x00", "role": "pcso"}]},
-         "participants"),
+        (
+            "walkabout",
+            {**WALK, "participants": [{"name": "S\x00", "role": "pcso"}]},
+            "participants",
+        ),
         ("ct_review", {**REVIEW, "applicant": {"name": "\ud83d"}}, "applicant"),
         ("ct_review", {**REVIEW, "recommendations": [{"text\x00": "x"}]}, "recommendations"),
         ("asb_case", {**CASE, "risk_answers": {"\x00": True}}, "risk_answers"),
     ],
-)  # fmt: skip
+)
 def test_text_the_database_cannot_store_is_refused_by_field(
     entity: str, patch: dict[str, Any], field: str
 ) -> None:
@@ -212,7 +241,7 @@ def test_a_real_surrogate_pair_is_fine() -> None:
         ("person", {"property_id": "p1", "name": "Ann", "sex": SECRET}),
         (SECRET, {"name": "x"}),
     ],
-)  # fmt: skip
+)
 def test_messages_never_echo_what_was_sent(entity: str, patch: dict[str, Any]) -> None:
     errors = _errors(entity, patch)
     assert errors
