@@ -49,6 +49,12 @@ from fieldapp.views.logic_walkabout import (
 __all__ = ["ObservationForm", "observation_view"]
 
 
+SHARED_NOTE = (
+    "Shared with everyone on this walkabout, partners included: describe what you see, "
+    "not who lives there."
+)
+
+
 class ObservationForm:
     """One observation of a walkabout: the form, its place and what can follow from it."""
 
@@ -69,7 +75,11 @@ class ObservationForm:
             "Offensive graffiti", start.get("offensive") is True, on_change=self._changed
         )
         self.description = common.field(
-            "Description", value=start.get("description") or "", multiline=True
+            "Description",
+            value=start.get("description") or "",
+            multiline=True,
+            # Observations go to everyone on the walkabout, PCSOs and councillors included.
+            helper=SHARED_NOTE,
         )
         self.fields: dict[str, ft.Control] = {"kind": self.kind, "description": self.description}
         self.results = Results("Follow-up", prefix="observation")

@@ -198,6 +198,8 @@ def test_log_an_observation_with_place_photo_and_live_fail(
     assert state.find("observation", "walkabout_id", "w-joined") == []
     pick(root, "What was seen", "graffiti")
     tick(root, "Offensive graffiti")
+    # The officer is told who reads it before typing a resident's name into it.
+    assert "partners included" in str(ui.field(root, "Description").helper)
     ui.type_into(ui.field(root, "Description"), "Racist slogan on the bin store")
     assert "due in 24 h" in result(root, "observation-action")
     ui.click(ui.by_id(root, "observation-save"))
