@@ -98,6 +98,10 @@ class Field:
     restricted: bool = False  # personal data: absent from partner projections
     merge: MergePolicy = "review"
     ref: str | None = None  # the entity an id field points at
+    # For an id whose entity another field names (a note's ``parent_id`` by ``parent_entity``).
+    ref_from: str | None = None
+    # The user who made the record: the server takes it from the token (must match if sent).
+    author: bool = False
     max_length: int | None = None  # for strings
     minimum: int | None = None  # for numbers
     # For a value whose inner shape docs/sync-protocol.md gives (an object's keys, a list's items, a
@@ -513,10 +517,10 @@ ENTITIES: Final[Mapping[str, Entity]] = {
                 Field("lat", "float"),
                 Field("lon", "float"),
                 _text("description"),
-                Field("logged_by", "str", max_length=64),
+                Field("logged_by", "str", max_length=64, author=True),
                 Field("logged_at", "datetime", required=True),
                 _enum("raised_entity", ("repair", "asb_case"), restricted=True),
-                _id("raised_id", restricted=True),
+                Field("raised_id", "str", restricted=True, max_length=64, ref_from="raised_entity"),
                 Field("nearest_property_id", "str", derived=True, ref="property"),
                 Field("nearest_block", "str", derived=True),
                 Field("action_due_at", "datetime", derived=True),
@@ -529,9 +533,9 @@ ENTITIES: Final[Mapping[str, Entity]] = {
             (
                 _id(),
                 _enum("parent_entity", _PARENTS, required=True),
-                _id("parent_id", required=True),
+                Field("parent_id", "str", required=True, max_length=64, ref_from="parent_entity"),
                 _text("text", required=True),
-                Field("author_id", "str", max_length=64),
+                Field("author_id", "str", max_length=64, author=True),
                 Field("created_at", "datetime", required=True),
             ),
             append_only=True,
@@ -543,7 +547,7 @@ ENTITIES: Final[Mapping[str, Entity]] = {
             (
                 _id(),
                 _enum("parent_entity", _PARENTS, required=True),
-                _id("parent_id", required=True),
+                Field("parent_id", "str", required=True, max_length=64, ref_from="parent_entity"),
                 Field("sha256", "str", required=True, max_length=64, shape=_sha256),
                 Field("bytes", "int", required=True, minimum=0),
                 Field("width", "int", minimum=1),
@@ -622,7 +626,7 @@ ERROR_CODES: Final = frozenset(
         "not_an_image", "image_too_large", "unsupported_media_type", "conflict_not_open",
         "record_deleted", "internal_error", "blob_not_yours", "upload_quota_exceeded",
         "device_in_use", "busy", "link_invalid", "link_expired", "account_disabled",
-        "future_time",
+        "future_time", "author_mismatch",
     }
 )  # fmt: skip
 
@@ -777,6 +781,32 @@ def validate_patch(
             if f.name not in patch:
                 errors.append(FieldError(f.name, "validation_failed", f"{f.name} is required"))
     return errors
+
+
+def record_links(
+    entity: str, patch: Mapping[str, Any], current: Mapping[str, Any] | None = None
+) -> list[tuple[str, str, str]]:
+    """(field, entity, id) of each record a patch names in a reference field it sets.
+
+    A reference field is an id with ``ref`` or ``ref_from`` (the entity then read from the
+    patch, else from ``current``, the record as it stands). Null clears and names nothing;
+    an entity name outside the registry names nothing the server could hold.
+    """
+    spec = ENTITIES.get(entity)
+    if spec is None:
+        return []
+    found: list[tuple[str, str, str]] = []
+    for name, value in patch.items():
+        f = spec.by_name.get(name)
+        if f is None or f.derived or not isinstance(value, str):
+            continue
+        target = f.ref
+        if f.ref_from is not None:
+            named = patch.get(f.ref_from, (current or {}).get(f.ref_from))
+            target = named if isinstance(named, str) else None
+        if target is not None and target in ENTITIES:
+            found.append((name, target, value))
+    return found
 
 
 def project(entity: str, data: Mapping[str, Any], role: str) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from fieldapp.sync.protocol import (
 from server.db import insert_many
 from server.errors import text_ok
 from server.models import APPLIED
-from server.services import blob_access, conflicts, derivation
+from server.services import blob_access, conflicts, derivation, links
 from server.services.auth import Principal
 from server.services.merge import changed_elsewhere, merge_patch
 from server.services.mutation import Change, Rejection
@@ -114,6 +114,9 @@ class Push:
             conn, now=now, actor_patch_ids=self.who.patch_ids, echo_device=self.who.device_id
         )
         self.stored: dict[str, tuple[str, str, str]] = {}  # mutation_id → hash, user, result
+        self.upserts: set[tuple[str, str]] = set()  # records this push writes (forward refs)
+        if scope.role != "manager":  # derived fields read only what the caller may see
+            self.batch.visible = lambda row: links.visible(scope, row)
         self.new_applied: list[dict[str, Any]] = []
 
     # --- the request -------------------------------------------------------------------
@@ -152,6 +155,10 @@ class Push:
                     parents.append(parent)
                     if entity in _GUARDS_PARENT:
                         guarded.append(parent)
+                named = links.keys(entity, m["patch"])
+                parents.extend(k for k in named if _ok_id(k[1]))
+                if m.get("op") == "upsert" and _ok_id(m.get("id")):
+                    self.upserts.add((entity, m["id"]))
         # PostgreSQL: before anything is read, hold the parents whose derived fields sum up
         # their children, so two pushes adding reports to one case take turns (each derives
         # the case from every report). Everything else is checked by version at flush.
@@ -276,6 +283,7 @@ class Push:
                 first.message,
                 [{"field": e.field, "code": e.code, "message": e.message} for e in errors],
             )
+        patch = links.stamp_author(entity, patch, row, self.who.user_id)
         if row is not None and row.version > 0 and spec.append_only:
             if all(row.data.get(k) == v for k, v in patch.items()) and not row.deleted:
                 return self.result(m, "applied", row)  # the same insert again: nothing to do
@@ -295,6 +303,8 @@ class Push:
                 )
         if self.scope.partner:
             self._partner_may_create(entity, patch, creating)
+        current = None if creating else row
+        links.check(self.batch, self.scope, self.upserts, entity, patch, current)
         if row is None or row.version == 0:
             self._may_write_at(entity, rid, patch, None)
             if entity == "photo":

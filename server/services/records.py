@@ -15,12 +15,13 @@ device. Every other write (re-derivation, scope moves, imports, seed, CLI) write
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
 
+from fieldapp.domain.derive import Lookup
 from fieldapp.sync.protocol import REFERENCE_PREFIXES
 from server.db import WriteClash, insert_many, is_sqlite, take_seqs
 from server.models import MEMBER, RECORD, REVISION, SCOPE_EXIT
@@ -78,6 +79,14 @@ class WriteBatch(RecordCache):
         self._pending_derive: dict[Key, None] = {}
         self._tick = 0
         self.references = References(conn)  # case and repair references given in this batch
+        # Which records the derived fields may read (None: all). A push sets the caller's
+        # scope, so a derived value never tells what a record outside it holds.
+        self.visible: Callable[[Row], bool] | None = None
+
+    @property
+    def lookup(self) -> Lookup:
+        """What the domain code reads through: this batch, limited to ``visible`` records."""
+        return self if self.visible is None else _Visible(self, self.visible)
 
     # --- writing ---------------------------------------------------------------------
     def new_row(self, entity: str, id_: str, *, device_id: str | None, user_id: str | None) -> Row:
@@ -113,7 +122,7 @@ class WriteBatch(RecordCache):
             row.deleted = deleted
         data["id"] = row.id
         if derive and not row.deleted:
-            _apply(data, derivation.derived_fields(row.entity, data, self, self.now), diff)
+            _apply(data, derivation.derived_fields(row.entity, data, self.lookup, self.now), diff)
         prefix = REFERENCE_PREFIXES.get(row.entity)
         if prefix is not None and not row.deleted:
             given = changes.get("reference")
@@ -123,7 +132,7 @@ class WriteBatch(RecordCache):
                 _apply(data, {"reference": self.references.issue(prefix, self.now)}, diff)
         self._bump(row, diff, device_id=device_id, user_id=user_id, mutation_id=mutation_id)
         if derive:
-            for dep in derivation.dependents_of(row.entity, row.data, self):
+            for dep in derivation.dependents_of(row.entity, row.data, self.lookup):
                 if dep != row.key:
                     self._pending_derive[dep] = None
         return diff
@@ -177,11 +186,11 @@ class WriteBatch(RecordCache):
                 if row is None or row.live() is None:
                     continue
                 diff = _changed(
-                    row.data, derivation.derived_fields(row.entity, row.data, self, self.now)
+                    row.data, derivation.derived_fields(row.entity, row.data, self.lookup, self.now)
                 )
                 if diff:
                     self.write(row, diff, device_id=None, user_id=None, derive=False)
-                    for dep in derivation.dependents_of(row.entity, row.data, self):
+                    for dep in derivation.dependents_of(row.entity, row.data, self.lookup):
                         if dep != row.key:
                             self._pending_derive[dep] = None
 
@@ -311,3 +320,19 @@ class WriteBatch(RecordCache):
             self.conn.execute(
                 insert(MEMBER), [{"walkabout_id": w, "user_id": u} for w, u in sorted(members)]
             )
+
+
+class _Visible:
+    """A batch's ``Lookup`` showing only the records ``visible`` allows."""
+
+    def __init__(self, batch: RecordCache, visible: Callable[[Row], bool]) -> None:
+        self.batch, self.visible = batch, visible
+
+    def get(self, entity: str, id: str) -> Mapping[str, Any] | None:
+        row = self.batch.row(entity, id)
+        if row is None or row.live() is None or not self.visible(row):
+            return None
+        return row.data
+
+    def find(self, entity: str, field: str, value: Any) -> Sequence[Mapping[str, Any]]:
+        return [r.data for r in self.batch.find_rows(entity, field, value) if self.visible(r)]

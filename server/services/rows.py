@@ -370,6 +370,10 @@ class RecordCache:
         return None if row is None else row.live()
 
     def find(self, entity: str, field: str, value: Any) -> Sequence[Mapping[str, Any]]:
+        return [r.data for r in self.find_rows(entity, field, value)]
+
+    def find_rows(self, entity: str, field: str, value: Any) -> list[Row]:
+        """``find``, as rows (for a caller that also needs their scope)."""
         if type(value) is not str and not _hashable(value):
             return []
         key = (entity, field, value)
@@ -379,7 +383,7 @@ class RecordCache:
         held = self._ix.get(key)
         if not held:
             return []
-        return [r.data for r in held.values() if r.live() is not None]
+        return [r for r in held.values() if r.live() is not None]
 
     def _complete_lookup(self, entity: str, field: str, value: Any) -> None:
         """Index ``field`` and hold every live record of ``entity`` whose ``field`` is ``value``."""
