@@ -6,7 +6,9 @@ each case resets the process's peak (``/proc/PID/clear_refs``), uploads, and rea
 
 - floor: one 1600 x 1200 JPEG as the tablet sends it (what every upload costs);
 - the review's case: one 8000 x 8000 PNG of a few hundred KiB, then 8 of them in parallel;
-- a 4096 x 3900 PNG (the largest canvas taken), once and 8 in parallel.
+- a 4096 x 3900 PNG (the largest canvas taken), once and 8 in parallel;
+- the probe's WebP case: 8 lossy 4000 x 4000 WebPs in parallel (over WebP's own pixel limit,
+  ``MAX_WEBP_PIXELS``: refused from the header), and 8 of 2500 x 2000 (within it: decoded).
 
 Linux only. Run: ``.venv/bin/python bench/blob_memory_bench.py [--runs 3]``
 """
@@ -50,6 +52,18 @@ def png(width: int, height: int, shade: int = 0x80) -> bytes:
     idat = b"".join(deflate.compress(row) for _ in range(height)) + deflate.flush()
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def webp(width: int, height: int) -> bytes:
+    """A lossy WebP of one colour (encoded once per size: it takes seconds)."""
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (20, 100, 50)).save(out, "WEBP", quality=50, method=0)
+    return out.getvalue()
+
+
+def variants(data: bytes, count: int, seed: int) -> list[bytes]:
+    """``count`` different blobs of one WebP: its reader ignores bytes after the RIFF chunk."""
+    return [data + b"\0" + bytes([(seed + i) % 256]) for i in range(count)]
 
 
 def tablet_jpeg(seed: int) -> bytes:
@@ -115,6 +129,9 @@ def main() -> int:
                 png(4096, 3900, next(seeds) % 256) for _ in range(8)
             ],
         }
+        big_webp, fitting_webp = webp(4000, 4000), webp(2500, 2000)
+        cases["8 WebP 4000x4000 in parallel"] = lambda: variants(big_webp, 8, next(seeds))
+        cases["8 WebP 2500x2000 in parallel"] = lambda: variants(fitting_webp, 8, next(seeds))
         first_rest = _status(pid, "VmRSS")
         highest = first_rest
         print(f"server at rest: {first_rest / MiB:.0f} MiB RSS; budget +{BUDGET_MIB} MiB")

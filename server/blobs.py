@@ -81,6 +81,7 @@ def _limits(settings: Settings) -> ImageLimits:
     return ImageLimits(
         max_side=settings.max_image_side,
         max_pixels=settings.max_image_pixels,
+        max_webp_pixels=min(settings.max_webp_pixels, settings.max_image_pixels),
         max_bytes=settings.max_blob_bytes,
         thumb_side=THUMB_SIDE,
     )

@@ -36,6 +36,7 @@ environment variables:
   MAX_BLOB_BYTES          largest blob upload request (default 25 MiB)
   MAX_IMAGE_SIDE          widest/tallest image taken, pixels (default 4096)
   MAX_IMAGE_PIXELS        most pixels an image may have (default 16000000)
+  MAX_WEBP_PIXELS         most pixels a WebP image may have (default 5000000)
   IMAGE_WORKERS           images decoded at once (default 2)
   PARTIAL_UPLOAD_TTL_SECONDS  an unfinished upload expires after this (default 86400)
   PARTIAL_UPLOAD_QUOTA_BYTES  one device's unfinished uploads (default 100 MiB)

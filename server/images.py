@@ -5,7 +5,9 @@ else (another client, a hostile one) meets the same rules:
 
 - the canvas is read from the header, and an image wider or taller than ``max_side`` or with
   more than ``max_pixels`` is refused (``image_too_large``) before a pixel is decoded: an
-  8000 x 8000 PNG of 243 KiB would otherwise cost hundreds of MiB;
+  8000 x 8000 PNG of 243 KiB would otherwise cost hundreds of MiB. A WebP, which Pillow can
+  only decode whole and at three times the memory a pixel, has a lower limit
+  (``max_webp_pixels``);
 - a clean image is decoded only as far as its thumbnail needs: JPEG at 1/2, 1/4 or 1/8 scale
   by libjpeg (``draft``), PNG and WebP decoded once and reduced at once; the whole stream is
   still read, so truncated or damaged data is refused;
@@ -53,6 +55,7 @@ class ImageLimits:
 
     max_side: int = 4096
     max_pixels: int = 16_000_000
+    max_webp_pixels: int = 5_000_000  # a WebP decode costs ~12 bytes a pixel, the others ~4
     max_bytes: int = 25 * 1024 * 1024
     thumb_side: int = 256
 
@@ -106,6 +109,15 @@ def _open_limited(data: bytes, limits: ImageLimits) -> Image.Image:
     if max(width, height) > limits.max_side:
         raise ImageTooLarge(
             f"The image is {width}x{height} pixels; the limit is {limits.max_side} pixels a side."
+        )
+    # Pillow decodes WebP only at full size, through libwebp's animation decoder (an RGBA
+    # canvas, a copy of it, then the image): no draft, no reduce on the way. Opening it only
+    # reserved that canvas (untouched pages cost nothing), so a stricter canvas limit, from
+    # the header, keeps a WebP's decode within a PNG's at the general limit.
+    if im.format == "WEBP" and width * height > limits.max_webp_pixels:
+        raise ImageTooLarge(
+            f"The image is a {width}x{height} WebP; the limit for WebP is "
+            f"{limits.max_webp_pixels / 1_000_000:g} megapixels. Send it as JPEG or smaller."
         )
     return im
 

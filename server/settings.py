@@ -35,9 +35,16 @@ class Settings:
     # Images: the tablet sends at most 1600 px; a canvas past these is refused undecoded.
     max_image_side: int = 4096
     max_image_pixels: int = 16_000_000
+    # WebP decodes through libwebp's animation decoder: its canvas, a copy of it and the image,
+    # about three times the memory of a PNG or JPEG of the same size. So fewer pixels.
+    max_webp_pixels: int = 5_000_000
     image_workers: int = 2  # images decoded at once (each up to ~64 MiB at the pixel limit)
     partial_upload_ttl_seconds: int = 24 * 3600  # an upload untouched this long is dropped
     partial_upload_quota_bytes: int = 100 * MiB  # declared sizes of one device's open uploads
+    # Connections (uvicorn): a request's headers must arrive within this many seconds of the
+    # connection opening or the last answer; past this many connections, new requests get 503.
+    header_timeout_seconds: int = 10
+    max_connections: int = 512
     api_docs: bool = False  # serve /api/v1/docs and /api/v1/openapi.json
     tile_url: str = ""  # a {z}/{x}/{y} template tablets cache map tiles from; "" = none
     tile_zooms: tuple[int, ...] = (14, 15, 16, 17)  # zoom levels tablets cache
@@ -67,6 +74,16 @@ class Settings:
             max_image_side=_int(env, "MAX_IMAGE_SIDE", cls.max_image_side) or cls.max_image_side,
             max_image_pixels=(
                 _int(env, "MAX_IMAGE_PIXELS", cls.max_image_pixels) or cls.max_image_pixels
+            ),
+            max_webp_pixels=(
+                _int(env, "MAX_WEBP_PIXELS", cls.max_webp_pixels) or cls.max_webp_pixels
+            ),
+            header_timeout_seconds=(
+                _int(env, "HEADER_TIMEOUT_SECONDS", cls.header_timeout_seconds)
+                or cls.header_timeout_seconds
+            ),
+            max_connections=(
+                _int(env, "MAX_CONNECTIONS", cls.max_connections) or cls.max_connections
             ),
             image_workers=_int(env, "IMAGE_WORKERS", cls.image_workers) or cls.image_workers,
             partial_upload_ttl_seconds=(

@@ -156,6 +156,45 @@ def test_an_8000px_png_costs_the_server_little_memory(server: LiveServer, olive:
     assert rise < 150 * MiB, f"peak rose {rise / MiB:.0f} MiB for 8 parallel uploads"
 
 
+def webp(width: int, height: int) -> bytes:
+    """A lossy WebP of one colour: small on the wire; Pillow decodes it only whole."""
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (20, 100, 50)).save(out, "WEBP", quality=50, method=0)
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def big_webp() -> bytes:
+    return webp(4000, 4000)  # 16 MP: within the general limits, over WebP's
+
+
+def test_a_webp_over_its_own_limit_is_refused(
+    server: LiveServer, olive: Device, big_webp: bytes
+) -> None:
+    answer = olive.put(sha(big_webp), big_webp)
+    assert answer.status_code == 413, answer.text
+    assert answer.json()["error"]["code"] == "image_too_large"
+    assert "WebP" in answer.json()["error"]["message"]
+    assert not stored(server, sha(big_webp)).exists()
+    small = webp(2000, 2000)  # 4 MP, well past the tablet's 1600 px: taken
+    answer = olive.put(sha(small), small)
+    assert answer.status_code == 201, answer.text
+
+
+def test_8_large_webps_at_once_cost_the_server_little_memory(
+    server: LiveServer, olive: Device, big_webp: bytes
+) -> None:
+    """The probe: 8 parallel 4000 x 4000 lossy WebPs raised the peak by ~345 MiB."""
+    assert server.proc is not None
+    warm = tablet_photo(41)
+    assert olive.put(sha(warm), warm).status_code == 201
+    # Eight different blobs of the same image: a WebP reader ignores bytes after its RIFF.
+    parallel = [big_webp + b"\0" + bytes([i]) for i in range(8)]
+    rise, answers = peak_rise(server.proc.pid, parallel, olive)
+    assert rise < 150 * MiB, f"peak rose {rise / MiB:.0f} MiB for 8 parallel WebP uploads"
+    assert answers == [413] * 8
+
+
 # --- metadata ----------------------------------------------------------------------------
 def exif_jpeg() -> bytes:
     """An 800x600 JPEG shot sideways (orientation 6), with GPS and a comment."""

@@ -64,12 +64,14 @@ def test_sqlite_path(url: str, path: Path | None) -> None:
 def test_image_and_upload_limits_and_the_api_map(tmp_path: Path) -> None:
     default = Settings.from_env({"DATA_DIR": str(tmp_path)})
     assert (default.max_image_side, default.max_image_pixels) == (4096, 16_000_000)
+    assert default.max_webp_pixels == 5_000_000
     assert default.api_docs is False
     s = Settings.from_env(
         {
             "DATA_DIR": str(tmp_path),
             "MAX_IMAGE_SIDE": "2000",
             "MAX_IMAGE_PIXELS": "3000000",
+            "MAX_WEBP_PIXELS": "1000000",
             "IMAGE_WORKERS": "1",
             "PARTIAL_UPLOAD_TTL_SECONDS": "600",
             "PARTIAL_UPLOAD_QUOTA_BYTES": "5000",
@@ -77,6 +79,7 @@ def test_image_and_upload_limits_and_the_api_map(tmp_path: Path) -> None:
         }
     )
     assert (s.max_image_side, s.max_image_pixels, s.image_workers) == (2000, 3_000_000, 1)
+    assert s.max_webp_pixels == 1_000_000
     assert (s.partial_upload_ttl_seconds, s.partial_upload_quota_bytes) == (600, 5000)
     assert s.api_docs is True
     with pytest.raises(SystemExit, match="API_DOCS"):
