@@ -115,9 +115,11 @@ def check_port(host: str, port: int) -> None:
 
 def app_from_env() -> FastAPI:
     """The application for uvicorn's ``--factory`` (several workers)."""
-    from server import create_app
+    from server import connections, create_app
 
-    return create_app(Settings.from_env())
+    settings = Settings.from_env()
+    connections.http_protocol(settings.header_timeout_seconds)  # this worker's deadline
+    return create_app(settings)
 
 
 # Idle connections stay open this long (uvicorn's default is 5 s). A tablet syncs every 15 s
@@ -129,12 +131,14 @@ KEEP_ALIVE_SECONDS = 75
 def serve(*, host: str, port: int, workers: int, log_level: str, access_log: bool) -> int:
     import uvicorn
 
-    from server import create_app
+    from server import connections, create_app
 
     settings = _settings()
     engine = _engine(settings)
     where = engine.url.render_as_string(hide_password=True)
     engine.dispose()
+    # Slow or silent clients: a deadline for headers (``connections``) and a cap on connections
+    # (503 past it). The reverse proxy in front is the first line.
     check_port(host, port)
     print(f"sync server on http://{host}:{port}/api/v1 (database {where})", flush=True)
     if workers > 1:
@@ -151,6 +155,8 @@ def serve(*, host: str, port: int, workers: int, log_level: str, access_log: boo
                 access_log=access_log,
                 server_header=False,  # no "Server: uvicorn": what runs here is nobody's business
                 timeout_keep_alive=KEEP_ALIVE_SECONDS,
+                http=connections.protocol_path(),
+                limit_concurrency=settings.max_connections,
             )
             return 0
     uvicorn.run(
@@ -161,6 +167,8 @@ def serve(*, host: str, port: int, workers: int, log_level: str, access_log: boo
         access_log=access_log,
         server_header=False,
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        http=connections.http_protocol(settings.header_timeout_seconds),
+        limit_concurrency=settings.max_connections,
     )
     return 0
 

@@ -84,7 +84,12 @@ class RequestBodyMiddleware:
                 await _respond(scope, receive, send, 400, "bad_request", "bad Content-Length")
                 return
             if length > limit:
-                await _too_large(scope, receive, send, limit, drain=True)
+                # A body a little over the limit is read and dropped, so its sender (still
+                # sending) gets this answer rather than a reset. One declared far past it is
+                # answered at once and the connection closed: waiting for 93 GiB that never
+                # come would hold the connection for as long as the sender liked.
+                honest = length <= 2 * limit
+                await _too_large(scope, receive, send, limit, drain=honest, close=not honest)
                 return
         if encoding in ("", "identity"):
             await self._pass_counting(scope, receive, send, limit)
@@ -184,7 +189,7 @@ class RequestBodyMiddleware:
 
 
 async def _too_large(
-    scope: Scope, receive: Receive, send: Send, limit: int, *, drain: bool
+    scope: Scope, receive: Receive, send: Send, limit: int, *, drain: bool, close: bool = False
 ) -> None:
     await _respond(
         scope,
@@ -194,6 +199,7 @@ async def _too_large(
         "payload_too_large",
         f"the request body is larger than {limit} bytes (after gzip decoding)",
         drain=drain,
+        close=close,
     )
 
 
@@ -206,10 +212,13 @@ async def _respond(
     message: str,
     *,
     drain: bool = False,
+    close: bool = False,
 ) -> None:
     if drain:
         await _drain(receive)
     response = error_response(status, code, message)
+    if close:  # the body is not read: the connection cannot carry another request
+        response.headers["connection"] = "close"
     await response(scope, receive, send)
 
 

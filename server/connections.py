@@ -1,0 +1,122 @@
+"""Connections that send no request are closed: a deadline for a request's headers.
+
+uvicorn closes an idle keep-alive connection (``timeout_keep_alive``) but waits for ever on
+one that has sent part of its headers: 250 such sockets ("slowloris") stayed open for as
+long as their sender liked. ``http_protocol()`` is uvicorn's own HTTP protocol with one
+addition: a request's headers must be complete within ``header_timeout`` seconds of the
+connection opening, or of the first byte of a later request on it, or the connection is
+closed. A request being answered (its headers complete) is never cut, and an idle keep-alive
+connection is left to uvicorn's ``timeout_keep_alive``. Bodies sent slowly and
+header sizes are left to the reverse proxy in front (docs/server.md); this is the floor the
+server keeps on its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, ClassVar
+
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+DEFAULT_HEADER_TIMEOUT = 10.0
+
+
+def _waiting(proto: Any) -> bool:
+    """No request is being answered: the connection is between requests, or inside headers."""
+    cycle = proto.cycle
+    return cycle is None or bool(cycle.response_complete)
+
+
+def _arm(proto: Any) -> None:
+    """Start the deadline for a request's headers (unless it runs already)."""
+    if getattr(proto, "header_timer", None) is None and not proto.transport.is_closing():
+        proto.header_timer = proto.loop.call_later(proto.header_timeout, _expired, proto)
+
+
+def _received(proto: Any) -> None:
+    """After bytes were parsed: part of a request's headers starts (or keeps) the deadline;
+    complete headers end it."""
+    if _waiting(proto):
+        _arm(proto)
+    else:
+        _disarm(proto)
+
+
+def _disarm(proto: Any) -> None:
+    timer = getattr(proto, "header_timer", None)
+    if timer is not None:
+        timer.cancel()
+        proto.header_timer = None
+
+
+def _expired(proto: Any) -> None:
+    proto.header_timer = None
+    if _waiting(proto) and not proto.transport.is_closing():
+        proto.transport.close()  # headers begun (or a connection opened) and never finished
+
+
+class H11HeaderDeadline(H11Protocol):
+    """uvicorn's h11 protocol with a deadline for request headers."""
+
+    header_timeout: ClassVar[float] = DEFAULT_HEADER_TIMEOUT
+    header_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        _arm(self)
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        _received(self)
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        _disarm(self)  # idle now: uvicorn's keep-alive timeout takes over
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        _disarm(self)
+        super().connection_lost(exc)
+
+
+try:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+except ImportError:  # httptools is optional for uvicorn: h11 then serves
+    HttpToolsHeaderDeadline: type[asyncio.Protocol] | None = None
+else:
+
+    class _HttpToolsHeaderDeadline(HttpToolsProtocol):
+        """uvicorn's httptools protocol (its fastest) with a deadline for request headers."""
+
+        header_timeout: ClassVar[float] = DEFAULT_HEADER_TIMEOUT
+        header_timer: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            _arm(self)
+
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)
+            _received(self)
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            _disarm(self)  # idle now: uvicorn's keep-alive timeout takes over
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            _disarm(self)
+            super().connection_lost(exc)
+
+    HttpToolsHeaderDeadline = _HttpToolsHeaderDeadline
+
+
+def http_protocol(header_timeout: float) -> type[asyncio.Protocol]:
+    """The HTTP protocol class for uvicorn (its ``http`` setting), with this deadline."""
+    chosen: Any = HttpToolsHeaderDeadline or H11HeaderDeadline
+    chosen.header_timeout = header_timeout
+    return chosen  # type: ignore[no-any-return]
+
+
+def protocol_path() -> str:
+    """``http_protocol`` as an import string, for uvicorn's worker processes."""
+    name = "HttpToolsHeaderDeadline" if HttpToolsHeaderDeadline else "H11HeaderDeadline"
+    return f"{__name__}:{name}"
