@@ -73,6 +73,7 @@ HTTP_STATUS: dict[str, int] = {
     "image_too_large": 413,
     "unsupported_media_type": 415,
     "blob_not_yours": 403,
+    "author_mismatch": 403,
     "upload_quota_exceeded": 429,
     "device_in_use": 409,
     "conflict_not_open": 409,
