@@ -25,6 +25,7 @@ from fieldapp.store.store import Store
 from fieldapp.sync.engine import SyncEngine
 from fieldapp.sync.photo_downloads import fetch_full
 from fieldapp.sync.transport import HttpTransport, TransportResponse
+from tests.support.api import PASSWORD
 from tests.support.live_server import LiveServer
 from tests.sync.conftest import setup_server
 
@@ -63,7 +64,7 @@ class Tablet:
         )
         self.transport = Recording(http)
         self.engine = SyncEngine(store=self.store, transport=self.transport, photo_budget=budget)
-        self.engine.sign_in(username=username, password="pw", device_name=username)
+        self.engine.sign_in(username=username, password=PASSWORD, device_name=username)
 
     def sync(self) -> None:
         state = self.engine.sync_once()

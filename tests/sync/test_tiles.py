@@ -17,6 +17,7 @@ from fieldapp.store.store import Store
 from fieldapp.sync.engine import SyncEngine
 from fieldapp.sync.tiles import TileCache, after_round, http_fetcher
 from fieldapp.sync.transport import HttpTransport
+from tests.support.api import PASSWORD
 from tests.support.live_server import LiveServer
 from tests.support.tile_server import TileServer, make_mbtiles, tile_png
 from tests.sync.conftest import PROPS, setup_server
@@ -50,7 +51,7 @@ class Tablet:
         self.cache = TileCache(folder / "dev" / "tiles", budget=budget)
         step = after_round(self.cache, http_fetcher(self.tile_session))
         self.engine = SyncEngine(store=self.store, transport=http, after_round=[step])
-        self.engine.sign_in(username="olive", password="pw", device_name="t")
+        self.engine.sign_in(username="olive", password=PASSWORD, device_name="t")
 
     def sync(self) -> None:
         state = self.engine.sync_once()
