@@ -15,7 +15,7 @@ from typing import Any
 import flet as ft
 
 from fieldapp.state import AppState
-from fieldapp.views import palette
+from fieldapp.views import palette, pickers
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +54,14 @@ def field(
     keyboard: ft.KeyboardType | None = None,
     autofocus: bool = False,
     width: float | None = None,
+    future: bool = False,
 ) -> ft.TextField:
-    """A labelled text field, big enough to hit with a thumb."""
-    return ft.TextField(
+    """A labelled text field, big enough to hit with a thumb.
+
+    A field with the ``DD/MM/YYYY`` (or ``DD/MM/YYYY HH:MM``) hint gets a date (and time)
+    picker button too; it offers no day after today unless ``future`` (a due date).
+    """
+    box = ft.TextField(
         label=label,
         value=value,
         password=password,
@@ -72,6 +77,10 @@ def field(
         width=width,
         text_size=17,
     )
+    kind = pickers.kind_of(hint)
+    if kind is not None:
+        pickers.attach(box, with_time=kind == "datetime", past_only=not future)
+    return box
 
 
 def button(

@@ -15,7 +15,7 @@ from typing import Any
 import flet as ft
 
 from fieldapp.state import AppState
-from fieldapp.views import common
+from fieldapp.views import common, pickers
 from fieldapp.views.form_kit import (
     Feedback,
     Results,
@@ -56,13 +56,16 @@ class RecommendationRow:
         self.form = form
         self.text = common.field("Recommendation", value=rec.text, multiline=True)
         self.owner = common.field("Owner", value=rec.owner)
-        self.due_on = common.field("Due date", value=rec.due_on, hint=DATE_HINT)
+        self.due_on = common.field("Due date", value=rec.due_on, hint=DATE_HINT, future=True)
 
     def number(self, n: int) -> None:
         """Labels carry the row number, so each input has its own accessible name."""
         self.text.label = f"Recommendation {n}"
         self.owner.label = f"Owner {n}"
         self.due_on.label = f"Due date {n}"
+        pick = pickers.of(self.due_on)
+        if pick is not None:
+            pick.relabel()
 
     def value(self) -> Recommendation:
         return Recommendation(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -154,6 +154,45 @@ def date_input(value: Any) -> str:
     """A wire date (``2014-03-09``) as the text a date field shows (``09/03/2014``)."""
     day = parse_day(value)
     return "" if day is None else day.strftime("%d/%m/%Y")
+
+
+# --- what the pickers give back ---------------------------------------------------------------
+def picked_day(value: object) -> date | None:
+    """The calendar day a date picker chose, whatever form it came back in.
+
+    Flutter picks a local midnight; Flet sends datetimes as UTC, so 10 June picked in a
+    browser at UTC+1 arrives as 9 June 23:00Z. The nearest UTC midnight is the day picked
+    (right for any browser within 12 hours of UTC); a naive value or a date is taken as is.
+    """
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            return value.date()
+        return (value.astimezone(UTC) + timedelta(hours=12)).date()
+    if isinstance(value, date):
+        return value
+    return None
+
+
+def picked_text(day: date, clock: time | None = None) -> str:
+    """What a picker writes in its field: ``10/06/2026``, or ``10/06/2026 21:30`` with a time."""
+    text = day.strftime("%d/%m/%Y")
+    return text if clock is None else f"{text} {clock.strftime('%H:%M')}"
+
+
+def typed_moment(text: str | None, *, with_time: bool) -> datetime | None:
+    """The London wall-clock moment already typed in a date or time field, to open its
+    picker on (None when blank or unreadable: the picker then opens on today)."""
+    if with_time:
+        wire, _ = parse_local_time(text)
+        moment = parse_time(wire)
+        return None if moment is None else moment.astimezone(LOCAL)
+    day = parse_day(parse_date_input(text)[0])
+    return None if day is None else datetime(day.year, day.month, day.day, tzinfo=LOCAL)
+
+
+def local_today(now: datetime) -> date:
+    """The London calendar day at ``now`` (the last day a past-only picker offers)."""
+    return now.astimezone(LOCAL).date()
 
 
 def parse_money(
