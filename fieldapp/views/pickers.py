@@ -82,9 +82,13 @@ class Pick:
         self.today = today
         self.day: date | None = None  # the day picked, waiting for its time
         self.showing: ft.DatePicker | ft.TimePicker | None = None
+        self.icon = ft.Icon(
+            ft.Icons.EDIT_CALENDAR if with_time else ft.Icons.CALENDAR_MONTH,
+            semantics_label=self.label,  # the button's accessible name (a tooltip gives none)
+        )
         self.button = ft.IconButton(
-            icon=ft.Icons.EDIT_CALENDAR if with_time else ft.Icons.CALENDAR_MONTH,
-            tooltip=self.label,  # also the button's accessible name
+            icon=self.icon,
+            tooltip=self.label,
             on_click=self.open,
             data=self,  # the field's picker, found from its button (tests, the browser)
             size_constraints=ft.BoxConstraints(min_width=TOUCH, min_height=TOUCH),
@@ -97,7 +101,7 @@ class Pick:
 
     def relabel(self) -> None:
         """Say the field's current label in the button's tooltip (after a renumbering)."""
-        self.button.tooltip = self.label
+        self.button.tooltip = self.icon.semantics_label = self.label
 
     def last_day(self) -> date:
         return self.today() if self.past_only else LAST_DAY

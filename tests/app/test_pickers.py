@@ -68,7 +68,8 @@ def test_every_date_field_has_a_picker_button_named_for_it(device: Device, state
         found = pickers.of(box)
         assert found is not None, label
         what = "date and time" if box.hint_text == TIME_HINT else "date"
-        assert found.button.tooltip == f"Pick {what} for {label}"
+        said = f"Pick {what} for {label}"
+        assert found.button.tooltip == found.icon.semantics_label == said
         constraints = found.button.size_constraints
         assert constraints is not None and constraints.min_width >= 48
         assert constraints.min_height >= 48
@@ -148,7 +149,8 @@ def test_a_plan_due_date_may_be_in_the_future(device: Device, state: AppState) -
     screen = ct_review.view(state, case_id=case["id"])
     ui.click(ui.by_id(screen, "ct-add-recommendation"))
     due = _picker(screen, "Due date 1")
-    assert due.button.tooltip == "Pick date for Due date 1"  # renumbered with its row
+    said = "Pick date for Due date 1"  # renumbered with its row
+    assert due.button.tooltip == due.icon.semantics_label == said
     ui.click(due.button)
     assert isinstance(due.showing, ft.DatePicker) and due.showing.last_date == pickers.LAST_DAY
     _answer(due, date(2026, 9, 30))
