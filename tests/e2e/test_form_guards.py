@@ -228,6 +228,30 @@ def test_an_ended_walkabout_is_read_only_until_reopened(officer: Tablet) -> None
     t.page.get_by_role("checkbox", name="Offensive graffiti").wait_for()
 
 
+def _target_heights(phone: Tablet) -> list[tuple[str, float]]:
+    """(name, height) of every tappable target on screen (buttons, dropdowns)."""
+    found = []
+    targets = phone.page.locator("flt-semantics[role='button'], flt-semantics[aria-expanded]")
+    for i in range(targets.count()):
+        rect = targets.nth(i).bounding_box()
+        if rect and rect["width"] > 0:
+            found.append((targets.nth(i).inner_text()[:40], rect["height"]))
+    return found
+
+
+def _small_targets(phone: Tablet) -> list[tuple[str, float | str]]:
+    """Targets under 48 px tall, or running past a 412 px wide screen."""
+    small: list[tuple[str, float | str]] = []
+    targets = phone.page.locator("flt-semantics[role='button'], flt-semantics[aria-expanded]")
+    for i in range(targets.count()):
+        rect = targets.nth(i).bounding_box()
+        if rect and rect["width"] > 0 and rect["height"] < 48:
+            small.append((targets.nth(i).inner_text()[:40], rect["height"]))
+        if rect and rect["x"] + rect["width"] > 412 + 1:
+            small.append((targets.nth(i).inner_text()[:40], "clipped"))
+    return small
+
+
 def test_at_412_px_nothing_is_clipped_and_targets_are_48_px(
     officer: Tablet, browser: Browser
 ) -> None:
@@ -245,12 +269,17 @@ def test_at_412_px_nothing_is_clipped_and_targets_are_48_px(
         if screen == "ASB form":  # by its address, as a bookmark would open it
             _reload(phone, f"asb?property_id={HOME['id']}&draft={new_id()}")
             phone.see("New ASB report")
-        small = []
-        targets = phone.page.locator("flt-semantics[role='button'], flt-semantics[aria-expanded]")
-        for i in range(targets.count()):
-            rect = targets.nth(i).bounding_box()
-            if rect and rect["width"] > 0 and rect["height"] < 48:
-                small.append((targets.nth(i).inner_text()[:40], rect["height"]))
-            if rect and rect["x"] + rect["width"] > 412 + 1:
-                small.append((targets.nth(i).inner_text()[:40], "clipped"))
+        small = _small_targets(phone)
+        if any(name and height != "clipped" for name, height in small):
+            # A target cut by the bottom edge of the scrolling form measures only its visible
+            # slice: scroll the form up a little and measure it again, whole.
+            phone.page.mouse.move(206, 430)
+            phone.page.mouse.wheel(0, 150)
+            deadline = time.monotonic() + 10
+            again = _small_targets(phone)
+            while again == small and time.monotonic() < deadline:
+                time.sleep(0.2)  # polling the layout until the scroll lands
+                again = _small_targets(phone)
+            whole = {name for name, height in _target_heights(phone) if height >= 48}
+            small = [(n, h) for n, h in small if not (n and h != "clipped" and n in whole)]
         assert small == [], f"{screen}: {small}"
