@@ -206,7 +206,7 @@ def test_derive_never_raises(entity: str, data: Any) -> None:
         }
     )
     out = derive(entity, record, lookup, P, NOW + timedelta(days=1))
-    assert set(out) == set(ENTITIES[entity].derived)
+    assert set(out) == set(ENTITIES[entity].computed)
 
 
 def _brute_rooms(ages: list[tuple[int, str | None]], may_share: Any) -> int:
