@@ -38,7 +38,12 @@ def main() -> None:
             )
             store.create(
                 "asb_report",
-                {"case_id": case["id"], "reported_at": "2026-06-10T08:30:00Z"},
+                {
+                    "case_id": case["id"],
+                    "reported_at": "2026-06-10T08:30:00Z",
+                    "incident_at": "2026-06-10T08:00:00Z",
+                    "description": "Shouting on the landing again",
+                },
                 now=now,
             )
         elif roll < 0.8:
