@@ -4,8 +4,10 @@ Audited: every record sent to a partner (PCSO, councillor), every record of an e
 restricted fields sent to anyone (``AUDITED``), every record in a CSV export and every report
 downloaded. A manager reads it back for one record as CSV (``GET /api/v1/audit``).
 
-An audit write never fails the read it records. ``AuditWriter.record`` writes the rows in a
-short transaction of its own that waits at most ``wait_seconds`` for the database (on
+An audit write never fails the read it records, nor holds it up for long. ``AuditWriter.record``
+writes the rows in a short transaction of its own that waits at most ``wait_seconds`` (0.1 s)
+for the database: on SQLite the writers hold one lock, and a reader paging through a download
+while officers push would otherwise wait seconds on every page (on
 PostgreSQL it does not take the writers' lock at all: an insert needs no ``seq``). If that
 fails, the rows are kept in memory and a thread of the writer's own retries them with
 back-off; at shutdown whatever still cannot be written is logged at ERROR, one line per
@@ -59,12 +61,14 @@ class AuditWriter:
         self,
         engine: Engine,
         *,
-        wait_seconds: float = 2.0,
+        wait_seconds: float = 0.1,
+        retry_wait_seconds: float = 2.0,
         busy_timeout_ms: int = 15_000,
         max_pending: int = 200_000,
     ) -> None:
         self._engine = engine
         self._wait_ms = int(wait_seconds * 1000)
+        self._retry_wait_ms = int(retry_wait_seconds * 1000)
         self._busy_timeout_ms = busy_timeout_ms
         self._max_pending = max_pending
         self._pending: list[dict[str, Any]] = []
@@ -87,7 +91,7 @@ class AuditWriter:
         if not rows:
             return
         try:
-            self._write(rows)
+            self._write(rows, wait_ms=self._wait_ms)
         except SQLAlchemyError as exc:
             log.warning("audit write deferred (%d rows): %s", len(rows), _reason(exc))
             self._keep(rows)
@@ -103,22 +107,22 @@ class AuditWriter:
             left, self._pending = self._pending, []
         if left:
             try:
-                self._write(left)
+                self._write(left, wait_ms=self._retry_wait_ms)
             except SQLAlchemyError as exc:
                 _log_lost(left, _reason(exc))
 
-    def _write(self, rows: list[dict[str, Any]]) -> None:
+    def _write(self, rows: list[dict[str, Any]], *, wait_ms: int) -> None:
         with self._engine.connect() as conn:
             sqlite = is_sqlite(conn)
             # The driver's own connection: a PRAGMA through SQLAlchemy would open a transaction.
             raw: Any = conn.connection.dbapi_connection
             if sqlite:  # wait less than a push would: the read is answered either way
-                raw.execute(f"PRAGMA busy_timeout={self._wait_ms}")
+                raw.execute(f"PRAGMA busy_timeout={wait_ms}")
             try:
                 with conn.begin():
                     if not sqlite:
-                        conn.execute(text(f"SET LOCAL lock_timeout = {self._wait_ms}"))
-                        conn.execute(text(f"SET LOCAL statement_timeout = {self._wait_ms}"))
+                        conn.execute(text(f"SET LOCAL lock_timeout = {wait_ms}"))
+                        conn.execute(text(f"SET LOCAL statement_timeout = {wait_ms}"))
                     insert_many(conn, AUDIT, rows)
             finally:
                 if sqlite:
@@ -144,7 +148,7 @@ class AuditWriter:
                 delay = 0.5
                 continue
             try:
-                self._write(batch)
+                self._write(batch, wait_ms=self._retry_wait_ms)
                 log.info("audit: %d deferred rows written", len(batch))
                 delay = 0.5
             except SQLAlchemyError as exc:

@@ -2,12 +2,17 @@
 
 A record of an entity in ``REFERENCE_PREFIXES`` gets its reference at its first write on the
 server (a device's first push of it), numbered in order within the year (Europe/London) from
-a ``counter`` row per prefix and year. One ``References`` serves one write transaction: it
-reads each row it needs once (locking it on PostgreSQL), numbers in memory and writes the
-rows back at flush, inside the same transaction. Writers are serialised (``BEGIN IMMEDIATE``
-on SQLite, the ``seq`` row lock on PostgreSQL), so no number is given twice, and a push that
-commits nothing uses none. A reference written by the server itself (the demo seed, an
-import) moves the counter past it.
+a ``counter`` row per prefix and year. A reference written by the server itself (the demo
+seed, an import) moves the counter past it.
+
+- SQLite has one writer at a time (``BEGIN IMMEDIATE``): one ``References`` serves one write
+  transaction, reads each row it needs once, numbers in memory and writes the rows back at
+  flush, inside that transaction; a push that commits nothing uses no number.
+- PostgreSQL runs pushes side by side (docs/sync-protocol.md, concurrent writers), so a
+  counter row locked until a push commits would queue every push that creates a case behind
+  it. There each number is taken in a transaction of its own, committed at once (the row is
+  locked for that moment only): numbers stay unique and in the order they were given, and a
+  push that rolls back leaves a gap.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ class References:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self._concurrent = conn.dialect.name == "postgresql"
         self._last: dict[str, int] = {}  # counter row → last number given (in memory)
         self._read: dict[str, int] = {}  # counter row → its value when read
 
@@ -49,12 +55,27 @@ class References:
             self._last[name] = self._read[name] = value
         return self._last[name]
 
+    def _own(self, name: str, sql: str, value: int = 0) -> int:
+        """PostgreSQL: ``sql`` on the counter row in a transaction of its own, committed now."""
+        with self.conn.engine.begin() as own:
+            own.execute(
+                text(
+                    "INSERT INTO counter (name, value) VALUES (:n, 0) ON CONFLICT (name) DO NOTHING"
+                ),
+                {"n": name},
+            )
+            return int(own.execute(text(sql), {"n": name, "v": value}).scalar_one())
+
     def issue(self, prefix: str, now: datetime) -> str:
         """The next reference of ``prefix`` for the year ``now`` falls in (London time)."""
         year = now.astimezone(_LONDON).year
         name = _counter(prefix, year)
-        number = self._value(name) + 1
-        self._last[name] = number
+        if self._concurrent:
+            sql = "UPDATE counter SET value = value + 1 WHERE name = :n RETURNING value"
+            number = self._own(name, sql)
+        else:
+            number = self._value(name) + 1
+            self._last[name] = number
         return f"{prefix}-{year}-{number:04d}"
 
     def note(self, reference: str) -> None:
@@ -63,7 +84,11 @@ class References:
         if match is None:
             return
         name = _counter(match.group(1), int(match.group(2)))
-        self._last[name] = max(self._value(name), int(match.group(3)))
+        if self._concurrent:
+            sql = "UPDATE counter SET value = GREATEST(value, :v) WHERE name = :n RETURNING value"
+            self._own(name, sql, int(match.group(3)))
+        else:
+            self._last[name] = max(self._value(name), int(match.group(3)))
 
     def flush(self) -> None:
         """Write back the counters that moved (in the caller's transaction)."""

@@ -41,16 +41,21 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServe
             yield live
 
 
+def _page(reader: Api, cursor: str | None, seen: Counter[str], limit: int) -> tuple[str, bool]:
+    """Pull one page from ``cursor``, counting each record sent; (next cursor, has more)."""
+    r = reader.pull(cursor, limit)
+    assert r.status_code == 200, r.text
+    page = r.json()
+    seen.update(c["id"] for c in page["changes"] if c["entity"] == "asb_case")
+    return page["next_cursor"], bool(page["has_more"])
+
+
 def _drain(reader: Api, cursor: str | None, seen: Counter[str], limit: int) -> str | None:
     """Pull pages from ``cursor`` until caught up, counting each record sent."""
-    while True:
-        r = reader.pull(cursor, limit)
-        assert r.status_code == 200, r.text
-        page = r.json()
-        seen.update(c["id"] for c in page["changes"] if c["entity"] == "asb_case")
-        cursor = page["next_cursor"]
-        if not page["has_more"]:
-            return cursor
+    more = True
+    while more:
+        cursor, more = _page(reader, cursor, seen, limit)
+    return cursor
 
 
 def test_a_reader_pulling_among_many_writers_sees_each_record_exactly_once(
@@ -65,7 +70,10 @@ def test_a_reader_pulling_among_many_writers_sees_each_record_exactly_once(
     created: list[str] = []
     lock = threading.Lock()
 
+    go = threading.Event()  # the writers start once the reader has its first cursor
+
     def write(api: Api) -> None:
+        go.wait(timeout=60)
         for _ in range(pushes):
             batch = [mutation("asb_case", new_id(), CASE) for _ in range(per_push)]
             results = api.push(*batch)
@@ -78,8 +86,12 @@ def test_a_reader_pulling_among_many_writers_sees_each_record_exactly_once(
     pulls = 0
     with ThreadPoolExecutor(writers) as pool:
         futures = [pool.submit(write, api) for api in apis]
-        while not all(f.done() for f in futures):  # small pages, pulled while others commit
-            cursor = _drain(reader, cursor, seen, limit=7)
+        cursor = _drain(reader, cursor, seen, limit=7)
+        go.set()
+        # One small page at a time while others commit: the writers are quick (a push of five
+        # takes milliseconds), so draining to the end each time would see them all finished.
+        while not all(f.done() for f in futures):
+            cursor, _ = _page(reader, cursor, seen, limit=7)
             pulls += 1
         for f in futures:
             f.result()
