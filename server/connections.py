@@ -55,13 +55,13 @@ def _expired(proto: Any) -> None:
         proto.transport.close()  # headers begun (or a connection opened) and never finished
 
 
-class H11HeaderDeadline(H11Protocol):
-    """uvicorn's h11 protocol with a deadline for request headers."""
+class _HeaderDeadline(asyncio.Protocol):
+    """A deadline for request headers, mixed in before one of uvicorn's HTTP protocols."""
 
     header_timeout: ClassVar[float] = DEFAULT_HEADER_TIMEOUT
     header_timer: asyncio.TimerHandle | None = None
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
         _arm(self)
 
@@ -70,12 +70,16 @@ class H11HeaderDeadline(H11Protocol):
         _received(self)
 
     def on_response_complete(self) -> None:
-        super().on_response_complete()
+        super().on_response_complete()  # type: ignore[misc]
         _disarm(self)  # idle now: uvicorn's keep-alive timeout takes over
 
     def connection_lost(self, exc: Exception | None) -> None:
         _disarm(self)
         super().connection_lost(exc)
+
+
+class H11HeaderDeadline(_HeaderDeadline, H11Protocol):  # type: ignore[misc]
+    """uvicorn's h11 protocol with a deadline for request headers."""
 
 
 try:
@@ -84,27 +88,8 @@ except ImportError:  # httptools is optional for uvicorn: h11 then serves
     HttpToolsHeaderDeadline: type[asyncio.Protocol] | None = None
 else:
 
-    class _HttpToolsHeaderDeadline(HttpToolsProtocol):
+    class _HttpToolsHeaderDeadline(_HeaderDeadline, HttpToolsProtocol):  # type: ignore[misc]
         """uvicorn's httptools protocol (its fastest) with a deadline for request headers."""
-
-        header_timeout: ClassVar[float] = DEFAULT_HEADER_TIMEOUT
-        header_timer: asyncio.TimerHandle | None = None
-
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(transport)
-            _arm(self)
-
-        def data_received(self, data: bytes) -> None:
-            super().data_received(data)
-            _received(self)
-
-        def on_response_complete(self) -> None:
-            super().on_response_complete()
-            _disarm(self)  # idle now: uvicorn's keep-alive timeout takes over
-
-        def connection_lost(self, exc: Exception | None) -> None:
-            _disarm(self)
-            super().connection_lost(exc)
 
     HttpToolsHeaderDeadline = _HttpToolsHeaderDeadline
 

@@ -262,8 +262,19 @@ class Tablet:
     def choose(self, label: str, option: str) -> None:
         """Pick ``option`` in the dropdown labelled ``label`` (a button with aria-expanded)."""
         pattern = re.compile(rf"^\s*{re.escape(label)}")
-        self.page.locator("flt-semantics[aria-expanded]").filter(has_text=pattern).first.click()
-        self.page.get_by_role("button", name=option, exact=True).last.click()
+        box = self.page.locator("flt-semantics[aria-expanded]").filter(has_text=pattern).first
+        item = self.page.get_by_role("button", name=option, exact=True).last
+        # A tap that lands while the form is redrawn (the previous choice still settling) is
+        # dropped by Flutter: open the menu again until the option shows, then pick it.
+        for _attempt in range(2):
+            if box.get_attribute("aria-expanded") != "true":
+                box.click()
+            try:
+                item.wait_for(timeout=8_000)
+                break
+            except PlaywrightError:
+                continue
+        item.click()
 
     def nav(self, label: str) -> None:
         # Rail destinations are buttons named "<label> Tab N of M".

@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, Locator
+from playwright.sync_api import Error as PlaywrightError
 
 from fieldapp.domain.siteplan import tiles_covering
 from tests.e2e.harness import RestartableServer, Tablet
@@ -89,8 +90,12 @@ def test_the_map_shows_cached_tiles_and_the_plan_with_the_tile_source_cut(
     a.screenshot("offline-map")
     assert tile_source.requests == served  # everything shown came from the tablet
 
-    # The demo has open cases and repairs here: a tap on the topmost marker opens its record.
-    top = a.page.locator(MARKER).last
+    # The demo has open cases and repairs here: a tap on a marker nothing covers opens its
+    # record (markers on one block overlap: listed as a known problem, not hidden here).
+    markers = a.page.locator(MARKER)
+    top = next(
+        m for m in (markers.nth(i) for i in range(markers.count() - 1, -1, -1)) if _tappable(m)
+    )
     kind = top.get_attribute("flt-semantics-identifier")
     assert kind in OPENS
     top.click()
@@ -114,3 +119,12 @@ def test_the_map_shows_cached_tiles_and_the_plan_with_the_tile_source_cut(
         phone.screenshot("offline-map-phone")
     finally:
         phone.close()
+
+
+def _tappable(marker: Locator) -> bool:
+    """Whether a tap on ``marker`` reaches it (Playwright's trial click: nothing on top)."""
+    try:
+        marker.click(trial=True, timeout=2_000)
+    except PlaywrightError:
+        return False
+    return True
