@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
@@ -141,6 +141,15 @@ def serve(*, host: str, port: int, workers: int, log_level: str, access_log: boo
     # (503 past it). The reverse proxy in front is the first line.
     check_port(host, port)
     print(f"sync server on http://{host}:{port}/api/v1 (database {where})", flush=True)
+    common: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": log_level,
+        "access_log": access_log,
+        "server_header": False,  # no "Server: uvicorn": what runs here is nobody's business
+        "timeout_keep_alive": KEEP_ALIVE_SECONDS,
+        "limit_concurrency": settings.max_connections,
+    }
     if workers > 1:
         if settings.database_url.startswith("sqlite"):
             print("note: SQLite serves from one process; --workers ignored", file=sys.stderr)
@@ -148,27 +157,15 @@ def serve(*, host: str, port: int, workers: int, log_level: str, access_log: boo
             uvicorn.run(
                 "server.commands:app_from_env",
                 factory=True,
-                host=host,
-                port=port,
                 workers=workers,
-                log_level=log_level,
-                access_log=access_log,
-                server_header=False,  # no "Server: uvicorn": what runs here is nobody's business
-                timeout_keep_alive=KEEP_ALIVE_SECONDS,
                 http=connections.protocol_path(),
-                limit_concurrency=settings.max_connections,
+                **common,
             )
             return 0
     uvicorn.run(
         create_app(settings),
-        host=host,
-        port=port,
-        log_level=log_level,
-        access_log=access_log,
-        server_header=False,
-        timeout_keep_alive=KEEP_ALIVE_SECONDS,
         http=connections.http_protocol(settings.header_timeout_seconds),
-        limit_concurrency=settings.max_connections,
+        **common,
     )
     return 0
 
