@@ -255,6 +255,25 @@ class Tablet:
         item.first.click()
         self.see(expect)
 
+    def press_until(self, target: Locator, expect: str, *, attempts: int = 3) -> None:
+        """Press ``target`` until ``expect`` shows; a tap Flutter dropped is made again.
+
+        A button found just as its list is redrawn (a search keystroke landing) loses the tap.
+        It is pressed again only while it is still there and nothing has shown, so a slow
+        answer to the first press is never doubled.
+        """
+        shown = self.page.get_by_text(expect, exact=False).first
+        for _attempt in range(attempts):
+            if target.count():
+                with contextlib.suppress(PlaywrightError):
+                    target.first.click(timeout=5_000)
+            try:
+                shown.wait_for(timeout=10_000)
+                return
+            except PlaywrightError:
+                continue
+        self.see(expect)
+
     def tap_text(self, text: str) -> None:
         self.see(text)
         self.page.get_by_text(text, exact=False).first.click()

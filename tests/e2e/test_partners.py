@@ -107,8 +107,10 @@ def test_the_officer_picks_the_pcso_by_name_and_sees_the_pcso_observation(
     a.see("No partner tablet receives this walkabout yet")
     assert "user id" not in a.text().lower()  # no internal id to type anywhere
     a.type("Find staff by name", PCSO.name.split()[0][:4].lower())  # part of a name
-    a.page.get_by_role("button", name=f"Add {PCSO.name} (PCSO)").click()
-    a.see(f"{PCSO.name} added. Their tablet receives this walkabout at its next sync.")
+    a.press_until(
+        a.page.get_by_role("button", name=f"Add {PCSO.name} (PCSO)"),
+        f"{PCSO.name} added. Their tablet receives this walkabout at its next sync.",
+    )
     a.see(f"Will receive this walkabout, with the estate's homes and no personal data: "
           f"{PCSO.name} (PCSO)")  # fmt: skip
     a.screenshot("walkabout-pick-by-name")

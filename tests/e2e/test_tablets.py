@@ -129,8 +129,9 @@ def test_walkabout_logged_offline_reaches_the_second_tablet(
     a.choose("Estate", "Castlefields")
     a.tap("walkabout-start")
     a.type("Find staff by name", PCSO.name.split()[0])  # the directory is on the tablet
-    a.page.get_by_role("button", name=f"Add {PCSO.name} (PCSO)").click()
-    a.see(f"{PCSO.name} added")
+    a.press_until(
+        a.page.get_by_role("button", name=f"Add {PCSO.name} (PCSO)"), f"{PCSO.name} added"
+    )
     _log_observation(a, kind="Fly-tipping", note=NOTE, photo=_photo(e2e_dir))
     status = a.wait_status(r"(Offline|Sync problem) · \d+ pending")
     assert int(re.search(r"(\d+) pending", status).group(1)) >= 3  # type: ignore[union-attr]
