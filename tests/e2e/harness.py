@@ -243,17 +243,10 @@ class Tablet:
 
         A list can be redrawn between finding a row and clicking it (a sync finishing, a
         search keystroke landing); Flutter then drops the tap on the old row. The row is
-        found again and clicked again, and only a screen that never appears fails.
+        clicked again only while it is still there and the screen has not shown (a slow
+        screen is waited for, never clicked past), and only a screen that never appears fails.
         """
-        for _attempt in range(attempts - 1):
-            item.first.click()
-            try:
-                self.page.get_by_text(expect, exact=False).first.wait_for(timeout=8_000)
-                return
-            except PlaywrightError:
-                continue
-        item.first.click()
-        self.see(expect)
+        self.press_until(item, expect, attempts=attempts)
 
     def press_until(self, target: Locator, expect: str, *, attempts: int = 3) -> None:
         """Press ``target`` until ``expect`` shows; a tap Flutter dropped is made again.
