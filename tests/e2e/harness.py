@@ -255,6 +255,14 @@ class Tablet:
         It is pressed again only while it is still there and nothing has shown, so a slow
         answer to the first press is never doubled.
         """
+        # The target must show first: the screen being left may still show ``expect`` (a
+        # detail screen the rail is taking away), and that is not the press's answer.
+        try:
+            target.first.wait_for(timeout=30_000)
+        except PlaywrightError:
+            raise AssertionError(
+                f"{self.app.name}: never showed {target}\n{self.evidence()}"
+            ) from None
         shown = self.page.get_by_text(expect, exact=False).first
         for _attempt in range(attempts):
             if target.count():
