@@ -48,6 +48,34 @@ def normalise_url(url: str) -> str:
     return url
 
 
+_SIDE: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+_SIDE_LOCK = threading.Lock()
+
+
+def side_engine(engine: Engine) -> Engine:
+    """PostgreSQL: a small pool of its own beside ``engine``'s, for a short transaction that a
+    request opens while it holds a connection of the main pool (a reference number).
+
+    From the main pool, N requests each holding a connection and each asking for a second
+    would wait on each other until the pool's timeout: with a full pool, every push that
+    creates a case stood still for 30 s. A side transaction holds nothing while it waits, so
+    its own pool always drains. It is disposed with ``engine``.
+    """
+    with _SIDE_LOCK:
+        side = _SIDE.get(engine)
+        if side is None:
+            side = create_engine(
+                engine.url,
+                pool_pre_ping=True,
+                pool_size=2,
+                max_overflow=6,
+                connect_args={"options": f"-c lock_timeout={LOCK_TIMEOUT_MS}"},
+            )
+            _SIDE[engine] = side
+            event.listen(engine, "engine_disposed", lambda _engine: side.dispose())
+        return side
+
+
 def is_sqlite(engine_or_conn: Engine | Connection) -> bool:
     return engine_or_conn.dialect.name == "sqlite"
 

@@ -10,9 +10,10 @@ seed, an import) moves the counter past it.
   flush, inside that transaction; a push that commits nothing uses no number.
 - PostgreSQL runs pushes side by side (docs/sync-protocol.md, concurrent writers), so a
   counter row locked until a push commits would queue every push that creates a case behind
-  it. There each number is taken in a transaction of its own, committed at once (the row is
-  locked for that moment only): numbers stay unique and in the order they were given, and a
-  push that rolls back leaves a gap.
+  it. There each number is taken in a transaction of its own, on a pool of its own
+  (``server.db.side_engine``), committed at once (the row is locked for that moment only):
+  numbers stay unique and in the order they were given, and a push that rolls back leaves a
+  gap.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select, text, update
 
+from server.db import side_engine
 from server.models import COUNTER
 
 _LONDON = ZoneInfo("Europe/London")
@@ -57,7 +59,10 @@ class References:
 
     def _own(self, name: str, sql: str, value: int = 0) -> int:
         """PostgreSQL: ``sql`` on the counter row in a transaction of its own, committed now."""
-        with self.conn.engine.begin() as own:
+        with side_engine(self.conn.engine).begin() as own:
+            # Not waited on to disk: the push that uses the number commits after this and
+            # flushes the log past it; a number whose push never commits may be given again.
+            own.execute(text("SET LOCAL synchronous_commit = off"))
             own.execute(
                 text(
                     "INSERT INTO counter (name, value) VALUES (:n, 0) ON CONFLICT (name) DO NOTHING"

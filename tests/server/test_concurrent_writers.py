@@ -168,3 +168,38 @@ def test_a_write_kept_waiting_on_a_held_record_is_503_busy(tmp_path: Path) -> No
             assert float(busy.headers["Retry-After"]) > 0
             # Nothing was committed: sent again, it is applied once.
             assert api.push_one(edit)["version"] == 2
+
+
+@pytest.mark.postgres
+def test_more_pushes_at_once_than_the_pool_holds_each_get_their_case_references(
+    tmp_path: Path,
+) -> None:
+    """Each new case takes its reference in a short transaction of its own. Taken from the
+    pool the push already holds a connection of, a full pool waited on itself: every push
+    stood still until the pool's timeout and was answered 503 busy."""
+    tablets, per_push = 28, 3  # more than the 16 connections of the server's pool
+    with (
+        fresh_database() as url,
+        LiveServer(data_dir=tmp_path, database_url=url) as live,
+    ):
+        for n in range(tablets):
+            live.add_user(f"w{n}", role="officer", patches=["North"])
+        live.add_user("boss", role="manager")
+        apis = [Api(live.url).login(f"w{n}") for n in range(tablets)]
+        at_once = threading.Barrier(tablets)
+
+        def push(api: Api) -> tuple[int, list[str]]:
+            at_once.wait(timeout=60)
+            r = api.push_raw([mutation("asb_case", new_id(), CASE) for _ in range(per_push)])
+            return r.status_code, [x["status"] for x in r.json().get("results", [])]
+
+        with ThreadPoolExecutor(tablets) as pool:
+            answers = list(pool.map(push, apis))
+        with Api(live.url).login("boss") as boss:
+            records, _, _, _ = boss.pull_all()
+        for api in apis:
+            api.close()
+    assert answers == [(200, ["applied"] * per_push)] * tablets
+    cases = [r["data"] for (entity, _), r in records.items() if entity == "asb_case"]
+    numbers = sorted(int(case["reference"].rsplit("-", 1)[1]) for case in cases)
+    assert numbers == list(range(1, tablets * per_push + 1))  # unique, none lost to a retry
