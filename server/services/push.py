@@ -21,6 +21,7 @@ from sqlalchemy import Connection, select
 from fieldapp.sync.protocol import (
     ENTITIES,
     PARENT_LINKS,
+    REFERENCE_PREFIXES,
     project,
     validate_patch,
 )
@@ -189,6 +190,20 @@ class Push:
         self.batch.load_history(wanted)
         for child, ids in reads.items():
             self.batch.load_linked(child, ids)
+        self._reserve_references(mutations)
+
+    def _reserve_references(self, mutations: list[Any]) -> None:
+        """The references the batch's new cases and repairs will take, in one go."""
+        new: dict[str, set[str]] = {}
+        for m in mutations:
+            if not isinstance(m, dict) or m.get("op") != "upsert" or not _ok_id(m.get("id")):
+                continue
+            prefix = REFERENCE_PREFIXES.get(str(m.get("entity")))
+            row = self.batch.rows.get((str(m.get("entity")), m["id"]))
+            if prefix is not None and (row is None or not row.data.get("reference")):
+                new.setdefault(prefix, set()).add(m["id"])
+        for prefix, ids in new.items():
+            self.batch.references.reserve(prefix, self.now, len(ids))
 
     def _one(self, m: Any) -> str:
         if not isinstance(m, dict) or not _ok_id(m.get("mutation_id")):

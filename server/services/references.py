@@ -19,6 +19,7 @@ seed, an import) moves the counter past it.
 from __future__ import annotations
 
 import re
+from collections import deque
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -43,6 +44,7 @@ class References:
         self._concurrent = conn.dialect.name == "postgresql"
         self._last: dict[str, int] = {}  # counter row → last number given (in memory)
         self._read: dict[str, int] = {}  # counter row → its value when read
+        self._block: dict[str, deque[int]] = {}  # PostgreSQL: numbers taken, not yet given
 
     def _value(self, name: str) -> int:
         if name not in self._last:
@@ -71,11 +73,24 @@ class References:
             )
             return int(own.execute(text(sql), {"n": name, "v": value}).scalar_one())
 
+    def reserve(self, prefix: str, now: datetime, count: int) -> None:
+        """PostgreSQL: take ``count`` numbers in one short transaction, for the records a push
+        is about to create (one commit, not one per case); ``issue`` gives them out in order.
+        One a push does not use (its mutation refused) leaves a gap, as a rollback does."""
+        if not self._concurrent or count < 2:
+            return
+        name = _counter(prefix, now.astimezone(_LONDON).year)
+        sql = "UPDATE counter SET value = value + :v WHERE name = :n RETURNING value"
+        top = self._own(name, sql, count)
+        self._block.setdefault(name, deque()).extend(range(top - count + 1, top + 1))
+
     def issue(self, prefix: str, now: datetime) -> str:
         """The next reference of ``prefix`` for the year ``now`` falls in (London time)."""
         year = now.astimezone(_LONDON).year
         name = _counter(prefix, year)
-        if self._concurrent:
+        if self._block.get(name):
+            number = self._block[name].popleft()
+        elif self._concurrent:
             sql = "UPDATE counter SET value = value + 1 WHERE name = :n RETURNING value"
             number = self._own(name, sql)
         else:
