@@ -16,6 +16,8 @@ import zlib
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from starlette.responses import Response
+
 from server.errors import SECURITY_HEADERS, error_response, server_time
 
 Scope = MutableMapping[str, Any]
@@ -81,7 +83,8 @@ class RequestBodyMiddleware:
             try:
                 length = int(raw_length)
             except ValueError:
-                await _respond(scope, receive, send, 400, "bad_request", "bad Content-Length")
+                refusal = error_response(400, "bad_request", "bad Content-Length")
+                await _respond(scope, receive, send, refusal)
                 return
             if length > limit:
                 # A body a little over the limit is read and dropped, so its sender (still
@@ -96,15 +99,12 @@ class RequestBodyMiddleware:
         elif encoding == "gzip":
             await self._inflate(scope, receive, send, limit)
         else:
-            await _respond(
-                scope,
-                receive,
-                send,
+            refusal = error_response(
                 415,
                 "unsupported_media_type",
                 "request bodies may be sent plain or with Content-Encoding: gzip",
-                drain=True,
             )
+            await _respond(scope, receive, send, refusal, drain=True)
 
     async def _pass_counting(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         seen = 0
@@ -163,9 +163,8 @@ class RequestBodyMiddleware:
             if not inflater.eof:
                 raise zlib.error("truncated gzip stream")
         except zlib.error:
-            await _respond(
-                scope, receive, send, 400, "bad_request", "the body is not valid gzip", drain=more
-            )
+            refusal = error_response(400, "bad_request", "the body is not valid gzip")
+            await _respond(scope, receive, send, refusal, drain=more)
             return
         body = b"".join(out)
         headers = [
@@ -191,34 +190,23 @@ class RequestBodyMiddleware:
 async def _too_large(
     scope: Scope, receive: Receive, send: Send, limit: int, *, drain: bool, close: bool = False
 ) -> None:
-    await _respond(
-        scope,
-        receive,
-        send,
+    refusal = error_response(
         413,
         "payload_too_large",
         f"the request body is larger than {limit} bytes (after gzip decoding)",
-        drain=drain,
-        close=close,
     )
+    if close:  # the body is not read: the connection cannot carry another request
+        refusal.headers["connection"] = "close"
+    await _respond(scope, receive, send, refusal, drain=drain)
 
 
 async def _respond(
-    scope: Scope,
-    receive: Receive,
-    send: Send,
-    status: int,
-    code: str,
-    message: str,
-    *,
-    drain: bool = False,
-    close: bool = False,
+    scope: Scope, receive: Receive, send: Send, response: Response, *, drain: bool = False
 ) -> None:
+    """Send ``response`` (an error answer) for a request whose body is refused; ``drain``:
+    read and drop the rest of the body first, so the sender sees the answer, not a reset."""
     if drain:
         await _drain(receive)
-    response = error_response(status, code, message)
-    if close:  # the body is not read: the connection cannot carry another request
-        response.headers["connection"] = "close"
     await response(scope, receive, send)
 
 

@@ -270,13 +270,20 @@ def revoke_device(conn: Connection, device_id: str, *, now: datetime) -> datetim
     return now
 
 
-def add_user(
+@dataclass(frozen=True)
+class Account:
+    """A user as created or updated: sign-in name, password, role and display name."""
+
+    username: str
+    password: str
+    role: str
+    name: str | None = None
+
+
+def save_user(
     conn: Connection,
+    account: Account,
     *,
-    username: str,
-    password: str,
-    role: str,
-    name: str | None,
     patch_ids: list[str] | None,
     now: datetime,
     user_id: str | None = None,
@@ -287,6 +294,7 @@ def add_user(
     password ends all of the user's sessions. The caller checks the password policy
     (``server.services.passwords``); the demo's public passwords meet it too.
     """
+    username, password, role, name = account.username, account.password, account.role, account.name
     if role not in ROLES:
         raise BadRequest("validation_failed", f"role must be one of {', '.join(ROLES)}")
     if not username or len(username) > 100:

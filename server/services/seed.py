@@ -77,15 +77,9 @@ def seed_demo(conn: Connection, *, seed: int, today: date, now: datetime) -> str
                 for p in demo.patches
                 if p["name"] in user.patch_names
             ]
-            user_id, _ = auth.add_user(
-                conn,
-                username=user.username,
-                password=user.password,
-                role=user.role,
-                name=user.name,
-                patch_ids=patch_ids,
-                now=now,
-                user_id=user.id,
+            account = auth.Account(user.username, user.password, user.role, user.name)
+            user_id, _ = auth.save_user(
+                conn, account, patch_ids=patch_ids, now=now, user_id=user.id
             )
             role = user.role
             users_created.append(user.username)

@@ -75,15 +75,8 @@ def add_user(
         )
     batch = WriteBatch(conn, now=now)
     given = ensure_patches(batch, names) if names else None
-    user_id, created = auth.add_user(
-        conn,
-        username=username,
-        password=password,
-        role=role,
-        name=name,
-        patch_ids=given,
-        now=now,
-    )
+    account = auth.Account(username, password, role, name)
+    user_id, created = auth.save_user(conn, account, patch_ids=given, now=now)
     patch_ids = given if given is not None else user_patch_ids(conn, user_id)
     set_officer(batch, user_id, patch_ids if role == "officer" else [])
     write_staff(batch, user_id)
