@@ -83,6 +83,7 @@ def _field(spec: FieldSpec, *, patch: bool) -> tuple[Any, Any]:
         default=None,
         max_length=spec.max_length,
         ge=spec.minimum,
+        le=spec.maximum,
         description="; ".join(notes) or None,
         json_schema_extra=extra or None,
     )

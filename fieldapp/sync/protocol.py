@@ -19,6 +19,7 @@ from typing import Any, Final, Literal
 
 from fieldapp.domain.policy import HHSRS_HAZARDS
 from fieldapp.domain.suggestions import DECISIONS, OTHER_ACTIONS
+from fieldapp.domain.wire import MAX_YEAR, MIN_YEAR
 
 SCHEMA_VERSION: Final = 1
 ACCEPTED_SCHEMA_VERSIONS: Final = frozenset({SCHEMA_VERSION, SCHEMA_VERSION - 1})
@@ -103,7 +104,8 @@ class Field:
     # The user who made the record: the server takes it from the token (must match if sent).
     author: bool = False
     max_length: int | None = None  # for strings
-    minimum: int | None = None  # for numbers
+    minimum: float | None = None  # for numbers
+    maximum: float | None = None  # for numbers
     # For a value whose inner shape docs/sync-protocol.md gives (an object's keys, a list's items, a
     # hash's form): what is wrong with a well-typed, non-null value, or None. The answer is a
     # whole sentence naming the field (and keys or positions), never the value.
@@ -198,7 +200,9 @@ def _is_time(value: Any) -> bool:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return False
-    return parsed.tzinfo is not None
+    # Beyond the years the rules read (``domain.wire``), a time would read as no time at all:
+    # a repair "reported" in 2201 would have no clock, and no future-time guard would see it.
+    return parsed.utcoffset() is not None and MIN_YEAR <= parsed.year <= MAX_YEAR
 
 
 def _risk_answers(value: Any) -> str | None:
@@ -360,8 +364,8 @@ ENTITIES: Final[Mapping[str, Entity]] = {
                 Field("block", "str", max_length=200),
                 Field("address", "str", required=True, max_length=500),
                 Field("postcode", "str", required=True, max_length=10),
-                Field("lat", "float"),
-                Field("lon", "float"),
+                Field("lat", "float", minimum=-90, maximum=90),
+                Field("lon", "float", minimum=-180, maximum=180),
                 Field("bedrooms", "int", required=True),
                 Field("tenancy_ref", "str", restricted=True, max_length=40),
                 Field("last_atv_on", "date", restricted=True),
@@ -396,8 +400,8 @@ ENTITIES: Final[Mapping[str, Entity]] = {
                 Field("ref", "str", max_length=40),
                 _issued_reference(),
                 _id("property_id", ref="property"),
-                Field("lat", "float"),
-                Field("lon", "float"),
+                Field("lat", "float", minimum=-90, maximum=90),
+                Field("lon", "float", minimum=-180, maximum=180),
                 _enum("category", ASB_CATEGORIES, required=True),
                 Field("urgent_crime", "bool"),
                 Field("hate_motivated", "bool"),
@@ -443,8 +447,8 @@ ENTITIES: Final[Mapping[str, Entity]] = {
                 _id(),
                 _issued_reference(),
                 _id("property_id", ref="property"),
-                Field("lat", "float"),
-                Field("lon", "float"),
+                Field("lat", "float", minimum=-90, maximum=90),
+                Field("lon", "float", minimum=-180, maximum=180),
                 Field("room", "str", max_length=100),
                 _enum("hazard", HAZARDS),
                 _enum("priority", REPAIR_PRIORITIES, required=True, merge="max"),
@@ -514,8 +518,8 @@ ENTITIES: Final[Mapping[str, Entity]] = {
                 _id("walkabout_id", ref="walkabout", required=True),
                 _enum("kind", OBSERVATION_KINDS, required=True),
                 Field("offensive", "bool"),
-                Field("lat", "float"),
-                Field("lon", "float"),
+                Field("lat", "float", minimum=-90, maximum=90),
+                Field("lon", "float", minimum=-180, maximum=180),
                 _text("description"),
                 Field("logged_by", "str", max_length=64, author=True),
                 Field("logged_at", "datetime", required=True),
@@ -553,8 +557,8 @@ ENTITIES: Final[Mapping[str, Entity]] = {
                 Field("width", "int", minimum=1),
                 Field("height", "int", minimum=1),
                 Field("taken_at", "datetime"),
-                Field("lat", "float"),
-                Field("lon", "float"),
+                Field("lat", "float", minimum=-90, maximum=90),
+                Field("lon", "float", minimum=-180, maximum=180),
                 # A caption is a label, not evidence: the latest edit wins, no review.
                 Field("caption", "str", max_length=1000, merge="lww"),
             ),
@@ -642,7 +646,7 @@ class FieldError:
 
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_MAX_WHOLE: Final = 2**53 - 1  # the largest whole number every JSON reader keeps exactly
+MAX_WHOLE: Final = 2**53 - 1  # the largest whole number every JSON reader keeps exactly
 
 
 def _type_ok(f: Field, value: Any) -> bool:
@@ -665,10 +669,9 @@ def _type_ok(f: Field, value: Any) -> bool:
         if not isinstance(value, str) or not _DATE_RE.match(value):
             return False
         try:
-            date.fromisoformat(value)
+            return MIN_YEAR <= date.fromisoformat(value).year <= MAX_YEAR
         except ValueError:
             return False
-        return True
     if t == "datetime":
         return _is_time(value)
     return True  # "any"
@@ -718,7 +721,11 @@ def check_value(f: Field, value: Any) -> FieldError | None:
     if value is None:
         return _fail(f, f"{f.name} is required") if f.required else None
     if not _type_ok(f, value):
-        want = {"datetime": "an ISO 8601 time with an offset", "date": "a YYYY-MM-DD date"}
+        years = f"in the years {MIN_YEAR}-{MAX_YEAR}"
+        want = {
+            "datetime": f"an ISO 8601 time with an offset, {years}",
+            "date": f"a YYYY-MM-DD date, {years}",
+        }
         return _fail(f, f"{f.name} must be {want.get(f.type, 'a ' + f.type)}")
     if not text_storable(value):
         return _fail(f, f"{f.name} holds a NUL character or half a surrogate pair")
@@ -726,10 +733,12 @@ def check_value(f: Field, value: Any) -> FieldError | None:
         return _fail(f, f"{f.name} is longer than {f.max_length} characters")
     if f.type == "float" and isinstance(value, float) and value != value:  # NaN
         return _fail(f, f"{f.name} must be a number")
-    if f.type in ("int", "float") and isinstance(value, int) and abs(value) > _MAX_WHOLE:
+    if f.type in ("int", "float") and isinstance(value, int) and abs(value) > MAX_WHOLE:
         return _fail(f, f"{f.name} is too large a number")
     if f.minimum is not None and value < f.minimum:
-        return _fail(f, f"{f.name} must be at least {f.minimum}")
+        return _fail(f, f"{f.name} must be at least {f.minimum:g}")
+    if f.maximum is not None and value > f.maximum:
+        return _fail(f, f"{f.name} must be at most {f.maximum:g}")
     if f.enum is not None:
         items = value if isinstance(value, list) else (value,)
         if any(type(v) is not str or v not in f.enum for v in items):

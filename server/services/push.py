@@ -20,6 +20,7 @@ from sqlalchemy import Connection, select
 
 from fieldapp.sync.protocol import (
     ENTITIES,
+    MAX_WHOLE,
     PARENT_LINKS,
     REFERENCE_PREFIXES,
     project,
@@ -262,8 +263,12 @@ class Push:
         if op not in _OPS:
             raise Rejection("validation_failed", "op must be upsert or delete")
         base = m.get("base_version")
-        if base is not None and (not isinstance(base, int) or isinstance(base, bool) or base < 0):
-            raise Rejection("validation_failed", "base_version must be null or a whole number")
+        if base is not None and (
+            not isinstance(base, int) or isinstance(base, bool) or not 0 <= base <= MAX_WHOLE
+        ):
+            raise Rejection(
+                "validation_failed", "base_version must be null or a whole number below 2^53"
+            )
         patch = (m.get("patch") or {}) if op == "delete" else m.get("patch")
         if not isinstance(patch, dict):
             raise Rejection("validation_failed", "patch must be an object")

@@ -74,9 +74,17 @@ PHOTO = {"parent_entity": "walkabout", "sha256": "ab" * 32, "bytes": 1024}
         ("photo", {**PHOTO, "width": 0}, "width"),
         ("tenancy_visit", {"visited_at": "2026-06-10T09:00:00Z", "referrals": ["bingo"]},
          "referrals"),
+        # A time past the years the rules read would carry no clock and pass the future guard.
+        ("asb_case", {"received_at": "2201-01-01T00:00:00Z"}, "received_at"),
+        ("asb_case", {"received_at": "9999-12-31T23:59:59-14:00"}, "received_at"),
+        ("tenancy_visit", {"visited_at": "1066-10-14T09:00:00Z"}, "visited_at"),
+        ("asb_case", {"lat": 1e308}, "lat"),
+        ("asb_case", {"lon": -180.5}, "lon"),
+        ("photo", {**PHOTO, "lat": 90.0001}, "lat"),
     ],
     ids=["risk-key", "risk-text", "risk-huge", "grade-word", "grade-number", "participants",
-         "sha256", "bytes", "width", "referrals"],
+         "sha256", "bytes", "width", "referrals", "year-2201", "year-9999", "year-1066",
+         "lat-huge", "lon-past-180", "lat-past-pole"],
 )  # fmt: skip
 def test_inner_shapes_are_refused_and_nothing_stored(
     cast: Cast, entity: str, patch: dict[str, Any], field: str
@@ -293,3 +301,13 @@ def test_pull_schema_version_is_read_from_digits(cast: Cast, query: str, status:
         r = a.http.get(f"{a.base}/sync/pull", params={"schema_version": query}, headers=a.headers)
     assert r.status_code == status, r.text
     assert "987654" not in r.text
+
+
+def test_a_base_version_past_what_json_keeps_exactly_is_refused(cast: Cast) -> None:
+    with cast.api("north1") as a:
+        rid, patch = new_case(property_id=cast.homes["100000000001"])
+        create(a, "asb_case", patch, rid)
+        [result] = a.push(mutation("asb_case", rid, {"description": "x"}, base_version=2**70))
+    assert result["status"] == "rejected", result
+    assert result["error"]["code"] == "validation_failed"
+    assert "base_version" in result["error"]["message"]
