@@ -20,8 +20,8 @@ from sqlalchemy import Connection, Engine, select
 from fieldapp.ids import to_wire
 from server.db import utcnow
 from server.deps import AuditDep, CurrentUser, EngineDep, SettingsDep
-from server.errors import BadRequest, NotFound, server_time, text_ok
-from server.models import USER
+from server.errors import ApiError, BadRequest, NotFound, server_time, text_ok
+from server.models import DEVICE, USER
 from server.routes.exports import pdf_response, report_pdf
 from server.services import report_links
 from server.services import scope as scopes
@@ -94,25 +94,38 @@ async def make_report_link(
     # The database work runs on the thread pool: this handler is async only to read its body.
     await run_in_threadpool(_check_and_audit, engine, audit, user, walkabout_id, now)
     link = report_links.new_link(
-        walkabout_id=walkabout_id, made_by=user.user_id, now=now, lifetime=lifetime
+        walkabout_id=walkabout_id,
+        made_by=user.user_id,
+        device_id=user.device_id,
+        now=now,
+        lifetime=lifetime,
     )
     token = report_links.make_token(link, settings.secret_key)
     url = str(request.url_for("open_report_link", token=token))
     return {"url": url, "expires_at": to_wire(link.expires_at), "server_time": server_time()}
 
 
-def _maker(conn: Connection, user_id: str) -> Principal | None:
-    """The person who made a link, as a reader (None if the account is gone)."""
+def _maker(conn: Connection, link: report_links.ReportLink) -> Principal | None:
+    """The person who made a link, as a reader: None once they may no longer read what it
+    shows (account gone or disabled, the device it was made on revoked, or the walkabout out
+    of their scope, as for a partner taken off it)."""
     row = conn.execute(
         select(USER.c.username, USER.c.name, USER.c.role, USER.c.patch_ids).where(
-            USER.c.id == user_id
+            USER.c.id == link.made_by, USER.c.disabled_at.is_(None)
         )
     ).first()
     if row is None:
         return None
+    if link.device_id is not None:
+        revoked = conn.execute(
+            select(DEVICE.c.revoked_at).where(DEVICE.c.id == link.device_id)
+        ).first()
+        if revoked is None or revoked[0] is not None:
+            return None
     ids = json.loads(row[3] or "[]")
     patch_ids = tuple(str(i) for i in ids) if isinstance(ids, list) else ()
-    return Principal(user_id, str(row[0]), str(row[1]), str(row[2]), patch_ids, device_id="")
+    maker = Principal(link.made_by, str(row[0]), str(row[1]), str(row[2]), patch_ids, "")
+    return maker if scopes.can_read(conn, maker, "walkabout", link.walkabout_id) else None
 
 
 @router.get("/report-links/{token}", name="open_report_link")
@@ -126,10 +139,14 @@ def open_report_link(
         live = scopes.record_is_live(conn, "walkabout", link.walkabout_id)
         if not live:
             raise NotFound("this walkabout no longer exists")
-        # The link shows what its maker could see: their photos, as they would have them.
-        pdf, shown = report_pdf(
-            conn, settings, link.walkabout_id, reader=_maker(conn, link.made_by), now=now
-        )
+        # The link shows what its maker can see now: their photos, as they would have them.
+        maker = _maker(conn, link)
+        if maker is None:
+            raise ApiError.of(
+                "link_invalid",
+                "whoever made this link may no longer see this walkabout; ask for a new one",
+            )
+        pdf, shown = report_pdf(conn, settings, link.walkabout_id, reader=maker, now=now)
     audit.record(
         rows_for(
             user_id=link.made_by,

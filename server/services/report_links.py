@@ -5,6 +5,8 @@ followed by an HMAC-SHA256 of that text keyed with ``SECRET_KEY`` (under its own
 no other signed value of the server — a pull cursor — can pass for a link). The server keeps
 nothing per link: the signature is the proof, the expiry is inside it. Changing any byte
 breaks the signature (``403 link_invalid``); a link past its time is ``410 link_expired``.
+A link is only as good as its maker's access: once they are disabled, their device revoked,
+or they may no longer read the walkabout (a partner taken off it), it is ``403 link_invalid``.
 Every download is written to the audit log against the person who made the link.
 """
 
@@ -34,6 +36,7 @@ class ReportLink:
     expires_at: datetime
     made_by: str  # the user id of whoever asked for the link
     link_id: str
+    device_id: str | None = None  # the device it was asked from (None: a link made before)
 
 
 def _b64(raw: bytes) -> str:
@@ -53,13 +56,17 @@ def make_token(link: ReportLink, secret: str) -> str:
         "u": link.made_by,
         "i": link.link_id,
     }
+    if link.device_id is not None:
+        body["d"] = link.device_id
     payload = _b64(json.dumps(body, separators=(",", ":")).encode())
     return f"{payload}.{_signature(payload, secret)}"
 
 
-def new_link(*, walkabout_id: str, made_by: str, now: datetime, lifetime: timedelta) -> ReportLink:
+def new_link(
+    *, walkabout_id: str, made_by: str, device_id: str, now: datetime, lifetime: timedelta
+) -> ReportLink:
     expires = (now + lifetime).replace(microsecond=0)
-    return ReportLink(walkabout_id, expires, made_by, secrets.token_hex(8))
+    return ReportLink(walkabout_id, expires, made_by, secrets.token_hex(8), device_id)
 
 
 def _invalid() -> ApiError:
@@ -80,6 +87,7 @@ def read_token(token: str, secret: str, *, now: datetime) -> ReportLink:
             datetime.fromtimestamp(int(body["x"]), UTC),
             str(body["u"]),
             str(body["i"]),
+            None if body.get("d") is None else str(body["d"]),
         )
     except (ValueError, KeyError, TypeError, binascii.Error):
         raise _invalid() from None

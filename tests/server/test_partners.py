@@ -242,3 +242,39 @@ def test_demo_references_are_kept_and_the_next_case_follows_them(tmp_path: Path)
             made = manager.push_one(mutation("asb_case", rid, patch))
     assert f"{prefix}{highest:04d}" in kept
     assert made["record"]["reference"] == f"{prefix}{highest + 1:04d}"
+
+
+def test_a_share_link_dies_with_its_makers_access(cast: Cast) -> None:
+    """A link is only as good as its maker's access: a partner taken off the walkabout, a
+    disabled account or a revoked tablet ends every link they made (403 link_invalid)."""
+    tag = new_id()[:8]
+    taken_off, leaver, lost = f"off-{tag}", f"leaver-{tag}", f"lost-{tag}"
+    for name in (taken_off, leaver, lost):
+        cast.users[name] = cast.server.add_user(name, role="pcso", name=f"Pat {name}")
+    wid = _walkabout(cast, taken_off, leaver, lost)
+    urls, devices = {}, {}
+    for name in (taken_off, leaver, lost):
+        with cast.api(name) as p:
+            urls[name] = p.post(f"/walkabouts/{wid}/report-link").json()["url"]
+            devices[name] = p.device_id
+    with httpx.Client() as anonymous:
+        assert {anonymous.get(u).status_code for u in urls.values()} == {200}
+
+        # The officer takes one partner off the walkabout.
+        with cast.api("north1") as a:
+            records, _, _, _ = a.pull_all()
+            walk = records[("walkabout", wid)]
+            kept = [p for p in walk["data"]["participants"] if p["name"] != taken_off]
+            [result] = a.push(
+                mutation("walkabout", wid, {"participants": kept}, base_version=walk["version"])
+            )
+            assert result["status"] == "applied", result
+        cast.server.cli("disable-user", leaver)
+        with cast.api("boss") as boss:
+            revoked = boss.post(f"/devices/{devices[lost]}/revoke")
+            assert revoked.status_code == 200, revoked.text
+        for name, url in urls.items():
+            r = anonymous.get(url)
+            assert (r.status_code, r.json()["error"]["code"]) == (403, "link_invalid"), name
+            assert "no longer" in r.json()["error"]["message"]
+    cast.server.cli("enable-user", leaver)
