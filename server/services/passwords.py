@@ -8,7 +8,9 @@ memory and starving the event loop. The policy is a pure function of the passwor
 username: at least 12 characters, and neither it nor its core (the password without the
 digits and symbols around it, so ``Password2024!`` counts as ``password``) may be one of
 the 10,000 most common passwords bundled in ``server/data/common-passwords.txt``, nor the
-username, nor a common password or a short pattern repeated (``passwordpassword``).
+username, nor a common password or a short pattern repeated (``passwordpassword``), nor
+the username with a few characters around it (``officer2officer2``, ``halton-officer2``), nor
+a run of keys along the keyboard (``qwertyuiopasdfgh``).
 """
 
 from __future__ import annotations
@@ -58,7 +60,27 @@ def policy_problem(password: str, *, username: str = "") -> str | None:
     name = username.lower()
     if name and (core == name or lowered == name or core == _EDGES.sub("", name)):
         return "a password must not be the username"
+    if name and len(_without(lowered, name)) < _LEFT_BESIDE_NAME:
+        return "a password must be more than the username with a few characters around it"
+    if len(core) >= 8 and any(core in walk for walk in _WALKS):
+        return "this password is a run of keys on the keyboard; choose another"
     return None
+
+
+# What must be left of a password once the username (and its letters alone: ``officer`` of
+# ``officer2``) is taken out of it, wherever it stands and however often (``2officer2officer``).
+_LEFT_BESIDE_NAME = 6
+_ROWS = ("1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm")
+_WALKS = ("".join(_ROWS), "".join(_ROWS)[::-1], "qwertzuiop", "azertyuiop")
+
+
+def _without(password: str, name: str) -> str:
+    """``password`` with every occurrence of ``name`` and of its letters-only stem removed,
+    and the digits and symbols that then only stand around it."""
+    for part in {name, re.sub(r"[\W\d_]+", "", name)}:
+        if len(part) >= 3:
+            password = password.replace(part, "")
+    return re.sub(r"[\W\d_]+", "", password)
 
 
 class HashPool:

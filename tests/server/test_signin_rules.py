@@ -100,6 +100,12 @@ def test_buckets_are_forgotten_and_bounded_in_number() -> None:
         ("abcabcabcabc", False),
         ("qwertyuiop12", False),  # core "qwertyuiop" is common
         ("ann.jones.2026", False),  # the username, dressed up
+        ("ann.jonesann.jones", False),  # the username twice
+        ("2annjones2annjones", False),  # its letters, repeated with digits between
+        ("ANN.JONES-x!", False),  # the username and a few characters
+        ("qwertyuiopasdfgh", False),  # a run along the keyboard
+        ("0987654321poiu", False),  # and backwards
+        ("ann.jones-walks-oak-house", True),  # the username inside a real passphrase
         ("oak-house-walkabout", True),
         ("correct horse battery", True),
     ],
