@@ -48,10 +48,14 @@ class Settings:
     api_docs: bool = False  # serve /api/v1/docs and /api/v1/openapi.json
     tile_url: str = ""  # a {z}/{x}/{y} template tablets cache map tiles from; "" = none
     tile_zooms: tuple[int, ...] = (14, 15, 16, 17)  # zoom levels tablets cache
+    # Where people reach the server (``https://sync.example.gov.uk``): share links are built
+    # on it, never on the request's Host header; "" = from the request (development).
+    public_url: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """Read ``DATABASE_URL``, ``DATA_DIR``, ``BLOB_DIR``, ``SECRET_KEY``, limits, tiles."""
+        """Read ``DATABASE_URL``, ``DATA_DIR``, ``BLOB_DIR``, ``SECRET_KEY``, limits, tiles,
+        ``PUBLIC_URL``."""
         env = os.environ if env is None else env
         data_dir = Path(env.get("DATA_DIR", "data"))
         database_url = env.get("DATABASE_URL") or DEFAULT_DATABASE_URL
@@ -101,6 +105,7 @@ class Settings:
             ),
             tile_url=_tile_url(env.get("TILE_URL", "")),
             tile_zooms=_zooms(env.get("TILE_ZOOMS")) or cls.tile_zooms,
+            public_url=_public_url(env.get("PUBLIC_URL", "")),
         )
 
     def ensure_dirs(self) -> None:
@@ -155,6 +160,14 @@ def _tile_url(raw: str) -> str:
         url.startswith(("http://", "https://")) and all(k in url for k in ("{z}", "{x}", "{y}"))
     ):
         raise SystemExit("TILE_URL must be an http(s) URL with {z}, {x} and {y} in it")
+    return url
+
+
+def _public_url(raw: str) -> str:
+    url = raw.strip().rstrip("/")
+    if url and (not url.startswith(("http://", "https://")) or any(c in url for c in "?#")):
+        example = "https://sync.example.gov.uk"
+        raise SystemExit(f"PUBLIC_URL must be an http(s) URL without a query, such as {example}")
     return url
 
 

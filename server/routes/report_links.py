@@ -101,7 +101,10 @@ async def make_report_link(
         lifetime=lifetime,
     )
     token = report_links.make_token(link, settings.secret_key)
-    url = str(request.url_for("open_report_link", token=token))
+    if settings.public_url:  # behind a proxy the Host header is the client's to write
+        url = settings.public_url + request.app.url_path_for("open_report_link", token=token)
+    else:
+        url = str(request.url_for("open_report_link", token=token))
     return {"url": url, "expires_at": to_wire(link.expires_at), "server_time": server_time()}
 
 

@@ -278,3 +278,18 @@ def test_a_share_link_dies_with_its_makers_access(cast: Cast) -> None:
             assert (r.status_code, r.json()["error"]["code"]) == (403, "link_invalid"), name
             assert "no longer" in r.json()["error"]["message"]
     cast.server.cli("enable-user", leaver)
+
+
+def test_share_links_are_built_on_the_public_url_not_the_host_header(tmp_path: Path) -> None:
+    public = "https://sync.example.gov.uk/field"
+    with LiveServer(data_dir=tmp_path, env={"PUBLIC_URL": public}) as live:
+        live.add_user("olive", role="officer", patches=["North"])
+        with Api(live.url).login("olive") as a:
+            wid = new_id()
+            create(a, "walkabout", {"estate": "Oak", "started_at": "2026-06-10T09:00:00Z"}, wid)
+            r = a.http.post(
+                f"{a.base}/walkabouts/{wid}/report-link",
+                headers={**a.headers, "Host": "evil.example"},
+            )
+    assert r.status_code == 200, r.text
+    assert r.json()["url"].startswith(f"{public}/api/v1/report-links/"), r.json()["url"]

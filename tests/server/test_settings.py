@@ -84,3 +84,16 @@ def test_image_and_upload_limits_and_the_api_map(tmp_path: Path) -> None:
     assert s.api_docs is True
     with pytest.raises(SystemExit, match="API_DOCS"):
         Settings.from_env({"DATA_DIR": str(tmp_path), "API_DOCS": "perhaps"})
+
+
+@pytest.mark.parametrize(
+    "value", ["sync.example.gov.uk", "ftp://x", "https://x/?a=1", "https://x/#f"]
+)
+def test_a_public_url_must_be_an_http_address_without_a_query(tmp_path: Path, value: str) -> None:
+    with pytest.raises(SystemExit, match="PUBLIC_URL"):
+        Settings.from_env({"DATA_DIR": str(tmp_path), "PUBLIC_URL": value})
+
+
+def test_a_public_url_loses_its_trailing_slash(tmp_path: Path) -> None:
+    env = {"DATA_DIR": str(tmp_path), "PUBLIC_URL": " https://sync.example.gov.uk/field/ "}
+    assert Settings.from_env(env).public_url == "https://sync.example.gov.uk/field"
