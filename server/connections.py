@@ -9,6 +9,10 @@ closed. A request being answered (its headers complete) is never cut, and an idl
 connection is left to uvicorn's ``timeout_keep_alive``. Bodies sent slowly and
 header sizes are left to the reverse proxy in front (docs/server.md); this is the floor the
 server keeps on its own.
+
+Past ``limit_concurrency`` (``MAX_CONNECTIONS``) uvicorn answers a plain-text 503 of its own;
+``_too_many`` puts it in the API's error shape, ``503 busy`` with ``Retry-After`` and the
+security headers, as every other busy answer, so a tablet waits and sends again.
 """
 
 from __future__ import annotations
@@ -16,9 +20,24 @@ from __future__ import annotations
 import asyncio
 from typing import Any, ClassVar
 
+import uvicorn.protocols.http.h11_impl as _h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from server.errors import error_response
+
 DEFAULT_HEADER_TIMEOUT = 10.0
+
+
+async def _too_many(scope: Any, receive: Any, send: Any) -> None:
+    """uvicorn's answer past its connection limit, as the API's ``503 busy``."""
+    response = error_response(
+        503, "busy", "the server has too many connections open; send again after Retry-After"
+    )
+    response.headers["connection"] = "close"
+    await response(scope, receive, send)
+
+
+_h11.service_unavailable = _too_many  # type: ignore[attr-defined]  # called at the limit
 
 
 def _waiting(proto: Any) -> bool:
@@ -83,10 +102,12 @@ class H11HeaderDeadline(_HeaderDeadline, H11Protocol):  # type: ignore[misc]
 
 
 try:
+    import uvicorn.protocols.http.httptools_impl as _httptools
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 except ImportError:  # httptools is optional for uvicorn: h11 then serves
     HttpToolsHeaderDeadline: type[asyncio.Protocol] | None = None
 else:
+    _httptools.service_unavailable = _too_many  # type: ignore[attr-defined]
 
     class _HttpToolsHeaderDeadline(_HeaderDeadline, HttpToolsProtocol):  # type: ignore[misc]
         """uvicorn's httptools protocol (its fastest) with a deadline for request headers."""

@@ -102,3 +102,29 @@ def test_answered_and_idle_connections_are_not_cut(server: LiveServer) -> None:
                 assert sock.recv(65536) != b"", "an idle connection was closed by the deadline"
         sock.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         assert _read_until_closed(sock).startswith(b"HTTP/1.1 200")
+
+
+def test_past_the_connection_limit_the_answer_is_busy_with_retry_after(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """uvicorn's own 503 past MAX_CONNECTIONS was plain text without Retry-After: a tablet
+    could not tell how long to wait. It is the API's 503 busy now, with the usual headers."""
+    env = {"MAX_CONNECTIONS": "3"}
+    with LiveServer(data_dir=tmp_path_factory.mktemp("limit"), env=env) as live:
+        held = [_connect(live) for _ in range(3)]  # open, silent: they count against the limit
+        try:
+            r = requests.get(f"{live.api}/health", timeout=DEADLINE)
+        finally:
+            for sock in held:
+                sock.close()
+        assert r.status_code == 503, r.text
+        assert r.json()["error"]["code"] == "busy"
+        assert set(r.json()) == {"error", "server_time"}
+        assert float(r.headers["Retry-After"]) > 0
+        assert r.headers["X-Content-Type-Options"] == "nosniff"
+        assert r.headers["Connection"] == "close"
+        # The held connections gone, the server answers again.
+        deadline = time.monotonic() + DEADLINE
+        while (ok := requests.get(f"{live.api}/health", timeout=DEADLINE)).status_code != 200:
+            assert time.monotonic() < deadline, ok.text
+            time.sleep(0.2)
