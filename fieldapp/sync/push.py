@@ -51,6 +51,7 @@ def push_all(
     server is too busy for (503/429 with ``Retry-After``) is sent again after that wait."""
     total = store.pending_count()
     answered = 0
+    done: set[str] = set()  # mutation ids answered in this push
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="push") as sender:
 
         def send(encoded: tuple[bytes, dict[str, str]] | None) -> Future[TransportResponse] | None:
@@ -94,13 +95,23 @@ def push_all(
             # One transaction (one fsync) settles this answer and takes the batch after the
             # one in flight; it is committed, so counted as sent, before that batch goes.
             with store.transaction():
-                answered += _settle(store, batch, response)
+                settled = _settle(store, batch, response)
+                answered += settled
                 after = (
                     store.take_push_batch(limit=limit, skip=_keys(following)) if following else []
                 )
             if progress is not None:
                 progress(answered, max(total, answered))
+            done.update(m["mutation_id"] for m in batch)
             batch, following = following, after
+            if in_flight is None and settled:
+                # Nothing followed this batch: the edits that waited on its records' answers
+                # go now, in this sync, not the next one (a mutation answered once and still
+                # pending, which the server never does, waits for the next sync).
+                fresh = store.take_push_batch(limit=limit)
+                batch = [] if all(m["mutation_id"] in done for m in fresh) else fresh
+                in_flight = send(_encode(store, batch))
+                following = store.take_push_batch(limit=limit, skip=_keys(batch)) if batch else []
             ready = _encode(store, following)
     return answered
 

@@ -68,6 +68,28 @@ def test_a_record_in_flight_waits_for_its_answer(
     assert store.get("asb_case", first)["_version"] == 2
 
 
+def test_edits_waiting_on_their_records_answer_go_in_the_same_sync(
+    server: LiveServer, make_device: DeviceFactory
+) -> None:
+    """Found on a walk: a case and a visit made offline, then edited, went up in one sync and
+    their edits waited for the next ("2 pending" after "Sync now"). Nothing else was queued,
+    so no batch followed the first and the push stopped once it was answered."""
+    dev = make_device(server, "olive")
+    store = dev.store
+    ids = [store.create("asb_case", _case(n), now=NOW)["id"] for n in range(2)]
+    store.take_push_batch()  # sent while the server was down: the answer never came
+    for rid in ids:
+        store.update("asb_case", rid, {"status": "action_plan"}, now=NOW)
+    recorder = Recording(dev.http)
+
+    answered = push_all(store=store, transport=recorder)
+
+    assert answered == 4
+    assert store.pending_count() == 0 and store.dead_letters() == []
+    assert [len(push) for push in recorder.pushes] == [2, 2]  # the creations, then the edits
+    assert {store.get("asb_case", rid)["_version"] for rid in ids} == {2}
+
+
 def test_an_error_answer_leaves_the_next_batch_queued(
     server: LiveServer, make_device: DeviceFactory
 ) -> None:
