@@ -7,7 +7,9 @@ stored) and on the server (against the server's clock, on every push):
 - a report or repair time more than ``policy.future_tolerance_minutes`` ahead of the
   receiving clock is refused (code ``future_time``): a typed 2027 would move a legal clock;
 - a further ASB report needs a description and an incident time: a blank one is not a
-  complaint, yet it would be counted towards the threshold and the Community Trigger.
+  complaint, yet it would be counted towards the threshold and the Community Trigger;
+- a repair finding written with neither a hazard nor a description says nothing is wrong,
+  yet it would take a reference and a repair clock.
 
 Pure: the record's patch, the policy and ``now`` in; field errors out (never raised).
 """
@@ -44,6 +46,9 @@ GUARDED_TIMES: Final[Mapping[str, tuple[str, ...]]] = {
 }
 # Text that must say something (not only spaces) when the record is written.
 NON_BLANK: Final[Mapping[str, tuple[str, ...]]] = {"asb_report": ("description",)}
+# Fields of which a record written with all of them must have at least one: a repair finding
+# says what is wrong (a hazard, or words), or it would take a reference and a clock for nothing.
+ONE_OF: Final[Mapping[str, tuple[str, ...]]] = {"repair": ("hazard", "description")}
 
 
 def refusals(
@@ -72,4 +77,11 @@ def refusals(
         value = patch.get(name)
         if name in patch and isinstance(value, str) and not value.strip():
             errors.append(Refusal(name, "validation_failed", f"{name} is required"))
+    names = ONE_OF.get(entity, ())
+    if names and all(n in patch and _blank(patch[n]) for n in names):
+        errors.append(Refusal(names[-1], "validation_failed", f"{' or '.join(names)} is required"))
     return errors
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())

@@ -129,6 +129,8 @@ def repair_patch(inputs: RepairInputs) -> FormResult:
         result.errors["investigation_concluded_at"] = "It cannot conclude before the report"
     if inputs.priority not in REPAIR_PRIORITIES:
         result.errors["priority"] = "Required"
+    if not inputs.hazard and not inputs.description.strip():
+        result.errors["description"] = "Say what is wrong: choose the hazard or describe it"
     if not inputs.property_id and (inputs.lat is None or inputs.lon is None):
         result.errors["property_id"] = "Choose the property (or record from a walkabout spot)"
     result.patch = {

@@ -316,7 +316,8 @@ def test_every_hazard_has_a_distinct_label() -> None:
 
 
 def rep(**kw: Any) -> R.RepairInputs:
-    base: dict[str, Any] = {"property_id": "h1", "reported_at": "10/06/2026 10:00"}
+    base: dict[str, Any] = {"property_id": "h1", "reported_at": "10/06/2026 10:00",
+                            "hazard": "damp_and_mould"}  # fmt: skip
     return R.RepairInputs(**(base | kw))
 
 
@@ -331,6 +332,11 @@ def rep(**kw: Any) -> R.RepairInputs:
         (rep(investigation_concluded_at="10/06/2026 09:59"),
          {"investigation_concluded_at": "It cannot conclude before the report"}),
         (rep(investigation_concluded_at="10/06/2026 10:00"), {}),
+        # Found on a walk: a repair saved with nothing said took a reference and a clock.
+        (rep(hazard=None), {"description": "Say what is wrong: choose the hazard or describe it"}),
+        (rep(hazard=None, description="  "),
+         {"description": "Say what is wrong: choose the hazard or describe it"}),
+        (rep(hazard=None, description="Loose stair rail"), {}),
     ],
 )  # fmt: skip
 def test_repair_patch_errors(inputs: R.RepairInputs, errors: dict[str, str]) -> None:

@@ -475,6 +475,7 @@ def test_property_search_in_the_picker(device: Device, state: AppState) -> None:
     assert dd(root, "Property").value == "__none__"
     ui.type_into(ui.field(root, "Find property"), "elm grove")
     assert [o.key for o in dd(root, "Property").options] == ["__none__", "e1"]
+    ui.type_into(ui.field(root, "Description"), "Loose stair rail")
     ui.click(ui.by_id(root, "repair-save"))
     assert "Choose the property" in str(dd(root, "Property").error_text)
     pick(root, "Property", "e1")

@@ -36,6 +36,11 @@ REPORT = {"case_id": "c1", "incident_at": "2026-06-09T21:00:00Z",
         ("walkabout", {"started_at": "2027-01-01T09:00:00Z"}, []),  # not a legal clock
         ("repair", {"reported_at": "not a time"}, []),  # left to the schema's check
         ("repair", {"priority": "urgent"}, []),  # an edit of another field is not judged
+        ("repair", {"hazard": None, "description": None}, [("description", "validation_failed")]),
+        ("repair", {"hazard": None, "description": " "}, [("description", "validation_failed")]),
+        ("repair", {"hazard": "fire", "description": None}, []),
+        ("repair", {"hazard": None, "description": "Loose rail"}, []),
+        ("repair", {"hazard": None}, []),  # an edit of one of them alone keeps the other
     ],
 )  # fmt: skip
 def test_refusals(entity: str, patch: dict[str, Any], expected: list[tuple[str, str]]) -> None:
