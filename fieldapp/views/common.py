@@ -91,6 +91,7 @@ def button(
     ident: str | None = None,
     primary: bool = True,
     danger: bool = False,
+    disabled: bool = False,
 ) -> ft.Control:
     """A big button; ``ident`` becomes ``flt-semantics-identifier`` for the browser tests."""
     style = ft.ButtonStyle(
@@ -105,6 +106,7 @@ def button(
         ctl = ft.OutlinedButton(
             content=text, icon=icon, on_click=on_click, style=style, height=TOUCH
         )
+    ctl.disabled = disabled
     if ident:
         return ft.Semantics(identifier=ident, content=ctl)
     return ctl

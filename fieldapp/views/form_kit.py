@@ -11,6 +11,7 @@ focusing the first error).
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -125,11 +126,46 @@ def show_errors(fields: Mapping[str, ft.Control], errors: Mapping[str, str]) -> 
             control.error_text = message
         elif isinstance(control, ft.TextField):
             control.error = message
+        if message:
+            _clear_when_changed(control)
         if message and first is None:
             first = control
     if first is not None:
         focus(first)
     return [f"{name}: {msg}" for name, msg in errors.items() if name not in fields]
+
+
+def _clear_when_changed(control: ft.Control) -> None:
+    """Take a field's message away as soon as the person changes the field, before any save:
+    found on a walk, a red "Required" stayed under a category already chosen, and the officer
+    could not tell what was still wrong."""
+    if not isinstance(control, ft.Dropdown | ft.TextField):
+        return
+    attr = "on_select" if isinstance(control, ft.Dropdown) else "on_change"
+    inner = getattr(control, attr)
+    if getattr(inner, "clears_error", False):
+        return
+    takes_event = inner is not None and bool(inspect.signature(inner).parameters)
+
+    def clear() -> None:
+        if isinstance(control, ft.Dropdown):
+            control.error_text = None
+        else:
+            control.error = None
+
+    def handler(e: Any = None) -> Any:
+        clear()
+        if inner is None:
+            return None
+        return inner(e) if takes_event else inner()
+
+    async def async_handler(e: Any = None) -> Any:
+        clear()
+        return await (inner(e) if takes_event else inner())
+
+    chosen: Any = async_handler if inspect.iscoroutinefunction(inner) else handler
+    chosen.clears_error = True
+    setattr(control, attr, chosen)
 
 
 def attempt(call: Callable[[], dict[str, Any]]) -> tuple[dict[str, Any] | None, dict[str, str]]:

@@ -175,6 +175,27 @@ def observation_title(obs: Mapping[str, Any]) -> str:
     return kind_label(obs.get("kind")) + (" (offensive)" if obs.get("offensive") is True else "")
 
 
+def logged_by_text(
+    obs: Mapping[str, Any],
+    staff: Iterable[Mapping[str, Any]],
+    participants: Iterable[Mapping[str, Any]] = (),
+) -> str:
+    """``by Gary Lowe (PCSO)``: who logged an observation, from the staff directory (else the
+    walkabout's participants); "" when neither names them."""
+    who = obs.get("logged_by")
+    if not who:
+        return ""
+    for person in staff:
+        if person.get("id") == who:
+            return "by " + participant_text(
+                {"name": person.get("display_name"), "role": person.get("role")}
+            )
+    for person in participants:
+        if person.get("user_id") == who:
+            return "by " + participant_text(person)
+    return ""
+
+
 def place_text(obs: Mapping[str, Any], nearest: Mapping[str, Any] | None) -> str:
     """Where an observation was seen: nearest block / property, else its coordinates."""
     parts = []

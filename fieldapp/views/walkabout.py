@@ -55,6 +55,7 @@ from fieldapp.views.logic_walkabout import (
     fire_safety_value,
     grade_lines,
     grades_patch,
+    logged_by_text,
     may_manage,
     nearest_place,
     observation_title,
@@ -186,13 +187,19 @@ class WalkaboutScreen:
         )
         obs_rows: list[ft.Control] = []
         homes = self.state.all("property")
+        directory = self.state.all("staff")
         for seen in observations_newest_first(self.observations_list()):
             near, o = nearest_place(seen, homes)
             raised = f" · raised {label(o['raised_entity'])}" if o.get("raised_entity") else ""
+            by = logged_by_text(o, directory, people)
             obs_rows.append(
                 common.tile(
                     observation_title(o),
-                    f"{when(o.get('logged_at'))} · {place_text(o, near)}{raised}",
+                    " · ".join(
+                        part
+                        for part in (when(o.get("logged_at")), by, place_text(o, near) + raised)
+                        if part
+                    ),
                     icon=ft.Icons.PLACE,
                     on_click=goto(
                         self.state,

@@ -38,6 +38,7 @@ from fieldapp.views.logic_walkabout import (
     ObservationInputs,
     action_line,
     edit_patch,
+    logged_by_text,
     may_manage,
     nearest_place,
     observation_patch,
@@ -75,11 +76,12 @@ class ObservationForm:
             "Offensive graffiti", start.get("offensive") is True, on_change=self._changed
         )
         self.description = common.field(
-            "Description",
-            value=start.get("description") or "",
-            multiline=True,
-            # Observations go to everyone on the walkabout, PCSOs and councillors included.
-            helper=SHARED_NOTE,
+            "Description", value=start.get("description") or "", multiline=True
+        )
+        # Observations go to everyone on the walkabout, PCSOs and councillors included: said
+        # under the box in a line of its own, which wraps (a helper text is cut on a phone).
+        self.shared_note = ft.Semantics(
+            identifier="observation-shared-note", content=common.muted(SHARED_NOTE)
         )
         self.fields: dict[str, ft.Control] = {"kind": self.kind, "description": self.description}
         self.results = Results("Follow-up", prefix="observation")
@@ -94,7 +96,7 @@ class ObservationForm:
         if self.ended:
             for control in (self.kind, self.offensive, self.description):
                 control.disabled = True
-            self.feedback.error(["This walkabout has ended: reopen it to add or change."])
+            self.feedback.error([self._ended_text()])
 
     # --- reading and showing ---------------------------------------------------------------
     def inputs(self) -> ObservationInputs:
@@ -127,11 +129,12 @@ class ObservationForm:
             self.follow_up.controls = []
             return
         near, rec = nearest_place(rec, self.state.all("property"))
+        by = logged_by_text(rec, self.state.all("staff"), self.walkabout.get("participants") or [])
+        logged = " ".join(p for p in ("logged", when(rec.get("logged_at")), by) if p)
         self.place.content = ft.Semantics(
             identifier="observation-nearest",
-            content=ft.Text(f"Where: {place_text(rec, near)} · logged {when(rec.get('logged_at'))}",
-                            size=16),
-        )  # fmt: skip
+            content=ft.Text(f"Where: {place_text(rec, near)} · {logged}", size=16),
+        )
 
         def photos_of() -> list[dict[str, Any]]:
             return self.state.find("photo", "parent_id", rec["id"])
@@ -171,7 +174,7 @@ class ObservationForm:
     def save(self, _: Any = None) -> bool:
         """Log (or, for staff, amend) the observation; True when saved."""
         if self.ended:
-            self.feedback.error(["This walkabout has ended: reopen it to add or change."])
+            self.feedback.error([self._ended_text()])
             return False
         if self.record is None:
             user = self.state.user or {}
@@ -221,6 +224,11 @@ class ObservationForm:
             self.feedback.ok(f"{len(added)} photo(s) added.")
         self._show_saved()
 
+    def _ended_text(self) -> str:
+        if self.staff:
+            return "This walkabout has ended: reopen it to add or change."
+        return "This walkabout has ended: nothing more can be logged on it."
+
     def another(self, _: Any = None) -> None:
         self.state.go("/walkabout", id=str(self.walkabout["id"]), observation="new")
 
@@ -229,27 +237,45 @@ class ObservationForm:
 
     # --- layout ----------------------------------------------------------------------------
     def build(self) -> ft.Control:
+        # On an ended walkabout only "Back" does anything: the rest is shown, but off.
+        off = self.ended
+        locate = common.button(
+            "Update location",
+            self.locate,
+            icon=ft.Icons.MY_LOCATION,
+            ident="observation-locate",
+            primary=False,
+            disabled=off,
+        )
+        add_photos = common.button(
+            "Add photos",
+            self.add_photos,
+            icon=ft.Icons.ADD_A_PHOTO,
+            ident="observation-add-photos",
+            primary=False,
+            disabled=off,
+        )
+        save = common.button(
+            "Save observation",
+            self.save,
+            icon=ft.Icons.SAVE,
+            ident="observation-save",
+            disabled=off,
+        )
+        another = common.button("Log another", self.another, primary=False,
+                                ident="observation-another", disabled=off)  # fmt: skip
         return ft.Column(
             [
                 self.heading,
                 section("What was seen", grid(self.kind, self.offensive),
-                        grid(self.description, md=12)),
-                section("Where", self.place, common.button(
-                    "Update location", self.locate, icon=ft.Icons.MY_LOCATION,
-                    ident="observation-locate", primary=False)),
+                        grid(self.description, md=12), self.shared_note),
+                section("Where", self.place, locate),
                 self.results.control,
-                section("Photos", self.photos, common.button(
-                    "Add photos", self.add_photos, icon=ft.Icons.ADD_A_PHOTO,
-                    ident="observation-add-photos", primary=False)),
+                section("Photos", self.photos, add_photos),
                 self.feedback.box,
-                ft.Row([
-                    common.button("Save observation", self.save, icon=ft.Icons.SAVE,
-                                  ident="observation-save"),
-                    common.button("Log another", self.another, primary=False,
-                                  ident="observation-another"),
-                    common.button("Back to walkabout", self.back, primary=False,
-                                  ident="observation-back"),
-                ], wrap=True, spacing=common.GAP),
+                ft.Row([save, another, common.button(
+                    "Back to walkabout", self.back, primary=False, ident="observation-back",
+                )], wrap=True, spacing=common.GAP),
                 self.follow_up,
             ],
             spacing=18,

@@ -96,6 +96,11 @@ def test_an_ended_walkabout_is_read_only_until_reopened(
     assert "This walkabout has ended: it is read-only." in ui.texts(root)
 
     obs = walkabout.view(state, id=ended["id"], observation="new")
+    # Found on a walk: these looked active, and only a message said otherwise.
+    for ident in ("observation-save", "observation-another", "observation-locate",
+                  "observation-add-photos"):  # fmt: skip
+        assert ui.by_id(obs, ident).disabled is True, ident
+    assert ui.by_id(obs, "observation-back").disabled is not True
     pick(obs, "What was seen", "litter")
     ui.click(ui.by_id(obs, "observation-save"))
     assert state.find("observation", "walkabout_id", ended["id"]) == []

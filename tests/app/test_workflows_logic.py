@@ -739,3 +739,13 @@ def test_nearest_place(obs: dict[str, Any], home: str | None, block: str | None)
     near, filled = W.nearest_place(obs, HOMES)
     assert (near or {}).get("id") == home
     assert filled.get("nearest_block") == block
+
+
+def test_who_logged_an_observation_is_named_from_the_directory_or_the_participants() -> None:
+    """Found on a walk: the officer could not tell the PCSO's observations from their own."""
+    staff = [{"id": "u-gary", "display_name": "Gary Lowe", "role": "pcso"}]
+    guests = [{"user_id": "u-meg", "name": "Meg Dennett", "role": "councillor"}]
+    assert W.logged_by_text({"logged_by": "u-gary"}, staff, guests) == "by Gary Lowe (PCSO)"
+    assert W.logged_by_text({"logged_by": "u-meg"}, staff, guests) == "by Meg Dennett (Councillor)"
+    assert W.logged_by_text({"logged_by": "u-nobody"}, staff, guests) == ""
+    assert W.logged_by_text({}, staff, guests) == ""

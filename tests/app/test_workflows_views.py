@@ -197,9 +197,11 @@ def test_log_an_observation_with_place_photo_and_live_fail(
     assert dd(root, "What was seen").error_text == "Choose what was seen"
     assert state.find("observation", "walkabout_id", "w-joined") == []
     pick(root, "What was seen", "graffiti")
+    assert dd(root, "What was seen").error_text is None  # gone once chosen, before a save
     tick(root, "Offensive graffiti")
     # The officer is told who reads it before typing a resident's name into it.
-    assert "partners included" in str(ui.field(root, "Description").helper)
+    # (under the box in a line that wraps: a helper text was cut short on a phone)
+    assert "not who lives there" in str(ui.by_id(root, "observation-shared-note").value)
     ui.type_into(ui.field(root, "Description"), "Racist slogan on the bin store")
     assert "due in 24 h" in result(root, "observation-action")
     ui.click(ui.by_id(root, "observation-save"))
@@ -392,6 +394,7 @@ def test_further_reports_attach_and_reassess(device: Device, state: AppState) ->
     assert ui.field(root, "Further report description").error == "Required: say what happened"
     assert state.all("asb_report") == []
     ui.type_into(ui.field(root, "Further report description"), "Shouting on the stairs")
+    assert ui.field(root, "Further report description").error is None
     ui.type_into(ui.field(root, "Further report incident time"), "10/06/2026 10:00")
     ui.click(ui.by_id(root, "asb-add-report"))
     assert "cannot be after the report" in str(ui.field(root, "Further report incident time").error)
