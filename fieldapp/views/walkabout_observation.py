@@ -238,32 +238,17 @@ class ObservationForm:
     # --- layout ----------------------------------------------------------------------------
     def build(self) -> ft.Control:
         # On an ended walkabout only "Back" does anything: the rest is shown, but off.
-        off = self.ended
-        locate = common.button(
-            "Update location",
-            self.locate,
-            icon=ft.Icons.MY_LOCATION,
-            ident="observation-locate",
-            primary=False,
-            disabled=off,
-        )
-        add_photos = common.button(
-            "Add photos",
-            self.add_photos,
-            icon=ft.Icons.ADD_A_PHOTO,
-            ident="observation-add-photos",
-            primary=False,
-            disabled=off,
-        )
-        save = common.button(
-            "Save observation",
-            self.save,
-            icon=ft.Icons.SAVE,
-            ident="observation-save",
-            disabled=off,
-        )
-        another = common.button("Log another", self.another, primary=False,
-                                ident="observation-another", disabled=off)  # fmt: skip
+        buttons: list[tuple[str, Any, ft.IconData | None, str, bool]] = [
+            ("Update location", self.locate, ft.Icons.MY_LOCATION, "locate", False),
+            ("Add photos", self.add_photos, ft.Icons.ADD_A_PHOTO, "add-photos", False),
+            ("Save observation", self.save, ft.Icons.SAVE, "save", True),
+            ("Log another", self.another, None, "another", False),
+        ]
+        locate, add_photos, save, another = (
+            common.button(text, act, icon=icon, ident=f"observation-{ident}", primary=primary,
+                          disabled=self.ended)
+            for text, act, icon, ident, primary in buttons
+        )  # fmt: skip
         return ft.Column(
             [
                 self.heading,
