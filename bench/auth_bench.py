@@ -112,9 +112,11 @@ def audit_figures(pages: int = 10, per: int = 1000) -> tuple[float, float]:
             raw.execute("BEGIN")
             raw.executemany(
                 sql,
-                [(stamp, r["user_id"], r["device_id"], "pull", r["entity"], r["record_id"])
-                 for r in rows],
-            )  # fmt: skip
+                [
+                    (stamp, r["user_id"], r["device_id"], "pull", r["entity"], r["record_id"])
+                    for r in rows
+                ],
+            )
             raw.execute("COMMIT")
         floor = time.perf_counter() - started
         raw.close()

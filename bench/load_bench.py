@@ -104,9 +104,14 @@ def make_tablets(url: str, n: int, secret: str) -> list[Tablet]:
     try:
         with writing(engine) as conn:
             first, _, _ = add_user(
-                conn, username="load0", password=PASSWORD, role="officer", name="Load 0",
-                patch_names=["Load 0"], now=now,
-            )  # fmt: skip
+                conn,
+                username="load0",
+                password=PASSWORD,
+                role="officer",
+                name="Load 0",
+                patch_names=["Load 0"],
+                now=now,
+            )
             batch = WriteBatch(conn, now=now)
             patches = ensure_patches(batch, [f"Load {i}" for i in range(n)])
             batch.flush()
@@ -115,25 +120,45 @@ def make_tablets(url: str, n: int, secret: str) -> list[Tablet]:
             conn.execute(
                 insert(USER),
                 [
-                    {**user, "id": users[i], "username": f"load{i}", "name": f"Load {i}",
-                     "patch_ids": json.dumps([patches[i]])}
+                    {
+                        **user,
+                        "id": users[i],
+                        "username": f"load{i}",
+                        "name": f"Load {i}",
+                        "patch_ids": json.dumps([patches[i]]),
+                    }
                     for i in range(1, n)
                 ],
-            )  # fmt: skip
+            )
             expires = now.replace(year=now.year + 1)
             for t in tablets:
                 t.device_id, t.token = f"load-tablet-{t.n}", secrets.token_urlsafe(32)
             conn.execute(
                 insert(DEVICE),
-                [{"id": t.device_id, "user_id": users[t.n], "name": f"tablet {t.n}",
-                  "created_at": now, "last_seen": now} for t in tablets],
-            )  # fmt: skip
+                [
+                    {
+                        "id": t.device_id,
+                        "user_id": users[t.n],
+                        "name": f"tablet {t.n}",
+                        "created_at": now,
+                        "last_seen": now,
+                    }
+                    for t in tablets
+                ],
+            )
             conn.execute(
                 insert(TOKEN),
-                [{"token_hash": token_hash(t.token, secret), "user_id": users[t.n],
-                  "device_id": t.device_id, "created_at": now, "expires_at": expires}
-                 for t in tablets],
-            )  # fmt: skip
+                [
+                    {
+                        "token_hash": token_hash(t.token, secret),
+                        "user_id": users[t.n],
+                        "device_id": t.device_id,
+                        "created_at": now,
+                        "expires_at": expires,
+                    }
+                    for t in tablets
+                ],
+            )
     finally:
         engine.dispose()
     return tablets
@@ -188,9 +213,12 @@ class Driver:
         for _ in range(self.args.edits):
             if len(t.cases) < self.args.edits:
                 rid, base = new_id(), None
-                patch: dict[str, Any] = {"category": "noise", "status": "open",
-                                         "received_at": "2026-06-10T09:00:00Z",
-                                         "description": f"tablet {t.n} case {len(t.cases)}"}  # fmt: skip
+                patch: dict[str, Any] = {
+                    "category": "noise",
+                    "status": "open",
+                    "received_at": "2026-06-10T09:00:00Z",
+                    "description": f"tablet {t.n} case {len(t.cases)}",
+                }
                 t.cases[rid] = 0
                 creates += 1
             else:
@@ -201,20 +229,34 @@ class Driver:
         return out, creates
 
     def _mutation(self, entity: str, rid: str, base: int | None, patch: dict[str, Any]) -> Any:
-        return {"mutation_id": new_id(), "entity": entity, "id": rid, "op": "upsert",
-                "base_version": base, "patch": patch, "client_time": "2026-06-10T12:00:00Z"}  # fmt: skip
+        return {
+            "mutation_id": new_id(),
+            "entity": entity,
+            "id": rid,
+            "op": "upsert",
+            "base_version": base,
+            "patch": patch,
+            "client_time": "2026-06-10T12:00:00Z",
+        }
 
     async def photo(self, t: Tablet) -> dict[str, Any] | None:
         self.photos += 1
         blob = photo_bytes(self.photos)
         sha = hashlib.sha256(blob).hexdigest()
-        r = await self.send("blob", t, "PUT", f"/blobs/{sha}", content=blob,
-                            headers={"Content-Type": "image/jpeg"})  # fmt: skip
+        r = await self.send(
+            "blob", t, "PUT", f"/blobs/{sha}", content=blob, headers={"Content-Type": "image/jpeg"}
+        )
         if r is None or not t.cases:
             return None
-        patch = {"parent_entity": "asb_case", "parent_id": next(iter(t.cases)), "sha256": sha,
-                 "bytes": len(blob), "width": 48, "height": 32,
-                 "taken_at": "2026-06-10T12:00:00Z"}  # fmt: skip
+        patch = {
+            "parent_entity": "asb_case",
+            "parent_id": next(iter(t.cases)),
+            "sha256": sha,
+            "bytes": len(blob),
+            "width": 48,
+            "height": 32,
+            "taken_at": "2026-06-10T12:00:00Z",
+        }
         return self._mutation("photo", new_id(), None, patch)  # type: ignore[no-any-return]
 
     async def sync(self, t: Tablet) -> None:
@@ -228,9 +270,14 @@ class Driver:
         raw = gzip.compress(json.dumps(body).encode(), 6)
         for m in batch:
             self.stats.unanswered[m["mutation_id"]] = m["id"]
-        r = await self.send("push", t, "POST", "/sync/push", content=raw,
-                            headers={"Content-Type": "application/json",
-                                     "Content-Encoding": "gzip"})  # fmt: skip
+        r = await self.send(
+            "push",
+            t,
+            "POST",
+            "/sync/push",
+            content=raw,
+            headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
+        )
         if r is not None:
             self.stats.pushes.append((creates, len(batch) - creates))
             for m, res in zip(batch, r.json()["results"], strict=True):
@@ -348,8 +395,9 @@ def main() -> None:
             else f"sqlite:///{folder / 'server.db'}"
         )
         tablets = make_tablets(url, args.devices, secret)
-        server = LiveServer(data_dir=folder, database_url=url, workers=workers,
-                            env={"SECRET_KEY": secret})  # fmt: skip
+        server = LiveServer(
+            data_dir=folder, database_url=url, workers=workers, env={"SECRET_KEY": secret}
+        )
         with server:
             stats, took = asyncio.run(drive(server.url, tablets, args))
             lost, duplicated, twice = exactly_once(url, stats)
@@ -363,28 +411,41 @@ def main() -> None:
     mutations = len(stats.acked)
     rate = mutations / took
     errors = sum(stats.errors.values())
-    print(f"load bench: {args.database}, {args.devices} tablets, {workers} worker(s), "
-          f"{args.mode} loop" + (f" (every {args.interval:g} s)" if args.mode == "open" else "")
-          + f", {args.edits} edits a sync, a photo every {args.photo_every} syncs")  # fmt: skip
-    print(f"ran {took:.1f} s: {sum(t.syncs for t in tablets)} syncs, {mutations} mutations "
-          f"acknowledged -> {rate:.0f} mutations/s")  # fmt: skip
+    print(
+        f"load bench: {args.database}, {args.devices} tablets, {workers} worker(s), "
+        f"{args.mode} loop"
+        + (f" (every {args.interval:g} s)" if args.mode == "open" else "")
+        + f", {args.edits} edits a sync, a photo every {args.photo_every} syncs"
+    )
+    print(
+        f"ran {took:.1f} s: {sum(t.syncs for t in tablets)} syncs, {mutations} mutations "
+        f"acknowledged -> {rate:.0f} mutations/s"
+    )
     print(f"{'request':<8} {'count':>7} {'p50 ms':>9} {'p95 ms':>9} {'p99 ms':>9}")
     for kind in ("push", "pull", "blob"):
         values = stats.latency.get(kind, [])
-        print(f"{kind:<8} {len(values):>7} {pct(values, 0.5):>9.1f} {pct(values, 0.95):>9.1f} "
-              f"{pct(values, 0.99):>9.1f}")  # fmt: skip
+        print(
+            f"{kind:<8} {len(values):>7} {pct(values, 0.5):>9.1f} {pct(values, 0.95):>9.1f} "
+            f"{pct(values, 0.99):>9.1f}"
+        )
     print(f"busy (503/429 with Retry-After, waited out and sent again): {stats.busy}")
     print(f"errors: {errors}" + "".join(f"; {k}: {v}" for k, v in stats.errors.most_common()))
-    print(f"exactly once: {mutations} acknowledged, lost {lost}, duplicated {duplicated}; "
-          f"{len(stats.unanswered)} never answered, of which {twice} stored twice")  # fmt: skip
+    print(
+        f"exactly once: {mutations} acknowledged, lost {lost}, duplicated {duplicated}; "
+        f"{len(stats.unanswered)} never answered, of which {twice} stored twice"
+    )
     kind = "psycopg" if args.database == "postgres" else "sqlite3"
-    print(f"floor: raw {kind}, same rows in the same {len(stats.pushes)} transactions over "
-          f"{connections if args.database == 'postgres' else 1} connection(s): "
-          f"{floor:.0f} mutations/s -> the server did {rate / floor:.0%} of it")  # fmt: skip
-    print(f"load: devices={args.devices} workers={workers} mode={args.mode} "
-          f"mutations_per_s={rate:.0f} push_p95_ms={pct(stats.latency['push'], 0.95):.0f} "
-          f"pull_p95_ms={pct(stats.latency['pull'], 0.95):.0f} errors={errors} "
-          f"lost={lost} duplicated={duplicated + twice}")  # fmt: skip
+    print(
+        f"floor: raw {kind}, same rows in the same {len(stats.pushes)} transactions over "
+        f"{connections if args.database == 'postgres' else 1} connection(s): "
+        f"{floor:.0f} mutations/s -> the server did {rate / floor:.0%} of it"
+    )
+    print(
+        f"load: devices={args.devices} workers={workers} mode={args.mode} "
+        f"mutations_per_s={rate:.0f} push_p95_ms={pct(stats.latency['push'], 0.95):.0f} "
+        f"pull_p95_ms={pct(stats.latency['pull'], 0.95):.0f} errors={errors} "
+        f"lost={lost} duplicated={duplicated + twice}"
+    )
 
 
 if __name__ == "__main__":

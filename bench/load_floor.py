@@ -21,12 +21,21 @@ from datetime import UTC, datetime
 from typing import Any
 
 DATA = json.dumps(
-    {"category": "noise", "status": "open", "received_at": "2026-06-10T09:00:00Z",
-     "description": "tablet 12 case 3", "priority": 3, "vulnerable": False,
-     "threshold_applies": True, "threshold_met": False, "due_at": None,
-     "risk_level": "standard", "ct_eligible": False,
-     "reason": "Noise: below threshold (2 reports within 28 days), advice, no response clock"}
-)  # fmt: skip
+    {
+        "category": "noise",
+        "status": "open",
+        "received_at": "2026-06-10T09:00:00Z",
+        "description": "tablet 12 case 3",
+        "priority": 3,
+        "vulnerable": False,
+        "threshold_applies": True,
+        "threshold_met": False,
+        "due_at": None,
+        "risk_level": "standard",
+        "ct_eligible": False,
+        "reason": "Noise: below threshold (2 reports within 28 days), advice, no response clock",
+    }
+)
 RESULT = '{"mutation_id":"%s","status":"applied","version":%d,"record":{},"conflicts":[]}'
 
 
@@ -56,9 +65,11 @@ def _pg_push(cur: Any, new: list[str], edited: list[str], now: datetime) -> None
     cur.executemany(
         "INSERT INTO revision (entity, record_id, version, seq, device_id, user_id, mutation_id, "
         "changes, created_at) VALUES ('asb_case', %s, 1, %s, 'd', 'u', %s, %s, %s)",
-        [(rid, seqs[i], mids[i], '{"description":["a","b"]}', now)
-         for i, rid in enumerate(new + edited)],
-    )  # fmt: skip
+        [
+            (rid, seqs[i], mids[i], '{"description":["a","b"]}', now)
+            for i, rid in enumerate(new + edited)
+        ],
+    )
     cur.executemany(
         "INSERT INTO applied_mutation (mutation_id, payload_hash, user_id, device_id, result, "
         "created_at) VALUES (%s, %s, 'u', 'd', %s, %s)",

@@ -162,21 +162,26 @@ def _push_floor(bodies: list[bytes], folder: Path) -> float:
     for n, body in enumerate(bodies):
         mutations = json.loads(gzip.decompress(body))["mutations"]
         texts = [json.dumps(m["patch"]) for m in mutations]
-        answer = json.dumps([{"mutation_id": m["mutation_id"], "record": m["patch"]}
-                             for m in mutations])  # fmt: skip
+        answer = json.dumps(
+            [{"mutation_id": m["mutation_id"], "record": m["patch"]} for m in mutations]
+        )
         db.execute("BEGIN IMMEDIATE")
         db.executemany(
             "INSERT INTO record (entity, id, version, seq, deleted, data, needs_review, "
             "created_at, updated_at) VALUES (?, ?, 1, ?, 0, ?, 0, ?, ?)",
-            [(m["entity"], m["id"], n * 1000 + i, t, stamp, stamp)
-             for i, (m, t) in enumerate(zip(mutations, texts, strict=True))],
-        )  # fmt: skip
+            [
+                (m["entity"], m["id"], n * 1000 + i, t, stamp, stamp)
+                for i, (m, t) in enumerate(zip(mutations, texts, strict=True))
+            ],
+        )
         db.executemany(
             "INSERT INTO revision (entity, record_id, version, seq, mutation_id, changes, "
             "created_at) VALUES (?, ?, 1, ?, ?, '{}', ?)",
-            [(m["entity"], m["id"], n * 1000 + i, m["mutation_id"], stamp)
-             for i, m in enumerate(mutations)],
-        )  # fmt: skip
+            [
+                (m["entity"], m["id"], n * 1000 + i, m["mutation_id"], stamp)
+                for i, m in enumerate(mutations)
+            ],
+        )
         db.executemany(
             "INSERT INTO applied_mutation (mutation_id, payload_hash, user_id, device_id, "
             "result, created_at) VALUES (?, '', '', '', ?, ?)",
@@ -192,10 +197,21 @@ def _push_floor(bodies: list[bytes], folder: Path) -> float:
 def one_run(records: int, folder: Path, *, shared: bool = False) -> dict[str, dict[str, float]]:
     with LiveServer(data_dir=folder / "server") as server:
         server.import_properties(
-            [{"uprn": "100000000001", "patch": "North", "estate": "Oak", "block": "A",
-              "address": "1 Oak Road", "postcode": "WA7 1AB", "lat": 53.3, "lon": -2.7,
-              "bedrooms": 2, "tenancy_ref": "T1"}]
-        )  # fmt: skip
+            [
+                {
+                    "uprn": "100000000001",
+                    "patch": "North",
+                    "estate": "Oak",
+                    "block": "A",
+                    "address": "1 Oak Road",
+                    "postcode": "WA7 1AB",
+                    "lat": 53.3,
+                    "lon": -2.7,
+                    "bedrooms": 2,
+                    "tenancy_ref": "T1",
+                }
+            ]
+        )
         server.add_user("a", role="officer", patches=["North"])
         server.add_user("b", role="officer", patches=["North"])
         a, engine_a, sa = _device(server.url, folder / "a")
@@ -216,12 +232,17 @@ def one_run(records: int, folder: Path, *, shared: bool = False) -> dict[str, di
                 ids.append(
                     a.create(
                         "asb_case",
-                        {"category": "noise", "received_at": received.isoformat(),
-                         "description": f"{i} {text}", "ref": f"ASB-{i:06d}", "status": "open",
-                         **home},
+                        {
+                            "category": "noise",
+                            "received_at": received.isoformat(),
+                            "description": f"{i} {text}",
+                            "ref": f"ASB-{i:06d}",
+                            "status": "open",
+                            **home,
+                        },
                         now=now,
                     )["id"]
-                )  # fmt: skip
+                )
         sa.bodies.clear()
         out = {"push": _phase(sa, engine_a.sync_once)}
         bodies = list(sa.bodies)

@@ -97,9 +97,12 @@ def _parser() -> argparse.ArgumentParser:
 
     def command(name: str, help_: str) -> argparse.ArgumentParser:
         return sub.add_parser(
-            name, help=help_, description=help_[0].upper() + help_[1:] + ".",
-            epilog=EPILOG, formatter_class=_Formatter,
-        )  # fmt: skip
+            name,
+            help=help_,
+            description=help_[0].upper() + help_[1:] + ".",
+            epilog=EPILOG,
+            formatter_class=_Formatter,
+        )
 
     serve = command("serve", "run the HTTP server (upgrades the database first)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
@@ -117,9 +120,11 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("username")
     add.add_argument("--role", required=True, choices=ROLES)
     add.add_argument(
-        "--patch", action="append", default=None,
+        "--patch",
+        action="append",
+        default=None,
         help="patch name (repeatable); on an update, none given keeps the user's patches",
-    )  # fmt: skip
+    )
     add.add_argument("--name", default=None, help="full name (default: the username)")
 
     seed = command("seed-demo", "add the demo patches, homes, cases and users that are missing")
@@ -146,9 +151,11 @@ def _parser() -> argparse.ArgumentParser:
     command("new-epoch", "make every device download afresh (after a PostgreSQL restore)")
     purge = command("purge", "delete expired tokens (and old audit rows when asked)")
     purge.add_argument(
-        "--audit-days", type=_whole(1), default=None,
+        "--audit-days",
+        type=_whole(1),
+        default=None,
         help="also delete audit rows older than this many days (default: keep them all)",
-    )  # fmt: skip
+    )
     return p
 
 

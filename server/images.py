@@ -39,12 +39,31 @@ from fieldapp.photos import (
 
 # Technical facts Pillow reports in ``info`` that say nothing about who, where or when.
 _HARMLESS_INFO = {
-    "JPEG": {"jfif", "jfif_version", "jfif_unit", "jfif_density", "dpi", "adobe",
-             "adobe_transform", "progressive", "progression", "icc_profile"},
-    "PNG": {"gamma", "dpi", "aspect", "srgb", "chromaticity", "transparency", "icc_profile",
-            "interlace", "bbox"},
+    "JPEG": {
+        "jfif",
+        "jfif_version",
+        "jfif_unit",
+        "jfif_density",
+        "dpi",
+        "adobe",
+        "adobe_transform",
+        "progressive",
+        "progression",
+        "icc_profile",
+    },
+    "PNG": {
+        "gamma",
+        "dpi",
+        "aspect",
+        "srgb",
+        "chromaticity",
+        "transparency",
+        "icc_profile",
+        "interlace",
+        "bbox",
+    },
     "WEBP": {"icc_profile", "loop", "duration", "background", "timestamp"},
-}  # fmt: skip
+}
 # JPEG segments that are part of the image itself (``applist`` names every APPn and COM).
 _HARMLESS_SEGMENTS = {("APP0", b"JFIF"), ("APP2", b"ICC_PROFILE"), ("APP14", b"Adobe")}
 

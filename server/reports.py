@@ -36,29 +36,63 @@ from fieldapp.sync.protocol import ENTITIES, GRADE_ITEMS, PARTNER_ROLES, project
 _LONDON: Final = ZoneInfo("Europe/London")
 _FONT: Final = "Helvetica"  # a core PDF font: nothing to embed, present in every viewer
 _ITEM_WORDS: Final = {
-    "litter": "Litter", "graffiti": "Graffiti", "fly_tipping": "Fly-tipping",
-    "lighting": "Communal lighting", "grounds": "Grounds", "bin_stores": "Bin stores",
-    "door_entry": "Door entry", "signage": "Signage",
-}  # fmt: skip
+    "litter": "Litter",
+    "graffiti": "Graffiti",
+    "fly_tipping": "Fly-tipping",
+    "lighting": "Communal lighting",
+    "grounds": "Grounds",
+    "bin_stores": "Bin stores",
+    "door_entry": "Door entry",
+    "signage": "Signage",
+}
 _GRADE_WORDS: Final = {
-    "good": "Good", "satisfactory": "Satisfactory", "poor": "Poor", "very_poor": "Very poor",
-}  # fmt: skip
+    "good": "Good",
+    "satisfactory": "Satisfactory",
+    "poor": "Poor",
+    "very_poor": "Very poor",
+}
 _KIND_WORDS: Final = {
-    "fly_tipping": "Fly-tipping", "graffiti": "Graffiti", "litter": "Litter",
-    "lighting": "Communal lighting", "bin_store": "Bin store", "grounds": "Grounds",
-    "fire_safety": "Fire safety", "door_entry": "Door entry", "vandalism": "Vandalism",
-    "abandoned_vehicle": "Abandoned vehicle", "other": "Other",
-}  # fmt: skip
+    "fly_tipping": "Fly-tipping",
+    "graffiti": "Graffiti",
+    "litter": "Litter",
+    "lighting": "Communal lighting",
+    "bin_store": "Bin store",
+    "grounds": "Grounds",
+    "fire_safety": "Fire safety",
+    "door_entry": "Door entry",
+    "vandalism": "Vandalism",
+    "abandoned_vehicle": "Abandoned vehicle",
+    "other": "Other",
+}
 _ROLE_WORDS: Final = {
-    "officer": "Neighbourhood officer", "manager": "Manager", "pcso": "PCSO",
-    "councillor": "Councillor", "other": "Other",
-}  # fmt: skip
+    "officer": "Neighbourhood officer",
+    "manager": "Manager",
+    "pcso": "PCSO",
+    "councillor": "Councillor",
+    "other": "Other",
+}
 # Typography the core fonts (Latin-1) lack, written the way a typist would.
-_PLAIN: Final = str.maketrans({
-    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201c": '"', "\u201d": '"', "\u201e": '"',
-    "\u2013": "-", "\u2014": "-", "\u2212": "-", "\u2026": "...", "\u2022": "-", "\u20ac": "EUR",
-    "\u0141": "L", "\u0142": "l", "\u0110": "D", "\u0111": "d", "\u0131": "i",
-})  # fmt: skip
+_PLAIN: Final = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2212": "-",
+        "\u2026": "...",
+        "\u2022": "-",
+        "\u20ac": "EUR",
+        "\u0141": "L",
+        "\u0142": "l",
+        "\u0110": "D",
+        "\u0111": "d",
+        "\u0131": "i",
+    }
+)
 _THUMB_MM: Final = 40.0
 _FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
 
@@ -161,8 +195,14 @@ class _Doc:
             top, x = pdf.get_y() + 1, pdf.l_margin
             for data, caption in items[start : start + 4]:
                 try:
-                    pdf.image(io.BytesIO(data), x=x, y=top, w=_THUMB_MM, h=_THUMB_MM * 0.75,
-                              keep_aspect_ratio=True)  # fmt: skip
+                    pdf.image(
+                        io.BytesIO(data),
+                        x=x,
+                        y=top,
+                        w=_THUMB_MM,
+                        h=_THUMB_MM * 0.75,
+                        keep_aspect_ratio=True,
+                    )
                 except (OSError, ValueError, FPDFException, DecompressionBombError):
                     # A thumbnail that cannot be decoded is named in place; the report goes on.
                     pdf.set_xy(x, top + 10)
@@ -181,8 +221,13 @@ class _Doc:
 def _grades_table(doc: _Doc, grades: Mapping[str, Any], policy: Policy) -> None:
     pdf = doc.pdf
     pdf.set_font(_FONT, size=10)
-    with pdf.table(col_widths=(70, 50, 30), width=150, align="LEFT",
-                   text_align=("LEFT", "LEFT", "RIGHT"), line_height=6) as table:  # fmt: skip
+    with pdf.table(
+        col_widths=(70, 50, 30),
+        width=150,
+        align="LEFT",
+        text_align=("LEFT", "LEFT", "RIGHT"),
+        line_height=6,
+    ) as table:
         table.row(("Item", "Grade", "Points"))
         top = max(policy.grade_points.values())
         for item in GRADE_ITEMS:
@@ -249,8 +294,9 @@ def walkabout_pdf(
     doc.line(
         "Fire safety",
         {True: "Met", False: "Not met: an action has been raised"}.get(fire, "Not recorded")
-        if isinstance(fire, bool) else "Not recorded",
-    )  # fmt: skip
+        if isinstance(fire, bool)
+        else "Not recorded",
+    )
     doc.heading("Grades")
     _grades_table(doc, grades, policy)
     if isinstance(walk.get("summary"), str) and walk["summary"].strip():
@@ -272,9 +318,11 @@ def walkabout_pdf(
         due = o.get("action_due_at")
         if due is None:  # not derived yet: the same rule the server applies
             action = observation_action(
-                str(o.get("kind")), o.get("offensive") is True, parse_time(o.get("logged_at")),
+                str(o.get("kind")),
+                o.get("offensive") is True,
+                parse_time(o.get("logged_at")),
                 policy=policy,
-            )  # fmt: skip
+            )
             due = None if action is None or action.due_at is None else action.due_at.isoformat()
         if due is not None:
             doc.line("Action due", _local(due, "%A %d %b %Y %H:%M"))
@@ -298,9 +346,16 @@ def _site_plan(
     if pdf.get_y() + height > pdf.page_break_trigger:
         pdf.add_page()
     top, width = pdf.get_y() + 1, pdf.w - pdf.l_margin - pdf.r_margin
-    placed = draw_site_plan(pdf, homes=homes, observations=obs,
-                            estate=estate if isinstance(estate, str) else None,
-                            x=pdf.l_margin, y=top, w=width, h=height)  # fmt: skip
+    placed = draw_site_plan(
+        pdf,
+        homes=homes,
+        observations=obs,
+        estate=estate if isinstance(estate, str) else None,
+        x=pdf.l_margin,
+        y=top,
+        w=width,
+        h=height,
+    )
     pdf.set_xy(pdf.l_margin, top + height + 1)
     if placed < len(obs):
         doc.para(f"{len(obs) - placed} observation(s) without a location are not on the plan.")

@@ -56,8 +56,9 @@ def record_event(
     patch = _patch(event)
     if event.kind == "joined":
         before: dict[str, Any] = {}
-        person_id = writes.create(conn, "person", {**patch, "property_id": event.property_id},
-                                  ctx=ctx)  # fmt: skip
+        person_id = writes.create(
+            conn, "person", {**patch, "property_id": event.property_id}, ctx=ctx
+        )
     else:
         if event.person_id is None:
             raise NotFound("person", "")
@@ -70,9 +71,16 @@ def record_event(
     had = {s.action for s in person_suggestions(before, policy=ctx.policy)}
     for found in person_suggestions(after, policy=ctx.policy):
         if found.action not in had:
-            writes.create(conn, "note", {
-                "parent_entity": "property", "parent_id": event.property_id,
-                "text": f"Suggested: {found.reason}.", "author_id": event.author_id,
-                "created_at": to_wire(ctx.now),
-            }, ctx=ctx)  # fmt: skip
+            writes.create(
+                conn,
+                "note",
+                {
+                    "parent_entity": "property",
+                    "parent_id": event.property_id,
+                    "text": f"Suggested: {found.reason}.",
+                    "author_id": event.author_id,
+                    "created_at": to_wire(ctx.now),
+                },
+                ctx=ctx,
+            )
     return person_id

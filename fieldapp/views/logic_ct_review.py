@@ -82,9 +82,15 @@ def case_complaints(case: Record, reports: Iterable[Record]) -> list[Complaint]:
     received = parse_time(case.get("received_at"))
     if received is not None:
         out.append(
-            Complaint(received, None, "landlord", text(case.get("complainant_id")),
-                      flag(case.get("hate_motivated")), text(case.get("id")))
-        )  # fmt: skip
+            Complaint(
+                received,
+                None,
+                "landlord",
+                text(case.get("complainant_id")),
+                flag(case.get("hate_motivated")),
+                text(case.get("id")),
+            )
+        )
     return out
 
 
@@ -253,7 +259,7 @@ def inputs_from_review(review: Record) -> ReviewInputs:
             )
             for r in (recs if isinstance(recs, list) else [])
             if isinstance(r, Mapping)
-        ],  # fmt: skip
+        ],
         outcome=str(review.get("outcome") or ""),
         appeal=str(review.get("appeal") or ""),
     )

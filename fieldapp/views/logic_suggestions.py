@@ -84,8 +84,13 @@ def decide(
     """(the decisions with this one added, None) or (None, why it cannot be made)."""
     who = (user or {}).get("name") or (user or {}).get("username")
     try:
-        item = decision_item(action, confirmed=confirmed, reason=reason,
-                             by=str(who) if who else None, at=to_wire(now))  # fmt: skip
+        item = decision_item(
+            action,
+            confirmed=confirmed,
+            reason=reason,
+            by=str(who) if who else None,
+            at=to_wire(now),
+        )
     except ValueError as exc:
         return None, str(exc)
     held = list(decisions) if isinstance(decisions, list) else []

@@ -178,9 +178,14 @@ class PhotoStrip(ft.Column):
         def ask(_: Any) -> None:
             confirm.controls = [
                 common.muted("Delete this photo on every tablet?"),
-                common.button("Delete", really_delete, icon=ft.Icons.DELETE,
-                              ident="photo-delete-confirm", danger=True),
-            ]  # fmt: skip
+                common.button(
+                    "Delete",
+                    really_delete,
+                    icon=ft.Icons.DELETE,
+                    ident="photo-delete-confirm",
+                    danger=True,
+                ),
+            ]
             common.push(confirm)
 
         return [
@@ -204,7 +209,7 @@ class PhotoStrip(ft.Column):
                     close,
                 ],
                 wrap=True,
-            ),  # fmt: skip
+            ),
             confirm,
             said,
         ]

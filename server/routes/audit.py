@@ -24,9 +24,17 @@ from server.models import AUDIT, DEVICE, USER
 router = APIRouter()
 
 COLUMNS = (
-    "at", "entity", "record_id", "action", "user_id", "username", "name", "role",
-    "device_id", "device_name",
-)  # fmt: skip
+    "at",
+    "entity",
+    "record_id",
+    "action",
+    "user_id",
+    "username",
+    "name",
+    "role",
+    "device_id",
+    "device_name",
+)
 
 
 def _cell(value: Any) -> str:
@@ -63,7 +71,7 @@ def audit_log(
             USER.c.role,
             AUDIT.c.device_id,
             DEVICE.c.name.label("device_name"),
-        )  # fmt: skip
+        )
         .join(USER, USER.c.id == AUDIT.c.user_id, isouter=True)
         .join(DEVICE, DEVICE.c.id == AUDIT.c.device_id, isouter=True)
         .where(AUDIT.c.record_id == record_id)

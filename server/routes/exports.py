@@ -69,9 +69,13 @@ def report_pdf(
     )
     homes = _live(conn, RECORD.c.entity == "property", RECORD.c.estate == walk.get("estate"))
     pdf = reports.walkabout_pdf(
-        walk, observations, photos, thumbs=_thumbs(settings, photos, readable), generated_at=now,
+        walk,
+        observations,
+        photos,
+        thumbs=_thumbs(settings, photos, readable),
+        generated_at=now,
         homes=[{k: h.get(k) for k in ("estate", "block", "lat", "lon")} for h in homes],
-    )  # fmt: skip
+    )
     shown = [("walkabout", walkabout_id)]
     shown += [("observation", o["id"]) for o in observations]
     shown += [("photo", p["id"]) for p in photos]

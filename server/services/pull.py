@@ -213,11 +213,18 @@ def pull_page(
     held = PartnerScope.of(scope)
     next_cursor = encode_cursor(Cursor(upper, fingerprint, schema, db_epoch, fresh, held), secret)
     body = (
-        '{"changes":[' + ",".join(parts) + '],"removes":' + json.dumps(removes)
-        + ',"next_cursor":' + json.dumps(next_cursor)
-        + ',"has_more":' + ("true" if has_more else "false")
-        + ',"server_time":' + json.dumps(server_time) + "}"
-    )  # fmt: skip
+        '{"changes":['
+        + ",".join(parts)
+        + '],"removes":'
+        + json.dumps(removes)
+        + ',"next_cursor":'
+        + json.dumps(next_cursor)
+        + ',"has_more":'
+        + ("true" if has_more else "false")
+        + ',"server_time":'
+        + json.dumps(server_time)
+        + "}"
+    )
     return body, sent
 
 

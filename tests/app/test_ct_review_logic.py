@@ -25,16 +25,29 @@ from fieldapp.views.logic_ct_review import (
 )
 
 NOW = datetime(2026, 12, 10, 12, 0, tzinfo=UTC)
-CASE = {"id": "c1", "ref": "ASB-2026-0417", "received_at": "2026-01-05T10:00:00Z",
-        "complainant_id": "p1", "category": "noise", "risk_level": "medium",
-        "ct_eligible": True, "vulnerable": False}  # fmt: skip
+CASE = {
+    "id": "c1",
+    "ref": "ASB-2026-0417",
+    "received_at": "2026-01-05T10:00:00Z",
+    "complainant_id": "p1",
+    "category": "noise",
+    "risk_level": "medium",
+    "ct_eligible": True,
+    "vulnerable": False,
+}
 
 
 def _report(
     id: str, reported: str, incident: str | None, agency: str = "landlord"
 ) -> dict[str, Any]:
-    return {"id": id, "case_id": "c1", "reported_at": reported, "incident_at": incident,
-            "agency": agency, "reporter_id": "p1"}  # fmt: skip
+    return {
+        "id": id,
+        "case_id": "c1",
+        "reported_at": reported,
+        "incident_at": incident,
+        "agency": agency,
+        "reporter_id": "p1",
+    }
 
 
 REPORTS = [
@@ -56,21 +69,36 @@ def _rows() -> dict[str, ComplaintRow]:
     [
         ("c1", "ASB-2026-0417", "landlord", True, True, "Counted by the Community Trigger rule"),
         ("r1", "ASB-2026-0417 report 1", "police", True, True, "Counted by"),
-        ("r2", "ASB-2026-0417 report 2", "landlord", False, False,
-         "Same incident as ASB-2026-0417 report 1: counted once"),
+        (
+            "r2",
+            "ASB-2026-0417 report 2",
+            "landlord",
+            False,
+            False,
+            "Same incident as ASB-2026-0417 report 1: counted once",
+        ),
         ("r3", "ASB-2026-0417 report 3", "landlord", False, False, "Not qualifying: reported"),
         ("r4", "ASB-2026-0417 report 4", "council", True, True, "Counted by"),
-        ("r5", "ASB-2026-0417 report 5", "landlord", True, False,
-         "Qualifying, but outside the 6-month window"),
+        (
+            "r5",
+            "ASB-2026-0417 report 5",
+            "landlord",
+            True,
+            False,
+            "Qualifying, but outside the 6-month window",
+        ),
     ],
-)  # fmt: skip
+)
 def test_complaint_rows(
     id: str, reference: str, agency: str, qualifying: bool, counted: bool, note: str
 ) -> None:
     row = _rows()[id]
     assert (row.reference, row.agency, row.qualifying, row.counted) == (
-        reference, agency, qualifying, counted,
-    )  # fmt: skip
+        reference,
+        agency,
+        qualifying,
+        counted,
+    )
     assert row.note.startswith(note)
     assert row.kind == ("receipt" if id == "c1" else "report")
 
@@ -100,8 +128,9 @@ def test_rows_agree_with_the_domain_rule() -> None:
     ],
 )
 def test_qualifying_month_boundary(incident: str | None, reported: str, qualifying: bool) -> None:
-    rows = {r.id: r for r in complaint_rows(CASE, [_report("r", reported, incident)],
-                                            DEFAULT_POLICY)}  # fmt: skip
+    rows = {
+        r.id: r for r in complaint_rows(CASE, [_report("r", reported, incident)], DEFAULT_POLICY)
+    }
     assert rows["r"].qualifying is qualifying
     assert rows["r"].counted is False  # two complaints: below the rule of 3
     assert rows["r"].note == ("Qualifying complaint" if qualifying else rows["r"].note)
@@ -157,10 +186,13 @@ OFFERED = ["c1", "r1", "r2", "r3", "r4", "r5"]
 
 def _inputs(**kw: Any) -> ReviewInputs:
     base: dict[str, Any] = {
-        "applicant_name": " Karen Jones ", "applicant_kind": "victim",
-        "complaint_ids": ["r4", "c1", "r1"], "risk_level": "medium", "decision": "met",
+        "applicant_name": " Karen Jones ",
+        "applicant_kind": "victim",
+        "complaint_ids": ["r4", "c1", "r1"],
+        "risk_level": "medium",
+        "decision": "met",
         "decided_at": "14/07/2026 10:30",
-    }  # fmt: skip
+    }
     base.update(kw)
     return ReviewInputs(**base)
 
@@ -195,7 +227,7 @@ def test_a_full_record() -> None:
                 "due_on": "2026-08-01",
             },
             {"text": "Noise recording kit", "owner": "Sarah Whitfield", "due_on": "2026-08-09"},
-        ],  # fmt: skip
+        ],
         "outcome": "Action plan agreed",
         "appeal": None,
     }
@@ -207,54 +239,88 @@ def test_a_full_record() -> None:
     [
         ({"applicant_name": "  "}, {"applicant_name": "Required"}),
         ({"applicant_kind": None}, {"applicant_kind": "Choose who applied"}),
-        ({"applicant_kind": "third_party"},
-         {"consent": "A third party may apply only with the victim's consent"}),
+        (
+            {"applicant_kind": "third_party"},
+            {"consent": "A third party may apply only with the victim's consent"},
+        ),
         ({"applicant_kind": "third_party", "consent": True}, {}),
-        ({"complaint_ids": ["c1", "elsewhere"]},
-         {"complaint_ids": "Only this case's complaints can be counted"}),
+        (
+            {"complaint_ids": ["c1", "elsewhere"]},
+            {"complaint_ids": "Only this case's complaints can be counted"},
+        ),
         ({"complaint_ids": []}, {}),  # the panel may count none (a review opened regardless)
         ({"decided_at": ""}, {"decided_at": "Required once the threshold is decided"}),
         ({"decision": None}, {"decision": "Choose the decision made on this date"}),
         ({"decision": None, "decided_at": ""}, {}),  # not decided yet
         ({"decided_at": "10/12/2026 12:00"}, {}),  # now (London = UTC in December)
-        ({"decided_at": "10/12/2026 12:01"}, {"decided_at": "The decision cannot be in the future"}),
-        ({"decided_at": "14/07/2026"}, {"decided_at": "Enter a date and time as DD/MM/YYYY HH:MM, e.g. 10/06/2026 21:30"}),
-        ({"decided_at": "30/02/2026 10:00"}, {"decided_at": "No such date or time: 30/02/2026 10:00"}),
-        ({"recommendations": [Recommendation("Mediation", "", "2026-08-01")]},
-         {"rec0.owner": "Who will do it? Required"}),
-        ({"recommendations": [Recommendation("", "Tenancy team", "")]},
-         {"rec0.text": "Describe the recommendation", "rec0.due_on": "Required"}),
-        ({"recommendations": [Recommendation("Mediation", "Tenancy team", "next week")]},
-         {"rec0.due_on": "Enter a date as DD/MM/YYYY, e.g. 09/03/2014"}),
+        (
+            {"decided_at": "10/12/2026 12:01"},
+            {"decided_at": "The decision cannot be in the future"},
+        ),
+        (
+            {"decided_at": "14/07/2026"},
+            {"decided_at": "Enter a date and time as DD/MM/YYYY HH:MM, e.g. 10/06/2026 21:30"},
+        ),
+        (
+            {"decided_at": "30/02/2026 10:00"},
+            {"decided_at": "No such date or time: 30/02/2026 10:00"},
+        ),
+        (
+            {"recommendations": [Recommendation("Mediation", "", "2026-08-01")]},
+            {"rec0.owner": "Who will do it? Required"},
+        ),
+        (
+            {"recommendations": [Recommendation("", "Tenancy team", "")]},
+            {"rec0.text": "Describe the recommendation", "rec0.due_on": "Required"},
+        ),
+        (
+            {"recommendations": [Recommendation("Mediation", "Tenancy team", "next week")]},
+            {"rec0.due_on": "Enter a date as DD/MM/YYYY, e.g. 09/03/2014"},
+        ),
     ],
-)  # fmt: skip
+)
 def test_patch_errors(change: dict[str, Any], errors: dict[str, str]) -> None:
     built = review_patch("c1", _inputs(**change), offered_ids=OFFERED, now=NOW)
     assert built.errors == errors
 
 
 def test_consent_recorded_for_a_third_party() -> None:
-    built = review_patch("c1", _inputs(applicant_kind="third_party", consent=True,
-                                       applicant_name="Cllr M Dennett"),
-                         offered_ids=OFFERED, now=NOW)  # fmt: skip
-    assert built.patch["applicant"] == {"name": "Cllr M Dennett", "kind": "third_party",
-                                        "consent": True}  # fmt: skip
+    built = review_patch(
+        "c1",
+        _inputs(applicant_kind="third_party", consent=True, applicant_name="Cllr M Dennett"),
+        offered_ids=OFFERED,
+        now=NOW,
+    )
+    assert built.patch["applicant"] == {
+        "name": "Cllr M Dennett",
+        "kind": "third_party",
+        "consent": True,
+    }
 
 
 def test_stored_record_reads_back_into_the_same_patch() -> None:
     first = review_patch(
         "c1",
-        _inputs(recommendations=[Recommendation("Mediation", "Tenancy team", "2026-08-01")],
-                outcome="Agreed", appeal="Appeal lodged 1 Aug; upheld"),
-        offered_ids=OFFERED, now=NOW,
-    )  # fmt: skip
+        _inputs(
+            recommendations=[Recommendation("Mediation", "Tenancy team", "2026-08-01")],
+            outcome="Agreed",
+            appeal="Appeal lodged 1 Aug; upheld",
+        ),
+        offered_ids=OFFERED,
+        now=NOW,
+    )
     again = review_patch("c1", inputs_from_review(first.patch), offered_ids=OFFERED, now=NOW)
     assert again.ok and again.patch == first.patch
 
 
 def test_junk_record_reads_as_blank_form() -> None:
-    junk = {"applicant": "Karen", "complaint_ids": "c1", "decision": "maybe",
-            "recommendations": ["x", {"text": "Mediation"}], "risk_level": "severe"}  # fmt: skip
+    junk = {
+        "applicant": "Karen",
+        "complaint_ids": "c1",
+        "decision": "maybe",
+        "recommendations": ["x", {"text": "Mediation"}],
+        "risk_level": "severe",
+    }
     inputs = inputs_from_review(junk)
     assert inputs.applicant_name == "" and inputs.applicant_kind is None
     assert inputs.complaint_ids == [] and inputs.decision is None and inputs.risk_level is None
@@ -265,8 +331,10 @@ def test_new_record_starts_from_the_case() -> None:
     rows = complaint_rows(CASE, REPORTS, DEFAULT_POLICY)
     start = new_inputs(CASE, rows, {"id": "p1", "name": "Karen Jones"})
     assert (start.applicant_name, start.applicant_kind, start.risk_level) == (
-        "Karen Jones", "victim", "medium",
-    )  # fmt: skip
+        "Karen Jones",
+        "victim",
+        "medium",
+    )
     assert start.complaint_ids == ["c1", "r1", "r4"]  # what the rule counted
     assert start.decision is None and start.decided_at == ""
     # Opened regardless of the rule (a vulnerable victim): every qualifying complaint ticked.

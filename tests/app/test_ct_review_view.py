@@ -19,30 +19,58 @@ MANAGER = {"id": "u-mgr", "name": "Helen Marsh", "role": "manager", "patch_ids":
 DATA: dict[str, list[dict[str, Any]]] = {
     "patch": [{"id": "p1", "name": "Runcorn East", "officer_ids": ["u-off"]}],
     "property": [
-        {"id": "h1", "uprn": "100001", "patch_id": "p1", "estate": "Castlefields",
-         "block": "Heron Walk", "address": "4 Heron Walk, Runcorn", "postcode": "WA7 2DN",
-         "lat": 53.3372, "lon": -2.6918, "bedrooms": 2},
+        {
+            "id": "h1",
+            "uprn": "100001",
+            "patch_id": "p1",
+            "estate": "Castlefields",
+            "block": "Heron Walk",
+            "address": "4 Heron Walk, Runcorn",
+            "postcode": "WA7 2DN",
+            "lat": 53.3372,
+            "lon": -2.6918,
+            "bedrooms": 2,
+        },
     ],
     "person": [
-        {"id": "m1", "property_id": "h1", "name": "Karen Jones", "date_of_birth": "1978-04-02",
-         "relationship": "lead_tenant", "status": "member"},
+        {
+            "id": "m1",
+            "property_id": "h1",
+            "name": "Karen Jones",
+            "date_of_birth": "1978-04-02",
+            "relationship": "lead_tenant",
+            "status": "member",
+        },
     ],
-}  # fmt: skip
+}
 
 
 def _case(state: AppState, *, reports: int, **extra: Any) -> dict[str, Any]:
     """A noise case received 3 April 2026 with ``reports`` further reports, each a month on."""
-    case = state.create("asb_case", {
-        "ref": "ASB-2026-0417", "property_id": "h1", "category": "noise",
-        "received_at": "2026-04-03T09:00:00Z", "complainant_id": "m1", "status": "action_plan",
-        **extra,
-    })  # fmt: skip
+    case = state.create(
+        "asb_case",
+        {
+            "ref": "ASB-2026-0417",
+            "property_id": "h1",
+            "category": "noise",
+            "received_at": "2026-04-03T09:00:00Z",
+            "complainant_id": "m1",
+            "status": "action_plan",
+            **extra,
+        },
+    )
     for n in range(reports):
-        state.create("asb_report", {
-            "case_id": case["id"], "incident_at": f"2026-0{5 + n}-01T21:00:00Z",
-            "reported_at": f"2026-0{5 + n}-02T09:00:00Z", "reporter_id": "m1",
-            "agency": ("police", "council")[n % 2], "description": "Shouting again",
-        })  # fmt: skip
+        state.create(
+            "asb_report",
+            {
+                "case_id": case["id"],
+                "incident_at": f"2026-0{5 + n}-01T21:00:00Z",
+                "reported_at": f"2026-0{5 + n}-02T09:00:00Z",
+                "reporter_id": "m1",
+                "agency": ("police", "council")[n % 2],
+                "description": "Shouting again",
+            },
+        )
     stored = state.get("asb_case", case["id"])
     assert stored is not None
     return stored
@@ -105,9 +133,12 @@ def test_record_a_community_trigger_for_an_eligible_case(
     assert (stored["decision"], stored["decided_at"]) == ("met", "2026-06-09T13:00:00Z")
     assert stored["risk_level"] == case["risk_level"]
     assert stored["recommendations"] == [
-        {"text": "Mediation between the neighbours", "owner": "Tenancy support",
-         "due_on": "2026-07-01"},
-    ]  # fmt: skip
+        {
+            "text": "Mediation between the neighbours",
+            "owner": "Tenancy support",
+            "due_on": "2026-07-01",
+        },
+    ]
     assert stored["outcome"].startswith("Action plan reviewed") and stored["appeal"] is None
     assert any(m["entity"] == "ct_review" for m in state.pending())  # on its way to the server
 
@@ -170,8 +201,11 @@ def test_third_party_needs_consent_and_nothing_is_saved_without(
     _dropdown(screen, "Threshold decision").value = "not_met"
     _save(screen)
     [stored] = state.find("ct_review", "case_id", case["id"])
-    assert stored["applicant"] == {"name": "Cllr Margaret Dennett", "kind": "third_party",
-                                   "consent": True}  # fmt: skip
+    assert stored["applicant"] == {
+        "name": "Cllr Margaret Dennett",
+        "kind": "third_party",
+        "consent": True,
+    }
     assert stored["decision"] == "not_met"
 
 

@@ -89,16 +89,24 @@ def test_an_ended_walkabout_is_read_only_until_reopened(
     _seed(device, walkabout=[ended])
     root = walkabout.view(state, id=ended["id"])
     idents = {s.identifier for s in ui.of_type(root, ft.Semantics)}
-    editing = {"walkabout-save-grades", "walkabout-end", "walkabout-add-note",
-               "walkabout-log-observation"}  # fmt: skip
+    editing = {
+        "walkabout-save-grades",
+        "walkabout-end",
+        "walkabout-add-note",
+        "walkabout-log-observation",
+    }
     assert editing.isdisjoint(idents)
     assert dd(root, "Litter").disabled is True
     assert "This walkabout has ended: it is read-only." in ui.texts(root)
 
     obs = walkabout.view(state, id=ended["id"], observation="new")
     # Found on a walk: these looked active, and only a message said otherwise.
-    for ident in ("observation-save", "observation-another", "observation-locate",
-                  "observation-add-photos"):  # fmt: skip
+    for ident in (
+        "observation-save",
+        "observation-another",
+        "observation-locate",
+        "observation-add-photos",
+    ):
         assert ui.by_id(obs, ident).disabled is True, ident
     assert ui.by_id(obs, "observation-back").disabled is not True
     pick(obs, "What was seen", "litter")

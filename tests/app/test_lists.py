@@ -24,16 +24,23 @@ HOMES_BY_ID = {h["id"]: h for h in HOMES}
 
 def _case(n: int, *, due_in_h: float, category: str = "noise", home: str = "h1") -> dict[str, Any]:
     return {
-        "id": f"c{n}", "ref": f"ASB-{n:04d}", "category": category, "property_id": home,
-        "received_at": to_wire(NOW - timedelta(days=n)), "status": "open",
-        "due_at": to_wire(NOW + timedelta(hours=due_in_h)), "description": f"case {n}",
-    }  # fmt: skip
+        "id": f"c{n}",
+        "ref": f"ASB-{n:04d}",
+        "category": category,
+        "property_id": home,
+        "received_at": to_wire(NOW - timedelta(days=n)),
+        "status": "open",
+        "due_at": to_wire(NOW + timedelta(hours=due_in_h)),
+        "description": f"case {n}",
+    }
 
 
 CASES = [
-    _case(1, due_in_h=-5), _case(2, due_in_h=10, category="crime"),
-    _case(3, due_in_h=200, home="e1"), _case(4, due_in_h=-50, home="e1"),
-]  # fmt: skip
+    _case(1, due_in_h=-5),
+    _case(2, due_in_h=10, category="crime"),
+    _case(3, due_in_h=200, home="e1"),
+    _case(4, due_in_h=-50, home="e1"),
+]
 
 
 @pytest.mark.parametrize(
@@ -65,8 +72,9 @@ def test_keyword_search_is_for_staff_only() -> None:
     assert keyword_hits("music night", role="officer", cases=cases, repairs=repairs) == [
         ("/asb", "c1", "ASB-0001 · noise: “Loud music and shouting at night”")
     ]
-    assert [h[1] for h in keyword_hits("MOULD", role="manager", cases=cases,
-                                        repairs=repairs)] == ["r1"]  # fmt: skip
+    assert [h[1] for h in keyword_hits("MOULD", role="manager", cases=cases, repairs=repairs)] == [
+        "r1"
+    ]
     for partner in ("pcso", "councillor"):
         assert keyword_hits("mould", role=partner, cases=cases, repairs=repairs) == []
     assert keyword_hits("music opera", role="officer", cases=cases, repairs=repairs) == []

@@ -104,8 +104,10 @@ def test_atvs_due_within_lookahead_never_visited_first() -> None:
     tenanted = [dict(p, tenancy_ref=f"T-{p['id']}") for p in props]
     due = atvs_due([*tenanted, {"id": "void", "last_atv_on": None}], NOW)
     assert [(p["id"], day) for p, day in due] == [
-        ("never", None), ("overdue", date(2026, 1, 1)), ("edge", date(2026, 7, 10)),
-    ]  # fmt: skip
+        ("never", None),
+        ("overdue", date(2026, 1, 1)),
+        ("edge", date(2026, 7, 10)),
+    ]
 
 
 def test_atv_label() -> None:

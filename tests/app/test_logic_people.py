@@ -19,13 +19,16 @@ STAFF = [
 
 @pytest.mark.parametrize(
     ("query", "present", "found"),
-    [("gary", (), ["u1", "u3"]),          # name starting with it first; inactive left out
-     ("GARY lowe", (), ["u1"]),           # every word, any case
-     ("lowe gary", (), ["u1"]),           # any order
-     ("gary", ("u1",), ["u3"]),           # already on the walkabout
-     ("  ", (), []), ("zzz", (), []),
-     ("n", (), ["u3", "u2", "u5"])],  # a name part starting with it first, then by name
-)  # fmt: skip
+    [
+        ("gary", (), ["u1", "u3"]),  # name starting with it first; inactive left out
+        ("GARY lowe", (), ["u1"]),  # every word, any case
+        ("lowe gary", (), ["u1"]),  # any order
+        ("gary", ("u1",), ["u3"]),  # already on the walkabout
+        ("  ", (), []),
+        ("zzz", (), []),
+        ("n", (), ["u3", "u2", "u5"]),
+    ],  # a name part starting with it first, then by name
+)
 def test_staff_matches(query: str, present: tuple[str, ...], found: list[str]) -> None:
     assert [p["id"] for p in P.staff_matches(STAFF, query, present=present)] == found
 
@@ -42,12 +45,14 @@ def test_a_staff_participant_carries_the_user_id_name_and_role() -> None:
 
 @pytest.mark.parametrize(
     ("name", "role", "errors"),
-    [("Rita Evans", "other", {}),
-     ("", "other", {"guest_name": "Enter their name"}),
-     ("x" * 201, "other", {"guest_name": "At most 200 characters"}),
-     ("Rita", None, {"guest_role": "Choose their role"}),
-     ("Rita", "mayor", {"guest_role": "Choose their role"})],
-)  # fmt: skip
+    [
+        ("Rita Evans", "other", {}),
+        ("", "other", {"guest_name": "Enter their name"}),
+        ("x" * 201, "other", {"guest_name": "At most 200 characters"}),
+        ("Rita", None, {"guest_role": "Choose their role"}),
+        ("Rita", "mayor", {"guest_role": "Choose their role"}),
+    ],
+)
 def test_guest(name: str, role: str | None, errors: dict[str, str]) -> None:
     built = P.guest(name, role)
     assert built.errors == errors
@@ -56,13 +61,21 @@ def test_guest(name: str, role: str | None, errors: dict[str, str]) -> None:
 
 @pytest.mark.parametrize(
     ("person", "receives", "note"),
-    [({"user_id": "u1", "name": "Gary", "role": "pcso"}, True,
-      "Receives this walkabout on their tablet at its next sync"),
-     ({"user_id": "u2", "name": "Jean", "role": "councillor"}, True,
-      "Receives this walkabout on their tablet at its next sync"),
-     ({"user_id": "u3", "name": "Nora", "role": "officer"}, False, "Staff account"),
-     ({"user_id": None, "name": "Rita", "role": "pcso"}, False, "Guest (no account)")],
-)  # fmt: skip
+    [
+        (
+            {"user_id": "u1", "name": "Gary", "role": "pcso"},
+            True,
+            "Receives this walkabout on their tablet at its next sync",
+        ),
+        (
+            {"user_id": "u2", "name": "Jean", "role": "councillor"},
+            True,
+            "Receives this walkabout on their tablet at its next sync",
+        ),
+        ({"user_id": "u3", "name": "Nora", "role": "officer"}, False, "Staff account"),
+        ({"user_id": None, "name": "Rita", "role": "pcso"}, False, "Guest (no account)"),
+    ],
+)
 def test_who_receives_the_walkabout(person: dict[str, Any], receives: bool, note: str) -> None:
     assert P.receives(person) is receives
     assert P.person_note(person) == note

@@ -130,21 +130,49 @@ def test_field_label() -> None:
 @pytest.mark.parametrize(
     ("entry", "text"),
     [
-        ({"entity": "asb_case", "op": "upsert", "base_version": 3, "patch": {"status": "closed"}},
-         "Change to ASB case: Status Closed"),
-        ({"entity": "observation", "op": "upsert", "base_version": None, "patch": {"kind": "x"}},
-         "New observation: Kind"),
+        (
+            {
+                "entity": "asb_case",
+                "op": "upsert",
+                "base_version": 3,
+                "patch": {"status": "closed"},
+            },
+            "Change to ASB case: Status Closed",
+        ),
+        (
+            {"entity": "observation", "op": "upsert", "base_version": None, "patch": {"kind": "x"}},
+            "New observation: Kind",
+        ),
         # No wire names: a photo is a photo; links and stamps are left out; lat/lon are one.
-        ({"entity": "photo", "base_version": None,
-          "patch": {"sha256": "ab" * 32, "bytes": 10, "lat": 53.3, "lon": -2.7}}, "New photo"),
-        ({"entity": "observation", "base_version": None,
-          "patch": {"walkabout_id": "w1", "kind": "litter", "lat": 53.3, "lon": -2.7,
-                    "logged_at": "2026-06-10T09:00:00Z"}}, "New observation: Kind, Location"),
-        ({"entity": "asb_report", "base_version": None, "patch": {"case_id": "c1"}},
-         "New further ASB report"),
+        (
+            {
+                "entity": "photo",
+                "base_version": None,
+                "patch": {"sha256": "ab" * 32, "bytes": 10, "lat": 53.3, "lon": -2.7},
+            },
+            "New photo",
+        ),
+        (
+            {
+                "entity": "observation",
+                "base_version": None,
+                "patch": {
+                    "walkabout_id": "w1",
+                    "kind": "litter",
+                    "lat": 53.3,
+                    "lon": -2.7,
+                    "logged_at": "2026-06-10T09:00:00Z",
+                },
+            },
+            "New observation: Kind, Location",
+        ),
+        (
+            {"entity": "asb_report", "base_version": None, "patch": {"case_id": "c1"}},
+            "New further ASB report",
+        ),
         ({"entity": "note", "op": "delete"}, "Delete note"),
     ],
-)  # fmt: skip
+)
 def test_mutation_summary(entry: dict[str, Any], text: str) -> None:
     assert mutation_summary(entry) == text
 

@@ -22,11 +22,23 @@ from fieldapp.views.logic_overview import (
 NOW = datetime(2026, 6, 10, 9, 0, tzinfo=UTC)
 PATCHES = [{"id": "p1", "name": "Runcorn East"}, {"id": "p2", "name": "Widnes West"}]
 HOMES = [
-    {"id": "h1", "patch_id": "p1", "lat": 53.3372, "lon": -2.6918, "tenancy_ref": "HT1/01",
-     "last_atv_on": "2026-01-10"},
-    {"id": "h2", "patch_id": "p2", "lat": 53.3793, "lon": -2.7768, "tenancy_ref": "HT2/01",
-     "last_atv_on": "2026-02-01"},
-]  # fmt: skip
+    {
+        "id": "h1",
+        "patch_id": "p1",
+        "lat": 53.3372,
+        "lon": -2.6918,
+        "tenancy_ref": "HT1/01",
+        "last_atv_on": "2026-01-10",
+    },
+    {
+        "id": "h2",
+        "patch_id": "p2",
+        "lat": 53.3793,
+        "lon": -2.7768,
+        "tenancy_ref": "HT2/01",
+        "last_atv_on": "2026-02-01",
+    },
+]
 
 
 def _w(moment: datetime) -> str:
@@ -34,15 +46,26 @@ def _w(moment: datetime) -> str:
 
 
 def _case(id: str, *, due: datetime | None = None, **extra: Any) -> dict[str, Any]:
-    return {"id": id, "ref": f"ASB-{id}", "category": "noise", "property_id": "h1",
-            "status": "open", "due_at": None if due is None else _w(due),
-            "received_at": "2026-06-01T09:00:00Z", **extra}  # fmt: skip
+    return {
+        "id": id,
+        "ref": f"ASB-{id}",
+        "category": "noise",
+        "property_id": "h1",
+        "status": "open",
+        "due_at": None if due is None else _w(due),
+        "received_at": "2026-06-01T09:00:00Z",
+        **extra,
+    }
 
 
 def _overview(**kw: Any) -> Overview:
     args: dict[str, Any] = {
-        "patches": PATCHES, "properties": HOMES, "cases": [], "repairs": [], "now": NOW,
-    }  # fmt: skip
+        "patches": PATCHES,
+        "properties": HOMES,
+        "cases": [],
+        "repairs": [],
+        "now": NOW,
+    }
     args.update(kw)
     return build_overview(**args)
 
@@ -96,13 +119,17 @@ def test_patch_from_home_nearest_home_or_not_known() -> None:
     ov = _overview(cases=cases)
     assert [r.name for r in ov.patches] == ["Runcorn East", "Widnes West", NO_PATCH]
     assert {c.id: c.patch for c in ov.overdue_cases} == {
-        "home": "Runcorn East", "walk": "Widnes West", "nowhere": NO_PATCH,
-    }  # fmt: skip
+        "home": "Runcorn East",
+        "walk": "Widnes West",
+        "nowhere": NO_PATCH,
+    }
 
 
 def test_officer_sees_own_patches_only() -> None:
-    cases = [_case("mine", due=NOW - timedelta(hours=1)),
-             _case("theirs", due=NOW - timedelta(hours=1), property_id="h2")]  # fmt: skip
+    cases = [
+        _case("mine", due=NOW - timedelta(hours=1)),
+        _case("theirs", due=NOW - timedelta(hours=1), property_id="h2"),
+    ]
     ov = _overview(cases=cases, patch_ids=["p1"])
     assert [r.name for r in ov.patches] == ["Runcorn East"]
     assert [c.id for c in ov.overdue_cases] == ["mine"]
@@ -125,16 +152,40 @@ T4 = datetime(2026, 9, 1, 22, 59, 59, tzinfo=UTC)
 
 def test_awaab_repairs_counted_and_sorted() -> None:
     repairs = [
-        {"id": "late", "property_id": "h1", "priority": "routine", "hazard": "damp_and_mould",
-         "awaab": "significant", "status": "open", "investigate_by": _w(NOW - timedelta(days=2))},
-        {"id": "soon", "property_id": "h2", "priority": "emergency",
-         "hazard": "uncombusted_fuel_gas", "awaab": "emergency", "status": "open",
-         "investigate_by": _w(T1), "make_safe_by": _w(T1)},
-        {"id": "done", "property_id": "h1", "awaab": "significant", "status": "completed",
-         "investigate_by": _w(NOW - timedelta(days=40))},
-        {"id": "plain", "property_id": "h1", "awaab": "none", "status": "open",
-         "due_at": _w(NOW - timedelta(days=1))},
-    ]  # fmt: skip
+        {
+            "id": "late",
+            "property_id": "h1",
+            "priority": "routine",
+            "hazard": "damp_and_mould",
+            "awaab": "significant",
+            "status": "open",
+            "investigate_by": _w(NOW - timedelta(days=2)),
+        },
+        {
+            "id": "soon",
+            "property_id": "h2",
+            "priority": "emergency",
+            "hazard": "uncombusted_fuel_gas",
+            "awaab": "emergency",
+            "status": "open",
+            "investigate_by": _w(T1),
+            "make_safe_by": _w(T1),
+        },
+        {
+            "id": "done",
+            "property_id": "h1",
+            "awaab": "significant",
+            "status": "completed",
+            "investigate_by": _w(NOW - timedelta(days=40)),
+        },
+        {
+            "id": "plain",
+            "property_id": "h1",
+            "awaab": "none",
+            "status": "open",
+            "due_at": _w(NOW - timedelta(days=1)),
+        },
+    ]
     ov = _overview(repairs=repairs)
     assert [(c.id, c.state) for c in ov.awaab] == [("late", "overdue"), ("soon", "due_soon")]
     assert ov.awaab[1].title == "Emergency repair · uncombusted fuel gas"
@@ -165,8 +216,13 @@ def test_atvs_overdue(now: datetime, last: str | None, tenancy: str | None, over
 
 def test_a_visit_recorded_since_import_takes_the_home_off_the_overdue_count() -> None:
     # The derived atv_due_on counts the visit; the imported last_atv_on is a year old.
-    home = {"id": "h9", "patch_id": "p2", "tenancy_ref": "HT9/01", "last_atv_on": "2025-01-01",
-            "atv_due_on": "2027-06-01"}  # fmt: skip
+    home = {
+        "id": "h9",
+        "patch_id": "p2",
+        "tenancy_ref": "HT9/01",
+        "last_atv_on": "2025-01-01",
+        "atv_due_on": "2027-06-01",
+    }
     assert _row(_overview(properties=[*HOMES, home], now=NOW), "Widnes West").atvs_overdue == 0
 
 
@@ -207,11 +263,14 @@ def test_open_conflicts_counted() -> None:
 def test_count_cells_tones() -> None:
     quiet = count_cells(PatchCounts("p1", "Runcorn East", open_cases=3))
     assert [(t, n) for t, n, _ in quiet][:3] == [
-        ("Open ASB cases", 3), ("Due within 24 h", 0), ("Overdue", 0),
-    ]  # fmt: skip
+        ("Open ASB cases", 3),
+        ("Due within 24 h", 0),
+        ("Overdue", 0),
+    ]
     assert {tone for _, _, tone in quiet} <= {"info", "ok"}
-    busy = dict((t, tone) for t, _, tone in count_cells(PatchCounts("p1", "x", overdue=1,
-                                                                    ct_awaiting=2)))  # fmt: skip
+    busy = dict(
+        (t, tone) for t, _, tone in count_cells(PatchCounts("p1", "x", overdue=1, ct_awaiting=2))
+    )
     assert busy["Overdue"] == "alert" and busy["Community Trigger awaiting review"] == "alert"
 
 
@@ -237,9 +296,12 @@ def test_demo_patch_shows_what_the_overview_is_for() -> None:
         e: [{**r, **derive(e, r, Lookup(), Policy(), now)} for r in rs] for e, rs in records.items()
     }
     ov = build_overview(
-        patches=full["patch"], properties=full["property"], cases=full["asb_case"],
-        repairs=full["repair"], now=now,
-    )  # fmt: skip
+        patches=full["patch"],
+        properties=full["property"],
+        cases=full["asb_case"],
+        repairs=full["repair"],
+        now=now,
+    )
     assert [r.name for r in ov.patches] == ["Runcorn East", "Widnes West"]  # all placed
     assert ov.totals.overdue >= 1 and ov.totals.due_soon >= 1
     assert ov.totals.awaab_open >= 4 and ov.totals.awaab_overdue >= 1

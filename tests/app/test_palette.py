@@ -35,11 +35,16 @@ def test_every_text_colour_is_checked_on_every_background_it_meets() -> None:
 
 def test_the_screens_draw_with_the_palette() -> None:
     assert (common.OVERDUE, common.SOON, common.OK, common.MUTED) == (
-        palette.OVERDUE, palette.SOON, palette.OK, palette.MUTED,
-    )  # fmt: skip
+        palette.OVERDUE,
+        palette.SOON,
+        palette.OK,
+        palette.MUTED,
+    )
     assert set(form_kit.TONE_COLOURS.values()) - {None} == {
-        palette.OK, palette.SOON, palette.OVERDUE,
-    }  # fmt: skip
+        palette.OK,
+        palette.SOON,
+        palette.OVERDUE,
+    }
     assert form_kit.Results("Triage", prefix="t").control.bgcolor == palette.CARD
     card = common.card([ft.Text("x")])
     assert isinstance(card, ft.Card) and card.bgcolor == palette.CARD

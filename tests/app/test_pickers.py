@@ -26,9 +26,16 @@ from tests.app.test_workflows_views import _seed, pick
 TODAY = local_today(NOW)  # the tablet's day in the tests (10 June 2026)
 # The ASB, repair and visit forms' dates and times (the CT record's are checked on their own).
 DATED = {
-    "Incident time", "Report time", "Further report incident time", "Further report time",
-    "Reported at", "Investigation concluded at", "Visit time", "Date of birth", "Moved in on",
-}  # fmt: skip
+    "Incident time",
+    "Report time",
+    "Further report incident time",
+    "Further report time",
+    "Reported at",
+    "Investigation concluded at",
+    "Visit time",
+    "Date of birth",
+    "Moved in on",
+}
 
 
 def _picker(root: Any, label: str) -> pickers.Pick:

@@ -18,11 +18,20 @@ from tests.support.live_server import LiveServer
 
 ESTATE = "Ash Estate"
 HOMES = [
-    {"uprn": f"20000{i}", "patch": "North", "estate": ESTATE, "block": "Ash Court",
-     "address": f"{i} Ash Court", "postcode": "WA7 2AB", "lat": 53.33, "lon": -2.69,
-     "bedrooms": 2, "tenancy_ref": f"T{i}"}
+    {
+        "uprn": f"20000{i}",
+        "patch": "North",
+        "estate": ESTATE,
+        "block": "Ash Court",
+        "address": f"{i} Ash Court",
+        "postcode": "WA7 2AB",
+        "lat": 53.33,
+        "lon": -2.69,
+        "bedrooms": 2,
+        "tenancy_ref": f"T{i}",
+    }
     for i in range(1, 4)
-]  # fmt: skip
+]
 
 
 @pytest.fixture

@@ -35,8 +35,10 @@ def test_repair_confirm_sets_the_class_and_the_priority(device: Device, state: A
     ui.click(ui.by_id(root, "repair-save"))
     [stored] = state.all("repair")
     assert (stored["awaab"], stored["priority"], stored["imminent_risk"]) == (
-        "emergency", "emergency", True,
-    )  # fmt: skip
+        "emergency",
+        "emergency",
+        True,
+    )
     assert [(d["action"], d["decision"]) for d in stored["action_decisions"]] == [
         ("awaab_emergency", "confirmed")
     ]

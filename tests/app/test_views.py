@@ -17,18 +17,45 @@ from tests.app.conftest import Recorder, seed
 from tests.app.test_state import OFFICER, PCSO, _data
 
 CASES = [
-    {"id": "c-over", "ref": "ASB-0001", "category": "noise", "property_id": "h1",
-     "received_at": "2026-06-01T09:00:00Z", "status": "open", "due_at": "2026-06-08T22:59:59Z"},
-    {"id": "c-soon", "ref": "ASB-0002", "category": "crime", "property_id": "h2",
-     "received_at": "2026-06-09T09:00:00Z", "status": "open", "due_at": "2026-06-10T12:00:00Z"},
-    {"id": "c-closed", "ref": "ASB-0003", "category": "other", "property_id": "h3",
-     "received_at": "2026-05-01T09:00:00Z", "status": "closed"},
-]  # fmt: skip
+    {
+        "id": "c-over",
+        "ref": "ASB-0001",
+        "category": "noise",
+        "property_id": "h1",
+        "received_at": "2026-06-01T09:00:00Z",
+        "status": "open",
+        "due_at": "2026-06-08T22:59:59Z",
+    },
+    {
+        "id": "c-soon",
+        "ref": "ASB-0002",
+        "category": "crime",
+        "property_id": "h2",
+        "received_at": "2026-06-09T09:00:00Z",
+        "status": "open",
+        "due_at": "2026-06-10T12:00:00Z",
+    },
+    {
+        "id": "c-closed",
+        "ref": "ASB-0003",
+        "category": "other",
+        "property_id": "h3",
+        "received_at": "2026-05-01T09:00:00Z",
+        "status": "closed",
+    },
+]
 CONFLICT = {
-    "id": "k1", "entity": "asb_case", "record_id": "c-soon", "field": "status",
-    "base_value": "open", "kept_value": "action_plan", "proposed_value": "monitoring",
-    "proposed_by": "Daniel Okafor", "proposed_at": "2026-06-10T08:30:00Z", "status": "open",
-}  # fmt: skip
+    "id": "k1",
+    "entity": "asb_case",
+    "record_id": "c-soon",
+    "field": "status",
+    "base_value": "open",
+    "kept_value": "action_plan",
+    "proposed_value": "monitoring",
+    "proposed_by": "Daniel Okafor",
+    "proposed_at": "2026-06-10T08:30:00Z",
+    "status": "open",
+}
 
 
 def _seeded(device: Device, user: dict[str, Any] = OFFICER) -> None:
@@ -223,8 +250,12 @@ def test_partner_navigation_has_no_patch_screen(device: Device, state: AppState)
     assert [w["id"] for w in state.all("walkabout")] == ["w-joined"]
     _seeded(device, user=OFFICER)
     assert [d.label for d in destinations(state)] == [
-        "My patch", "Walkabouts", "Overview", "Sync", "Settings",
-    ]  # fmt: skip
+        "My patch",
+        "Walkabouts",
+        "Overview",
+        "Sync",
+        "Settings",
+    ]
 
 
 def test_map_is_opt_in_and_draws_the_estate_plan_with_me_on_it(

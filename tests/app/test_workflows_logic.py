@@ -30,9 +30,16 @@ def values(lines: list[F.Line]) -> dict[str, str]:
 # --- shared helpers ------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("key", "text"),
-    [("fly_tipping", "Fly tipping"), ("asbestos_and_mmf", "Asbestos and MMF"), ("pcso", "PCSO"),
-     ("id", "ID"), ("advice_given", "Advice given"), ("", ""), (None, "")],
-)  # fmt: skip
+    [
+        ("fly_tipping", "Fly tipping"),
+        ("asbestos_and_mmf", "Asbestos and MMF"),
+        ("pcso", "PCSO"),
+        ("id", "ID"),
+        ("advice_given", "Advice given"),
+        ("", ""),
+        (None, ""),
+    ],
+)
 def test_label(key: str | None, text: str) -> None:
     assert F.label(key) == text
 
@@ -70,20 +77,33 @@ def test_time_input_round_trips(wire: str) -> None:
 
 @pytest.mark.parametrize(
     ("typed", "result"),
-    [("2014-03-09", ("2014-03-09", None)), ("9/3/2014", ("2014-03-09", None)), ("", (None, None)),
-     ("09/03/2014", ("2014-03-09", None)),
-     ("2014-13-01", (None, "No such date: 2014-13-01")), ("31/2/2014", (None, "No such date: 31/2/2014")),
-     ("yesterday", (None, "Enter a date as DD/MM/YYYY, e.g. 09/03/2014"))],
-)  # fmt: skip
+    [
+        ("2014-03-09", ("2014-03-09", None)),
+        ("9/3/2014", ("2014-03-09", None)),
+        ("", (None, None)),
+        ("09/03/2014", ("2014-03-09", None)),
+        ("2014-13-01", (None, "No such date: 2014-13-01")),
+        ("31/2/2014", (None, "No such date: 31/2/2014")),
+        ("yesterday", (None, "Enter a date as DD/MM/YYYY, e.g. 09/03/2014")),
+    ],
+)
 def test_parse_date_input(typed: str, result: tuple[str | None, str | None]) -> None:
     assert F.parse_date_input(typed) == result
 
 
 @pytest.mark.parametrize(
     ("typed", "amount", "ok"),
-    [("£1,234.50", 1234.5, True), ("0", 0.0, True), ("12.345", 12.35, True), ("", None, True),
-     ("-5", None, False), ("abc", None, False), ("nan", None, False), ("inf", None, False)],
-)  # fmt: skip
+    [
+        ("£1,234.50", 1234.5, True),
+        ("0", 0.0, True),
+        ("12.345", 12.35, True),
+        ("", None, True),
+        ("-5", None, False),
+        ("abc", None, False),
+        ("nan", None, False),
+        ("inf", None, False),
+    ],
+)
 def test_parse_money(typed: str, amount: float | None, ok: bool) -> None:
     got, error = F.parse_money(typed)
     assert got == amount
@@ -120,9 +140,13 @@ def test_changed(
 
 @pytest.mark.parametrize(
     ("offset", "tone"),
-    [(timedelta(seconds=-1), "alert"), (timedelta(0), "warn"), (timedelta(hours=48), "warn"),
-     (timedelta(hours=48, seconds=1), "info")],
-)  # fmt: skip
+    [
+        (timedelta(seconds=-1), "alert"),
+        (timedelta(0), "warn"),
+        (timedelta(hours=48), "warn"),
+        (timedelta(hours=48, seconds=1), "info"),
+    ],
+)
 def test_due_tone(offset: timedelta, tone: str) -> None:
     assert F.due_tone(F.to_wire(NOW + offset), NOW) == tone
     assert F.due_tone(None, NOW) == "info"
@@ -147,20 +171,29 @@ def asb(**kw: Any) -> A.AsbInputs:
         (asb(category=None), {"category": "Required"}),
         (asb(received_at=""), {"received_at": "Required"}),
         (asb(received_at="tomorrow"), {"received_at": TIME_ERROR}),
-        (asb(incident_at="10/06/2026 10:01"),
-         {"incident_at": "The incident cannot be after the report"}),
+        (
+            asb(incident_at="10/06/2026 10:01"),
+            {"incident_at": "The incident cannot be after the report"},
+        ),
         (asb(incident_at="10/06/2026 10:00"), {}),
     ],
-)  # fmt: skip
+)
 def test_case_patch_errors(inputs: A.AsbInputs, errors: dict[str, str]) -> None:
     assert A.case_patch(inputs).errors == errors
 
 
 def test_case_patch_fields() -> None:
     patch = A.case_patch(
-        asb(category="noise", urgent_crime=True, incident_at="09/06/2026 23:15",
-            description=" Loud music ", complainant_id="h1", lat=53.1, lon=-2.7)
-    ).patch  # fmt: skip
+        asb(
+            category="noise",
+            urgent_crime=True,
+            incident_at="09/06/2026 23:15",
+            description=" Loud music ",
+            complainant_id="h1",
+            lat=53.1,
+            lon=-2.7,
+        )
+    ).patch
     assert patch["received_at"] == "2026-06-10T09:00:00Z"
     assert patch["urgent_crime"] is False  # urgent only for crime
     assert patch["description"] == "Loud music"
@@ -176,21 +209,36 @@ def test_case_patch_fields() -> None:
     [
         (False, {}, None),
         (True, {}, {k: 0 if k in A.SCALE_KEYS else False for k in A.RISK_QUESTIONS}),
-        (False, {"isolated": True}, {k: k == "isolated" if k not in A.SCALE_KEYS else 0
-                                     for k in A.RISK_QUESTIONS}),
-        (False, {"health_impact": "7"}, {k: 3 if k == "health_impact" else
-                                         (0 if k in A.SCALE_KEYS else False)
-                                         for k in A.RISK_QUESTIONS}),
+        (
+            False,
+            {"isolated": True},
+            {k: k == "isolated" if k not in A.SCALE_KEYS else 0 for k in A.RISK_QUESTIONS},
+        ),
+        (
+            False,
+            {"health_impact": "7"},
+            {
+                k: 3 if k == "health_impact" else (0 if k in A.SCALE_KEYS else False)
+                for k in A.RISK_QUESTIONS
+            },
+        ),
     ],
-)  # fmt: skip
+)
 def test_risk_answers(assessed: bool, answers: dict[str, Any], expected: Any) -> None:
     assert A.risk_answers(asb(risk_assessed=assessed, risk_answers=answers)) == expected
 
 
 def test_case_inputs_round_trip() -> None:
-    typed = asb(category="crime", urgent_crime=True, incident_at="09/06/2026 23:15",
-                description="Door kicked", over_75=True, risk_assessed=True,
-                risk_answers={"threats_or_violence": True, "health_impact": 2}, status="monitoring")  # fmt: skip
+    typed = asb(
+        category="crime",
+        urgent_crime=True,
+        incident_at="09/06/2026 23:15",
+        description="Door kicked",
+        over_75=True,
+        risk_assessed=True,
+        risk_answers={"threats_or_violence": True, "health_impact": 2},
+        status="monitoring",
+    )
     record = A.case_patch(typed).patch
     back = A.inputs_from_case(record)
     assert A.case_patch(back).patch == record
@@ -202,53 +250,125 @@ REPORT_20_MAY = {"id": "r1", "reported_at": "2026-05-20T12:00:00Z"}
 @pytest.mark.parametrize(
     ("inputs", "reports", "dob", "expected"),
     [
-        (asb(category="crime", urgent_crime=True), [], None,
-         {"Priority": "1 (urgent crime)", "Threshold": "Does not apply",
-          "Response due": "Thu 11 Jun 2026 10:00 (due in 24 h)"}),
-        (asb(category="crime"), [], None,
-         {"Priority": "1", "Response due": "Wed 17 Jun 2026 23:59 (due in 7 days)"}),
-        (asb(), [], None,
-         {"Priority": "2", "Vulnerability": "Not vulnerable", "Threshold": "Applies: not met",
-          "Response due": "No response clock", "Risk": "Standard",
-          "Community Trigger": "Not eligible"}),
+        (
+            asb(category="crime", urgent_crime=True),
+            [],
+            None,
+            {
+                "Priority": "1 (urgent crime)",
+                "Threshold": "Does not apply",
+                "Response due": "Thu 11 Jun 2026 10:00 (due in 24 h)",
+            },
+        ),
+        (
+            asb(category="crime"),
+            [],
+            None,
+            {"Priority": "1", "Response due": "Wed 17 Jun 2026 23:59 (due in 7 days)"},
+        ),
+        (
+            asb(),
+            [],
+            None,
+            {
+                "Priority": "2",
+                "Vulnerability": "Not vulnerable",
+                "Threshold": "Applies: not met",
+                "Response due": "No response clock",
+                "Risk": "Standard",
+                "Community Trigger": "Not eligible",
+            },
+        ),
         # 28 days apart (London dates) is within the window; 29 is not.
-        (asb(), [{"id": "r1", "reported_at": "2026-05-13T08:00:00Z"}], None,
-         {"Threshold": "Applies: met", "Response due": "Wed 17 Jun 2026 23:59 (due in 7 days)"}),
-        (asb(), [{"id": "r1", "reported_at": "2026-05-12T08:00:00Z"}], None,
-         {"Threshold": "Applies: not met", "Response due": "No response clock"}),
+        (
+            asb(),
+            [{"id": "r1", "reported_at": "2026-05-13T08:00:00Z"}],
+            None,
+            {"Threshold": "Applies: met", "Response due": "Wed 17 Jun 2026 23:59 (due in 7 days)"},
+        ),
+        (
+            asb(),
+            [{"id": "r1", "reported_at": "2026-05-12T08:00:00Z"}],
+            None,
+            {"Threshold": "Applies: not met", "Response due": "No response clock"},
+        ),
         # Aged 75 on the day of receipt: vulnerable, so no threshold; the day before 75: not.
-        (asb(), [], "1951-06-10", {"Vulnerability": "Vulnerable", "Threshold": "Does not apply",
-                                   "Response due": "Wed 17 Jun 2026 23:59 (due in 7 days)"}),
+        (
+            asb(),
+            [],
+            "1951-06-10",
+            {
+                "Vulnerability": "Vulnerable",
+                "Threshold": "Does not apply",
+                "Response due": "Wed 17 Jun 2026 23:59 (due in 7 days)",
+            },
+        ),
         (asb(), [], "1951-06-11", {"Vulnerability": "Not vulnerable"}),
         (asb(other_org_support=True), [], None, {"Vulnerability": "Vulnerable"}),
         (asb(vulnerable_by_judgement=True), [], None, {"Vulnerability": "Vulnerable"}),
         (asb(category=None), [], None, {"Priority": "Not set", "Threshold": "Not known"}),
         # Risk: 4 standard, 5 medium, 9 medium, 10 high; a red flag is high whatever the score.
         (asb(risk_answers={"health_impact": 3, "isolated": True}), [], None, {"Risk": "Standard"}),
-        (asb(risk_answers={"health_impact": 3, "isolated": True, "disability": True}), [], None,
-         {"Risk": "Medium"}),
-        (asb(risk_answers={"health_impact": 3, "unsafe_at_home": 3, "isolated": True,
-                           "disability": True, "considering_moving": True}), [], None,
-         {"Risk": "Medium"}),
-        (asb(risk_answers={"health_impact": 3, "unsafe_at_home": 3, "isolated": True,
-                           "disability": True, "considering_moving": True,
-                           "personal_budget": True}), [], None, {"Risk": "High"}),
+        (
+            asb(risk_answers={"health_impact": 3, "isolated": True, "disability": True}),
+            [],
+            None,
+            {"Risk": "Medium"},
+        ),
+        (
+            asb(
+                risk_answers={
+                    "health_impact": 3,
+                    "unsafe_at_home": 3,
+                    "isolated": True,
+                    "disability": True,
+                    "considering_moving": True,
+                }
+            ),
+            [],
+            None,
+            {"Risk": "Medium"},
+        ),
+        (
+            asb(
+                risk_answers={
+                    "health_impact": 3,
+                    "unsafe_at_home": 3,
+                    "isolated": True,
+                    "disability": True,
+                    "considering_moving": True,
+                    "personal_budget": True,
+                }
+            ),
+            [],
+            None,
+            {"Risk": "High"},
+        ),
         (asb(risk_answers={"self_harm_thoughts": True}), [], None, {"Risk": "High"}),
         (asb(risk_assessed=True), [], None, {"Risk": "Standard"}),
         # Community Trigger: the case and two further reports = 3 complaints in 6 months.
-        (asb(), [REPORT_20_MAY, {"id": "r2", "reported_at": "2026-04-01T12:00:00Z"}], None,
-         {"Community Trigger": "Eligible"}),
+        (
+            asb(),
+            [REPORT_20_MAY, {"id": "r2", "reported_at": "2026-04-01T12:00:00Z"}],
+            None,
+            {"Community Trigger": "Eligible"},
+        ),
         (asb(), [REPORT_20_MAY], None, {"Community Trigger": "Not eligible"}),
     ],
-)  # fmt: skip
+)
 def test_triage_lines(
     inputs: A.AsbInputs, reports: list[dict[str, Any]], dob: str | None, expected: dict[str, str]
 ) -> None:
     lines = A.triage_lines(inputs, reports=reports, complainant_dob=dob, policy=P0, now=NOW)
     got = values(lines)
     assert [line.title for line in lines] == [
-        "Priority", "Vulnerability", "Threshold", "Response due", "Risk", "Community Trigger",
-    ]  # fmt: skip
+        "Priority",
+        "Vulnerability",
+        "Threshold",
+        "Response due",
+        "Risk",
+        "Community Trigger",
+    ]
     assert {k: got[k] for k in expected} == expected
     assert all(line.reason for line in lines)  # every result says why
 
@@ -265,17 +385,36 @@ def test_triage_reasons_name_the_rule() -> None:
 
 @pytest.mark.parametrize(
     ("typed", "errors"),
-    [(A.ReportInputs(**SAID, reported_at="10/06/2026 10:00", incident_at="09/06/2026 22:00"), {}),
-     # A blank further report is not a complaint: what happened, and when, are required.
-     (A.ReportInputs(), {"reported_at": "Required", "incident_at": "Required",
-                         "description": "Required: say what happened"}),
-     (A.ReportInputs(reported_at="10/06/2026 10:00", incident_at="09/06/2026 10:00",
-                     description="  "), {"description": "Required: say what happened"}),
-     (A.ReportInputs(**SAID, reported_at="10/06/2026 10:00", incident_at="11/06/2026 10:00"),
-      {"incident_at": "The incident cannot be after the report"}),
-     (A.ReportInputs(**SAID, reported_at="x", incident_at="09/06/2026 22:00"),
-      {"reported_at": TIME_ERROR})],
-)  # fmt: skip
+    [
+        (
+            A.ReportInputs(**SAID, reported_at="10/06/2026 10:00", incident_at="09/06/2026 22:00"),
+            {},
+        ),
+        # A blank further report is not a complaint: what happened, and when, are required.
+        (
+            A.ReportInputs(),
+            {
+                "reported_at": "Required",
+                "incident_at": "Required",
+                "description": "Required: say what happened",
+            },
+        ),
+        (
+            A.ReportInputs(
+                reported_at="10/06/2026 10:00", incident_at="09/06/2026 10:00", description="  "
+            ),
+            {"description": "Required: say what happened"},
+        ),
+        (
+            A.ReportInputs(**SAID, reported_at="10/06/2026 10:00", incident_at="11/06/2026 10:00"),
+            {"incident_at": "The incident cannot be after the report"},
+        ),
+        (
+            A.ReportInputs(**SAID, reported_at="x", incident_at="09/06/2026 22:00"),
+            {"reported_at": TIME_ERROR},
+        ),
+    ],
+)
 def test_report_patch(typed: A.ReportInputs, errors: dict[str, str]) -> None:
     built = A.report_patch("c1", typed)
     assert built.errors == errors
@@ -284,12 +423,24 @@ def test_report_patch(typed: A.ReportInputs, errors: dict[str, str]) -> None:
 
 @pytest.mark.parametrize(
     ("kind", "offensive", "category"),
-    [("vandalism", False, "crime"), ("graffiti", True, "crime"), ("graffiti", False, "other"),
-     ("fly_tipping", False, "other")],
-)  # fmt: skip
+    [
+        ("vandalism", False, "crime"),
+        ("graffiti", True, "crime"),
+        ("graffiti", False, "other"),
+        ("fly_tipping", False, "other"),
+    ],
+)
 def test_asb_prefill_from_observation(kind: str, offensive: bool, category: str) -> None:
-    obs = {"id": "o1", "kind": kind, "offensive": offensive, "nearest_property_id": "h1",
-           "lat": 53.3, "lon": -2.7, "logged_at": "2026-06-10T08:00:00Z", "description": "Tags"}  # fmt: skip
+    obs = {
+        "id": "o1",
+        "kind": kind,
+        "offensive": offensive,
+        "nearest_property_id": "h1",
+        "lat": 53.3,
+        "lon": -2.7,
+        "logged_at": "2026-06-10T08:00:00Z",
+        "description": "Tags",
+    }
     got = A.prefill_from_observation(obs, NOW)
     assert (got.category, got.property_id, got.harm_type) == (category, "h1", "environmental")
     assert (got.incident_at, got.received_at) == ("10/06/2026 09:00", "10/06/2026 10:00")
@@ -316,8 +467,11 @@ def test_every_hazard_has_a_distinct_label() -> None:
 
 
 def rep(**kw: Any) -> R.RepairInputs:
-    base: dict[str, Any] = {"property_id": "h1", "reported_at": "10/06/2026 10:00",
-                            "hazard": "damp_and_mould"}  # fmt: skip
+    base: dict[str, Any] = {
+        "property_id": "h1",
+        "reported_at": "10/06/2026 10:00",
+        "hazard": "damp_and_mould",
+    }
     return R.RepairInputs(**(base | kw))
 
 
@@ -325,27 +479,40 @@ def rep(**kw: Any) -> R.RepairInputs:
     ("inputs", "errors"),
     [
         (rep(), {}),
-        (rep(property_id=None), {"property_id": "Choose the property (or record from a walkabout spot)"}),
+        (
+            rep(property_id=None),
+            {"property_id": "Choose the property (or record from a walkabout spot)"},
+        ),
         (rep(property_id=None, lat=53.0, lon=-2.0), {}),
         (rep(priority=None), {"priority": "Required"}),
         (rep(reported_at=""), {"reported_at": "Required"}),
-        (rep(investigation_concluded_at="10/06/2026 09:59"),
-         {"investigation_concluded_at": "It cannot conclude before the report"}),
+        (
+            rep(investigation_concluded_at="10/06/2026 09:59"),
+            {"investigation_concluded_at": "It cannot conclude before the report"},
+        ),
         (rep(investigation_concluded_at="10/06/2026 10:00"), {}),
         # Found on a walk: a repair saved with nothing said took a reference and a clock.
         (rep(hazard=None), {"description": "Say what is wrong: choose the hazard or describe it"}),
-        (rep(hazard=None, description="  "),
-         {"description": "Say what is wrong: choose the hazard or describe it"}),
+        (
+            rep(hazard=None, description="  "),
+            {"description": "Say what is wrong: choose the hazard or describe it"},
+        ),
         (rep(hazard=None, description="Loose stair rail"), {}),
     ],
-)  # fmt: skip
+)
 def test_repair_patch_errors(inputs: R.RepairInputs, errors: dict[str, str]) -> None:
     assert R.repair_patch(inputs).errors == errors
 
 
 def test_repair_inputs_round_trip() -> None:
-    typed = rep(room=" Kitchen ", hazard="damp_and_mould", priority="urgent", awaab="significant",
-                investigation_concluded_at="12/06/2026 15:00", observation_id="o1")  # fmt: skip
+    typed = rep(
+        room=" Kitchen ",
+        hazard="damp_and_mould",
+        priority="urgent",
+        awaab="significant",
+        investigation_concluded_at="12/06/2026 15:00",
+        observation_id="o1",
+    )
     record = R.repair_patch(typed).patch
     assert record["room"] == "Kitchen" and record["observation_id"] == "o1"
     assert R.repair_patch(R.inputs_from_repair(record)).patch == record
@@ -356,20 +523,35 @@ def test_repair_inputs_round_trip() -> None:
     [
         (rep(priority="emergency"), {"Repair due": "Thu 11 Jun 2026 10:00 (due in 24 h)"}),
         (rep(priority="routine"), {"Repair due": "Wed 08 Jul 2026 23:59 (due in 28 days)"}),
-        (rep(awaab="emergency", hazard="fire"),
-         {"Investigate by": "Thu 11 Jun 2026 10:00 (due in 24 h)",
-          "Make safe by": "Thu 11 Jun 2026 10:00 (due in 24 h)"}),
-        (rep(awaab="significant", hazard="damp_and_mould"),
-         {"Investigate by": "Wed 24 Jun 2026 23:59 (due in 14 days)",
-          "Written summary by": "When the investigation concludes",
-          "Make safe by": "When the investigation concludes"}),
-        (rep(awaab="significant", hazard="damp_and_mould",
-             investigation_concluded_at="12/06/2026 15:00"),
-         {"Written summary by": "Wed 17 Jun 2026 23:59 (due in 7 days)",
-          "Make safe by": "Fri 19 Jun 2026 23:59 (due in 9 days)",
-          "Preventative work started by": "Fri 04 Sep 2026 23:59 (due in 86 days)"}),
+        (
+            rep(awaab="emergency", hazard="fire"),
+            {
+                "Investigate by": "Thu 11 Jun 2026 10:00 (due in 24 h)",
+                "Make safe by": "Thu 11 Jun 2026 10:00 (due in 24 h)",
+            },
+        ),
+        (
+            rep(awaab="significant", hazard="damp_and_mould"),
+            {
+                "Investigate by": "Wed 24 Jun 2026 23:59 (due in 14 days)",
+                "Written summary by": "When the investigation concludes",
+                "Make safe by": "When the investigation concludes",
+            },
+        ),
+        (
+            rep(
+                awaab="significant",
+                hazard="damp_and_mould",
+                investigation_concluded_at="12/06/2026 15:00",
+            ),
+            {
+                "Written summary by": "Wed 17 Jun 2026 23:59 (due in 7 days)",
+                "Make safe by": "Fri 19 Jun 2026 23:59 (due in 9 days)",
+                "Preventative work started by": "Fri 04 Sep 2026 23:59 (due in 86 days)",
+            },
+        ),
     ],
-)  # fmt: skip
+)
 def test_deadline_lines(inputs: R.RepairInputs, expected: dict[str, str]) -> None:
     got = values(R.deadline_lines(inputs, policy=P0, now=NOW))
     assert {k: got.get(k) for k in expected} == expected
@@ -378,15 +560,24 @@ def test_deadline_lines(inputs: R.RepairInputs, expected: dict[str, str]) -> Non
 @pytest.mark.parametrize(
     ("inputs", "absent", "reason"),
     [
-        (rep(awaab="significant", hazard="excess_cold"), "Investigate by",
-         "is not yet a significant hazard"),
-        (rep(awaab="emergency", hazard="crowding_and_space"), "Investigate by",
-         "is not an emergency hazard"),
-        (rep(awaab="emergency", hazard="fire", reported_at="26/10/2025 12:00"), "Investigate by",
-         "Awaab's Law not applicable: reported before 2025-10-27"),
+        (
+            rep(awaab="significant", hazard="excess_cold"),
+            "Investigate by",
+            "is not yet a significant hazard",
+        ),
+        (
+            rep(awaab="emergency", hazard="crowding_and_space"),
+            "Investigate by",
+            "is not an emergency hazard",
+        ),
+        (
+            rep(awaab="emergency", hazard="fire", reported_at="26/10/2025 12:00"),
+            "Investigate by",
+            "Awaab's Law not applicable: reported before 2025-10-27",
+        ),
         (rep(awaab="none", hazard="damp_and_mould"), "Written summary by", "Routine repair"),
     ],
-)  # fmt: skip
+)
 def test_deadline_lines_when_awaab_does_not_apply(
     inputs: R.RepairInputs, absent: str, reason: str
 ) -> None:
@@ -397,9 +588,13 @@ def test_deadline_lines_when_awaab_does_not_apply(
 
 @pytest.mark.parametrize(
     ("kind", "hazard"),
-    [("lighting", "lighting"), ("fire_safety", "fire"), ("door_entry", "entry_by_intruders"),
-     ("graffiti", None)],
-)  # fmt: skip
+    [
+        ("lighting", "lighting"),
+        ("fire_safety", "fire"),
+        ("door_entry", "entry_by_intruders"),
+        ("graffiti", None),
+    ],
+)
 def test_repair_prefill_from_observation(kind: str, hazard: str | None) -> None:
     obs = {"id": "o9", "kind": kind, "nearest_property_id": "h2", "lat": 1.0, "lon": 2.0}
     got = R.prefill_from_observation(obs, NOW)
@@ -415,9 +610,10 @@ def test_start_patch(role: str, stored: str) -> None:
     built = W.start_patch(" Castlefields ", user={"id": "u1", "name": "Sam", "role": role}, now=NOW)
     assert built.ok
     assert built.patch == {
-        "estate": "Castlefields", "started_at": "2026-06-10T09:00:00Z",
+        "estate": "Castlefields",
+        "started_at": "2026-06-10T09:00:00Z",
         "participants": [{"user_id": "u1", "name": "Sam", "role": stored}],
-    }  # fmt: skip
+    }
     assert W.start_patch("", user=None, now=NOW).errors == {"estate": "Choose the estate"}
 
 
@@ -444,14 +640,23 @@ def test_add_participant(person: dict[str, Any], count: int) -> None:
 )
 def test_observation_patch(kind: str, offensive: bool, stored: bool) -> None:
     built = W.observation_patch(
-        "w1", W.ObservationInputs(kind, offensive, " Tags "), position=(53.1, -2.7),
-        user_id="u1", now=NOW,
-    )  # fmt: skip
+        "w1",
+        W.ObservationInputs(kind, offensive, " Tags "),
+        position=(53.1, -2.7),
+        user_id="u1",
+        now=NOW,
+    )
     assert built.ok
     assert built.patch == {
-        "walkabout_id": "w1", "kind": kind, "offensive": stored, "description": "Tags",
-        "logged_by": "u1", "logged_at": "2026-06-10T09:00:00Z", "lat": 53.1, "lon": -2.7,
-    }  # fmt: skip
+        "walkabout_id": "w1",
+        "kind": kind,
+        "offensive": stored,
+        "description": "Tags",
+        "logged_by": "u1",
+        "logged_at": "2026-06-10T09:00:00Z",
+        "lat": 53.1,
+        "lon": -2.7,
+    }
 
 
 def test_observation_patch_needs_a_kind_and_keeps_no_place_without_a_fix() -> None:
@@ -476,13 +681,18 @@ OFFENSIVE = {"kind": "graffiti", "offensive": True, "logged_at": "2026-06-10T09:
         (ALL, True, [OFFENSIVE], "100%", "Fail", "Fail: offensive graffiti (score 100%)"),
         ({"litter": "satisfactory"}, None, [], "67%", "Pass", "Pass"),
     ],
-)  # fmt: skip
+)
 def test_grade_lines(
-    grades: dict[str, str], fire: bool | None, observations: list[dict[str, Any]],
-    score: str, result: str, reason: str,
-) -> None:  # fmt: skip
-    lines = W.grade_lines(grades, fire, observations, started_at="2026-06-10T09:00:00Z",
-                          policy=P0, now=NOW)  # fmt: skip
+    grades: dict[str, str],
+    fire: bool | None,
+    observations: list[dict[str, Any]],
+    score: str,
+    result: str,
+    reason: str,
+) -> None:
+    lines = W.grade_lines(
+        grades, fire, observations, started_at="2026-06-10T09:00:00Z", policy=P0, now=NOW
+    )
     got = values(lines)
     assert (got["Score"], got["Result"]) == (score, result)
     assert reason in lines[1].reason
@@ -490,8 +700,9 @@ def test_grade_lines(
 
 def test_grade_lines_list_the_actions_raised() -> None:
     fly = {"kind": "fly_tipping", "logged_at": "2026-06-10T09:00:00Z"}
-    lines = W.grade_lines(ALL, False, [OFFENSIVE, fly], started_at="2026-06-10T09:00:00Z",
-                          policy=P0, now=NOW)  # fmt: skip
+    lines = W.grade_lines(
+        ALL, False, [OFFENSIVE, fly], started_at="2026-06-10T09:00:00Z", policy=P0, now=NOW
+    )
     actions = [(line.value, line.reason) for line in lines if line.title == "Action"]
     assert actions == [
         ("No set time", "Fire safety in communal areas not met"),
@@ -502,22 +713,34 @@ def test_grade_lines_list_the_actions_raised() -> None:
 
 @pytest.mark.parametrize(
     ("grades", "fire", "patch"),
-    [({"litter": "good", "graffiti": None, "junk": "good"}, "met",
-      {"grades": {"litter": "good"}, "fire_safety_met": True}),
-     ({"litter": "awful"}, "not_met", {"grades": {}, "fire_safety_met": False}),
-     ({}, None, {"grades": {}, "fire_safety_met": None})],
-)  # fmt: skip
+    [
+        (
+            {"litter": "good", "graffiti": None, "junk": "good"},
+            "met",
+            {"grades": {"litter": "good"}, "fire_safety_met": True},
+        ),
+        ({"litter": "awful"}, "not_met", {"grades": {}, "fire_safety_met": False}),
+        ({}, None, {"grades": {}, "fire_safety_met": None}),
+    ],
+)
 def test_grades_patch(grades: dict[str, Any], fire: str | None, patch: dict[str, Any]) -> None:
     assert W.grades_patch(grades, fire) == patch
     assert W.fire_safety_value(patch["fire_safety_met"]) == fire
 
 
 def test_estates_staff_and_ordering() -> None:
-    props = [{"estate": "oak", "patch_id": "p1"}, {"estate": "Elm", "patch_id": "p2"},
-             {"estate": "oak", "patch_id": "p3"}, {"estate": None}]  # fmt: skip
+    props = [
+        {"estate": "oak", "patch_id": "p1"},
+        {"estate": "Elm", "patch_id": "p2"},
+        {"estate": "oak", "patch_id": "p3"},
+        {"estate": None},
+    ]
     assert W.estates(props) == ["Elm", "oak"]
-    patches = [{"id": "p1", "officer_ids": ["u1", "u2"]}, {"id": "p2", "officer_ids": ["u9"]},
-               {"id": "p3", "officer_ids": ["u2", "u3"]}]  # fmt: skip
+    patches = [
+        {"id": "p1", "officer_ids": ["u1", "u2"]},
+        {"id": "p2", "officer_ids": ["u9"]},
+        {"id": "p3", "officer_ids": ["u2", "u3"]},
+    ]
     assert W.patch_staff("oak", props, patches) == ["u1", "u2", "u3"]
     walks = [
         {"id": "a", "started_at": "2026-06-01T09:00:00Z", "ended_at": "2026-06-01T10:00:00Z"},
@@ -526,17 +749,30 @@ def test_estates_staff_and_ordering() -> None:
     ]
     assert [w["id"] for w in W.walkabouts_newest_first(walks)] == ["b", "c", "a"]
     assert [W.may_manage(r) for r in ("officer", "manager", "pcso", "councillor")] == [
-        True, True, False, False,
-    ]  # fmt: skip
+        True,
+        True,
+        False,
+        False,
+    ]
 
 
 @pytest.mark.parametrize(
     ("obs", "near", "text"),
-    [({"nearest_block": "Ash Court"}, {"address": "1 Ash Court"}, "Block Ash Court, near 1 Ash Court"),
-     ({"nearest_block": "Block B"}, None, "Block B"),
-     ({"lat": 53.123456, "lon": -2.5}, None, "53.12346, -2.50000 (no property nearby on this tablet)"),
-     ({}, None, "No location recorded")],
-)  # fmt: skip
+    [
+        (
+            {"nearest_block": "Ash Court"},
+            {"address": "1 Ash Court"},
+            "Block Ash Court, near 1 Ash Court",
+        ),
+        ({"nearest_block": "Block B"}, None, "Block B"),
+        (
+            {"lat": 53.123456, "lon": -2.5},
+            None,
+            "53.12346, -2.50000 (no property nearby on this tablet)",
+        ),
+        ({}, None, "No location recorded"),
+    ],
+)
 def test_place_text(obs: dict[str, Any], near: dict[str, Any] | None, text: str) -> None:
     assert W.place_text(obs, near) == text
 
@@ -546,12 +782,19 @@ VISIT_DAY = date(2026, 6, 10)
 
 
 def person(pid: str, dob: str | None, sex: str = "F", **kw: Any) -> dict[str, Any]:
-    return {"id": pid, "name": pid.title(), "date_of_birth": dob, "sex": sex,
-            "status": "member"} | kw  # fmt: skip
+    return {
+        "id": pid,
+        "name": pid.title(),
+        "date_of_birth": dob,
+        "sex": sex,
+        "status": "member",
+    } | kw
 
 
-COUPLE = [person("ann", "1980-01-01", "F", relationship="lead_tenant", partner_id="bob"),
-          person("bob", "1979-01-01", "M", relationship="partner")]  # fmt: skip
+COUPLE = [
+    person("ann", "1980-01-01", "F", relationship="lead_tenant", partner_id="bob"),
+    person("bob", "1979-01-01", "M", relationship="partner"),
+]
 
 
 @pytest.mark.parametrize(
@@ -559,34 +802,71 @@ COUPLE = [person("ann", "1980-01-01", "F", relationship="lead_tenant", partner_i
     [
         ([], 2, False, "Nobody counted", None),
         (COUPLE, 1, False, "Needs 1, home has 1: at standard", "Allows 1, 0 spare"),
-        (COUPLE, 2, False, "Needs 1, home has 2: one above standard",
-         "Allows 1, 1 spare: housing cost cut 14%"),
-        (COUPLE, 3, False, "Needs 1, home has 3: UNDER-OCCUPIED",
-         "Allows 1, 2 spare: housing cost cut 25%"),
+        (
+            COUPLE,
+            2,
+            False,
+            "Needs 1, home has 2: one above standard",
+            "Allows 1, 1 spare: housing cost cut 14%",
+        ),
+        (
+            COUPLE,
+            3,
+            False,
+            "Needs 1, home has 3: UNDER-OCCUPIED",
+            "Allows 1, 2 spare: housing cost cut 25%",
+        ),
         (COUPLE, 2, True, "Needs 1, home has 2: one above standard", "Allows 2, 0 spare"),
         # A boy of 12 and a girl of 8: bedroom standard 3 rooms (they cannot share), 2-bed home.
-        (COUPLE + [person("cal", "2014-01-01", "M"), person("dee", "2018-01-01", "F")], 2, False,
-         "Needs 3, home has 2: OVERCROWDED", "Allows 3, 0 spare"),
+        (
+            COUPLE + [person("cal", "2014-01-01", "M"), person("dee", "2018-01-01", "F")],
+            2,
+            False,
+            "Needs 3, home has 2: OVERCROWDED",
+            "Allows 3, 0 spare",
+        ),
         # Two girls under 10 share under both rules.
-        (COUPLE + [person("eve", "2018-01-01"), person("fay", "2020-01-01")], 2, False,
-         "Needs 2, home has 2: at standard", "Allows 2, 0 spare"),
+        (
+            COUPLE + [person("eve", "2018-01-01"), person("fay", "2020-01-01")],
+            2,
+            False,
+            "Needs 2, home has 2: at standard",
+            "Allows 2, 0 spare",
+        ),
         # Unverified occupants, people who moved out or died are not counted.
-        (COUPLE + [person("gus", "1990-01-01", "M", status="unverified_occupant"),
-                   person("hal", "1990-01-01", "M", moved_out_on="2026-06-10"),
-                   person("ida", "1940-01-01", died_on="2026-05-01")], 1, False,
-         "Needs 1, home has 1: at standard", "Allows 1, 0 spare"),
+        (
+            COUPLE
+            + [
+                person("gus", "1990-01-01", "M", status="unverified_occupant"),
+                person("hal", "1990-01-01", "M", moved_out_on="2026-06-10"),
+                person("ida", "1940-01-01", died_on="2026-05-01"),
+            ],
+            1,
+            False,
+            "Needs 1, home has 1: at standard",
+            "Allows 1, 0 spare",
+        ),
         (COUPLE, None, False, "Needs 1, bedrooms unknown", "Allows 1"),
         # A disabled child who cannot share gets a room under the size criteria only.
-        (COUPLE + [person("eve", "2018-01-01"), person("fay", "2020-01-01", cannot_share=True)],
-         3, False, "Needs 2, home has 3: one above standard", "Allows 3, 0 spare"),
+        (
+            COUPLE + [person("eve", "2018-01-01"), person("fay", "2020-01-01", cannot_share=True)],
+            3,
+            False,
+            "Needs 2, home has 3: one above standard",
+            "Allows 3, 0 spare",
+        ),
     ],
-)  # fmt: skip
+)
 def test_household_lines(
-    persons: list[dict[str, Any]], bedrooms: int | None, carer: bool, standard: str,
+    persons: list[dict[str, Any]],
+    bedrooms: int | None,
+    carer: bool,
+    standard: str,
     criteria: str | None,
-) -> None:  # fmt: skip
-    lines = T.household_lines(persons, bedrooms=bedrooms, visit_date=VISIT_DAY,
-                              overnight_carer=carer, policy=P0)  # fmt: skip
+) -> None:
+    lines = T.household_lines(
+        persons, bedrooms=bedrooms, visit_date=VISIT_DAY, overnight_carer=carer, policy=P0
+    )
     got = values(lines)
     assert got["Bedroom standard"] == standard
     assert got.get("Size criteria") == criteria
@@ -595,22 +875,32 @@ def test_household_lines(
 
 def test_household_tones_flag_overcrowding_and_under_occupation() -> None:
     kids = [person("cal", "2014-01-01", "M"), person("dee", "2018-01-01", "F")]
-    crowded = T.household_lines(COUPLE + kids, bedrooms=2, visit_date=VISIT_DAY,
-                                overnight_carer=False, policy=P0)  # fmt: skip
-    roomy = T.household_lines(COUPLE, bedrooms=4, visit_date=VISIT_DAY, overnight_carer=False,
-                              policy=P0)  # fmt: skip
+    crowded = T.household_lines(
+        COUPLE + kids, bedrooms=2, visit_date=VISIT_DAY, overnight_carer=False, policy=P0
+    )
+    roomy = T.household_lines(
+        COUPLE, bedrooms=4, visit_date=VISIT_DAY, overnight_carer=False, policy=P0
+    )
     assert crowded[0].tone == "alert" and roomy[0].tone == "warn"
     assert roomy[1].tone == "warn"  # a housing cost cut
 
 
 @pytest.mark.parametrize(
     ("typed", "errors"),
-    [(T.PersonInputs(name="Ann"), {}), (T.PersonInputs(), {"name": "Enter their name"}),
-     (T.PersonInputs(name="Ann", date_of_birth="2026-06-11"),
-      {"date_of_birth": "The date of birth cannot be in the future"}),
-     (T.PersonInputs(name="Ann", date_of_birth="2026-06-10"), {}),
-     (T.PersonInputs(name="Ann", moved_in_on="soon"), {"moved_in_on": "Enter a date as DD/MM/YYYY, e.g. 09/03/2014"})],
-)  # fmt: skip
+    [
+        (T.PersonInputs(name="Ann"), {}),
+        (T.PersonInputs(), {"name": "Enter their name"}),
+        (
+            T.PersonInputs(name="Ann", date_of_birth="2026-06-11"),
+            {"date_of_birth": "The date of birth cannot be in the future"},
+        ),
+        (T.PersonInputs(name="Ann", date_of_birth="2026-06-10"), {}),
+        (
+            T.PersonInputs(name="Ann", moved_in_on="soon"),
+            {"moved_in_on": "Enter a date as DD/MM/YYYY, e.g. 09/03/2014"},
+        ),
+    ],
+)
 def test_person_patch(typed: T.PersonInputs, errors: dict[str, str]) -> None:
     assert T.person_patch("h1", typed, today=VISIT_DAY).errors == errors
 
@@ -642,22 +932,39 @@ def test_split_household_and_texts() -> None:
 
 @pytest.mark.parametrize(
     ("typed", "errors"),
-    [(T.VisitInputs(visited_at="10/06/2026 10:00", arrears_amount="£250", weekly_rent="125"), {}),
-     (T.VisitInputs(), {"visited_at": "Required"}),
-     (T.VisitInputs(visited_at="10/06/2026 10:00", arrears_amount="lots"),
-      {"arrears_amount": "Enter an amount in pounds, e.g. 125.50"}),
-     (T.VisitInputs(visited_at="10/06/2026 10:00", weekly_rent="-1"),
-      {"weekly_rent": "The amount cannot be negative"})],
-)  # fmt: skip
+    [
+        (
+            T.VisitInputs(visited_at="10/06/2026 10:00", arrears_amount="£250", weekly_rent="125"),
+            {},
+        ),
+        (T.VisitInputs(), {"visited_at": "Required"}),
+        (
+            T.VisitInputs(visited_at="10/06/2026 10:00", arrears_amount="lots"),
+            {"arrears_amount": "Enter an amount in pounds, e.g. 125.50"},
+        ),
+        (
+            T.VisitInputs(visited_at="10/06/2026 10:00", weekly_rent="-1"),
+            {"weekly_rent": "The amount cannot be negative"},
+        ),
+    ],
+)
 def test_visit_patch(typed: T.VisitInputs, errors: dict[str, str]) -> None:
     assert T.visit_patch("h1", typed).errors == errors
 
 
 def test_visit_inputs_round_trip_and_referral_order() -> None:
-    typed = T.VisitInputs(visited_at="10/06/2026 10:00", tenant_present=False, id_verified=True,
-                          arrears_amount="250.5", weekly_rent="125", referrals=["succession",
-                          "money_advice", "money_advice"], property_condition="poor", pets=" Dog ",
-                          overnight_carer=True, notes="n")  # fmt: skip
+    typed = T.VisitInputs(
+        visited_at="10/06/2026 10:00",
+        tenant_present=False,
+        id_verified=True,
+        arrears_amount="250.5",
+        weekly_rent="125",
+        referrals=["succession", "money_advice", "money_advice"],
+        property_condition="poor",
+        pets=" Dog ",
+        overnight_carer=True,
+        notes="n",
+    )
     patch = T.visit_patch("h1", typed).patch
     assert patch["referrals"] == ["money_advice", "succession"]
     assert (patch["arrears_amount"], patch["pets"]) == (250.5, "Dog")
@@ -667,17 +974,26 @@ def test_visit_inputs_round_trip_and_referral_order() -> None:
 
 @pytest.mark.parametrize(
     ("amount", "rent", "text"),
-    [("", "", "No arrears recorded"), ("0", "100", "No arrears"), ("250", "", "£250.00 in arrears"),
-     ("250", "125", "£250.00 in arrears = 2.0 weeks of rent"), ("x", "125", "")],
-)  # fmt: skip
+    [
+        ("", "", "No arrears recorded"),
+        ("0", "100", "No arrears"),
+        ("250", "", "£250.00 in arrears"),
+        ("250", "125", "£250.00 in arrears = 2.0 weeks of rent"),
+        ("x", "125", ""),
+    ],
+)
 def test_arrears_text(amount: str, rent: str, text: str) -> None:
     assert T.arrears_text(amount, rent) == text
 
 
 @pytest.mark.parametrize(
     ("typed", "day"),
-    [("10/06/2026 23:30", date(2026, 6, 10)), ("", date(2026, 6, 10)), ("11/06/2026 00:30", date(2026, 6, 11))],
-)  # fmt: skip
+    [
+        ("10/06/2026 23:30", date(2026, 6, 10)),
+        ("", date(2026, 6, 10)),
+        ("11/06/2026 00:30", date(2026, 6, 11)),
+    ],
+)
 def test_visit_day_is_the_local_date(typed: str, day: date) -> None:
     assert T.visit_day(typed, NOW, P0) == day
 
@@ -685,22 +1001,50 @@ def test_visit_day_is_the_local_date(typed: str, day: date) -> None:
 # --- property timeline ---------------------------------------------------------------------
 def test_timeline_is_newest_first_with_untimed_last() -> None:
     entries = P.timeline(
-        visits=[{"id": "v1", "property_id": "h1", "visited_at": "2026-03-01T10:00:00Z",
-                 "bedroom_standard": "overcrowded", "referrals": ["succession"]}],
-        cases=[{"id": "c1", "category": "noise", "ref": "ASB-1", "received_at": "2026-05-01T10:00:00Z"}],
+        visits=[
+            {
+                "id": "v1",
+                "property_id": "h1",
+                "visited_at": "2026-03-01T10:00:00Z",
+                "bedroom_standard": "overcrowded",
+                "referrals": ["succession"],
+            }
+        ],
+        cases=[
+            {"id": "c1", "category": "noise", "ref": "ASB-1", "received_at": "2026-05-01T10:00:00Z"}
+        ],
         reports=[{"id": "r1", "case_id": "c1", "reported_at": "2026-05-20T10:00:00Z"}],
-        repairs=[{"id": "x1", "hazard": "damp_and_mould", "priority": "urgent", "awaab": "significant",
-                  "reported_at": "2026-06-01T10:00:00Z"},
-                 {"id": "x2", "priority": "routine", "reported_at": None}],
+        repairs=[
+            {
+                "id": "x1",
+                "hazard": "damp_and_mould",
+                "priority": "urgent",
+                "awaab": "significant",
+                "reported_at": "2026-06-01T10:00:00Z",
+            },
+            {"id": "x2", "priority": "routine", "reported_at": None},
+        ],
         notes=[{"id": "n1", "text": "Called", "created_at": "2026-06-09T10:00:00Z"}],
         photos=[{"id": "f1", "parent_entity": "repair", "taken_at": "2026-06-01T10:00:00Z"}],
-        observations=[{"id": "o1", "walkabout_id": "w1", "kind": "fly_tipping",
-                       "logged_at": "2026-04-01T10:00:00Z"}],
-    )  # fmt: skip
+        observations=[
+            {
+                "id": "o1",
+                "walkabout_id": "w1",
+                "kind": "fly_tipping",
+                "logged_at": "2026-04-01T10:00:00Z",
+            }
+        ],
+    )
     assert [(e.kind, e.record_id) for e in entries] == [
-        ("note", "n1"), ("repair", "x1"), ("photo", "f1"), ("asb_report", "r1"),
-        ("asb_case", "c1"), ("observation", "o1"), ("visit", "v1"), ("repair", "x2"),
-    ]  # fmt: skip
+        ("note", "n1"),
+        ("repair", "x1"),
+        ("photo", "f1"),
+        ("asb_report", "r1"),
+        ("asb_case", "c1"),
+        ("observation", "o1"),
+        ("visit", "v1"),
+        ("repair", "x2"),
+    ]
     by_id = {e.record_id: e for e in entries}
     assert by_id["x1"].title == "Repair: Damp and mould growth"
     assert by_id["x1"].detail == "Urgent; Awaab's Law significant"
@@ -730,11 +1074,14 @@ HOMES = [
     [
         ({"lat": 53.3321, "lon": -2.69}, "h2", "Ash Court"),  # nearest home has no block
         ({"lat": 53.3309, "lon": -2.69}, "h1", "Ash Court"),
-        ({"nearest_property_id": "h1", "nearest_block": "B", "lat": 53.3321, "lon": -2.69},
-         "h1", "B"),  # what the store derived stands
+        (
+            {"nearest_property_id": "h1", "nearest_block": "B", "lat": 53.3321, "lon": -2.69},
+            "h1",
+            "B",
+        ),  # what the store derived stands
         ({}, None, None),
     ],
-)  # fmt: skip
+)
 def test_nearest_place(obs: dict[str, Any], home: str | None, block: str | None) -> None:
     near, filled = W.nearest_place(obs, HOMES)
     assert (near or {}).get("id") == home

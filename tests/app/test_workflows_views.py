@@ -20,37 +20,90 @@ from tests.app.conftest import Recorder, seed
 OFFICER = {"id": "u-off", "name": "Sarah Whitfield", "role": "officer", "patch_ids": ["pa"]}
 PCSO = {"id": "u-pcso", "name": "Gary Lowe", "role": "pcso", "patch_ids": ["pa"]}
 HOMES = [
-    {"id": f"h{i}", "uprn": f"10000{i}", "patch_id": "pa", "estate": "Castlefields",
-     "block": "Ash Court", "address": f"{i} Ash Court", "postcode": "WA7 2AB",
-     "lat": 53.33 + i / 1000, "lon": -2.69, "bedrooms": 2}
+    {
+        "id": f"h{i}",
+        "uprn": f"10000{i}",
+        "patch_id": "pa",
+        "estate": "Castlefields",
+        "block": "Ash Court",
+        "address": f"{i} Ash Court",
+        "postcode": "WA7 2AB",
+        "lat": 53.33 + i / 1000,
+        "lon": -2.69,
+        "bedrooms": 2,
+    }
     for i in range(1, 4)
-] + [{"id": "e1", "uprn": "200001", "patch_id": "pa", "estate": "Elm Grove",
-      "address": "1 Elm Grove", "postcode": "WA7 9ZZ", "bedrooms": 3}]  # fmt: skip
+] + [
+    {
+        "id": "e1",
+        "uprn": "200001",
+        "patch_id": "pa",
+        "estate": "Elm Grove",
+        "address": "1 Elm Grove",
+        "postcode": "WA7 9ZZ",
+        "bedrooms": 3,
+    }
+]
 PEOPLE = [
-    {"id": "m1", "property_id": "h1", "name": "Margaret Hughes", "date_of_birth": "1951-06-10",
-     "sex": "F", "relationship": "lead_tenant", "status": "member"},
-    {"id": "m2", "property_id": "h1", "name": "Tom Hughes", "date_of_birth": "1985-02-01",
-     "sex": "M", "relationship": "child", "status": "member"},
-]  # fmt: skip
+    {
+        "id": "m1",
+        "property_id": "h1",
+        "name": "Margaret Hughes",
+        "date_of_birth": "1951-06-10",
+        "sex": "F",
+        "relationship": "lead_tenant",
+        "status": "member",
+    },
+    {
+        "id": "m2",
+        "property_id": "h1",
+        "name": "Tom Hughes",
+        "date_of_birth": "1985-02-01",
+        "sex": "M",
+        "relationship": "child",
+        "status": "member",
+    },
+]
 STAFF = [
-    {"id": "u-off", "display_name": "Sarah Whitfield", "role": "officer", "patch_ids": ["pa"],
-     "active": True},
-    {"id": "u-two", "display_name": "Dev Okafor", "role": "officer", "patch_ids": ["pa"],
-     "active": True},
-    {"id": "u-cllr", "display_name": "Jean Moss", "role": "councillor", "patch_ids": [],
-     "active": True},
-    {"id": "u-pcso", "display_name": "Gary Lowe", "role": "pcso", "patch_ids": [],
-     "active": True},
-    {"id": "u-gone", "display_name": "Jean Gone", "role": "pcso", "patch_ids": [],
-     "active": False},
-]  # fmt: skip
+    {
+        "id": "u-off",
+        "display_name": "Sarah Whitfield",
+        "role": "officer",
+        "patch_ids": ["pa"],
+        "active": True,
+    },
+    {
+        "id": "u-two",
+        "display_name": "Dev Okafor",
+        "role": "officer",
+        "patch_ids": ["pa"],
+        "active": True,
+    },
+    {
+        "id": "u-cllr",
+        "display_name": "Jean Moss",
+        "role": "councillor",
+        "patch_ids": [],
+        "active": True,
+    },
+    {"id": "u-pcso", "display_name": "Gary Lowe", "role": "pcso", "patch_ids": [], "active": True},
+    {"id": "u-gone", "display_name": "Jean Gone", "role": "pcso", "patch_ids": [], "active": False},
+]
 JOINED = {
-    "id": "w-joined", "estate": "Castlefields", "started_at": "2026-06-10T08:00:00Z",
-    "participants": [{"user_id": "u-off", "name": "Sarah Whitfield", "role": "officer"},
-                     {"user_id": "u-pcso", "name": "Gary Lowe", "role": "pcso"}],
-}  # fmt: skip
-OTHER = {"id": "w-other", "estate": "Castlefields", "started_at": "2026-06-09T08:00:00Z",
-         "participants": [{"user_id": "u-off", "name": "Sarah Whitfield", "role": "officer"}]}  # fmt: skip
+    "id": "w-joined",
+    "estate": "Castlefields",
+    "started_at": "2026-06-10T08:00:00Z",
+    "participants": [
+        {"user_id": "u-off", "name": "Sarah Whitfield", "role": "officer"},
+        {"user_id": "u-pcso", "name": "Gary Lowe", "role": "pcso"},
+    ],
+}
+OTHER = {
+    "id": "w-other",
+    "estate": "Castlefields",
+    "started_at": "2026-06-09T08:00:00Z",
+    "participants": [{"user_id": "u-off", "name": "Sarah Whitfield", "role": "officer"}],
+}
 
 
 def _seed(device: Device, user: dict[str, Any] = OFFICER, **extra: list[dict[str, Any]]) -> None:
@@ -102,9 +155,10 @@ def jpeg() -> bytes:
 # --- accessibility: every input labelled, every dropdown named for screen readers ----------
 def assert_labelled(root: Any) -> None:
     wrapped = {
-        id(s.content): s.label for s in ui.of_type(root, ft.Semantics)
+        id(s.content): s.label
+        for s in ui.of_type(root, ft.Semantics)
         if isinstance(s.content, ft.Dropdown)
-    }  # fmt: skip
+    }
     for d in ui.of_type(root, ft.Dropdown):
         assert d.label and wrapped.get(id(d)) == d.label, f"dropdown {d.label!r} not wrapped"
     for f in ui.of_type(root, ft.TextField):
@@ -116,11 +170,14 @@ def assert_labelled(root: Any) -> None:
 def test_every_screen_labels_its_inputs(device: Device, state: AppState) -> None:
     _seed(device)
     for root in (
-        walkabout.view(state), walkabout.view(state, id="w-joined"),
+        walkabout.view(state),
+        walkabout.view(state, id="w-joined"),
         walkabout.view(state, id="w-joined", observation="new"),
-        asb.view(state, property_id="h1"), repair.view(state, property_id="h1"),
-        atv.view(state, property_id="h1"), property.view(state, id="h1"),
-    ):  # fmt: skip
+        asb.view(state, property_id="h1"),
+        repair.view(state, property_id="h1"),
+        atv.view(state, property_id="h1"),
+        property.view(state, id="h1"),
+    ):
         assert_labelled(root)
     assert set(walkabout.ROUTES) == {"/walkabout", "/walkabout/observation"}
     for module, route in (
@@ -164,8 +221,10 @@ def test_start_grade_and_end_a_walkabout(device: Device, state: AppState, shell:
     assert "Jean Moss added. Their tablet receives this walkabout at its next sync." in ui.texts(
         root
     )
-    assert any("Will receive this walkabout" in t and "Jean Moss (Councillor)" in t
-               for t in ui.texts(root).splitlines())  # fmt: skip
+    assert any(
+        "Will receive this walkabout" in t and "Jean Moss (Councillor)" in t
+        for t in ui.texts(root).splitlines()
+    )
     ui.click(ui.button(root, "Add Dev Okafor"))  # the estate's other patch officer, by name
     ui.type_into(ui.field(root, "Guest name"), "Rita Evans")
     pick(root, "Guest role", "other")
@@ -207,16 +266,21 @@ def test_log_an_observation_with_place_photo_and_live_fail(
     ui.click(ui.by_id(root, "observation-save"))
     [obs] = state.find("observation", "walkabout_id", "w-joined")
     assert (obs["kind"], obs["offensive"], obs["lat"], obs["lon"]) == (
-        "graffiti", True, 53.3321, -2.6901,
-    )  # fmt: skip
+        "graffiti",
+        True,
+        53.3321,
+        -2.6901,
+    )
     assert obs["logged_by"] == "u-off" and obs["nearest_property_id"] == "h2"
     where = ui.by_id(root, "observation-nearest")
     assert "Block Ash Court, near 2 Ash Court" in ui.texts(where)
 
     added, problems = add_photos(
-        state, parent_entity="observation", parent_id=obs["id"],
+        state,
+        parent_entity="observation",
+        parent_id=obs["id"],
         files=[("bin.jpg", jpeg()), ("notes.txt", b"not a picture"), ("empty.jpg", None)],
-    )  # fmt: skip
+    )
     assert len(added) == 1 and len(problems) == 2
     assert [p["parent_id"] for p in state.find("photo", "parent_entity", "observation")] == [
         obs["id"]
@@ -253,12 +317,15 @@ def test_raise_a_repair_from_an_observation(
     ui.click(ui.by_id(root, "repair-save"))
     [made] = state.all("repair")
     assert (made["property_id"], made["observation_id"], made["priority"]) == (
-        "h1", obs["id"], "urgent",
-    )  # fmt: skip
+        "h1",
+        obs["id"],
+        "urgent",
+    )
     linked = state.get("observation", obs["id"])
     assert linked is not None and (linked["raised_entity"], linked["raised_id"]) == (
-        "repair", made["id"],
-    )  # fmt: skip
+        "repair",
+        made["id"],
+    )
     # Reopened, the observation offers the repair instead of raising another.
     root = walkabout.view(state, id="w-joined", observation=obs["id"])
     ui.click(ui.by_id(root, "observation-open-raised"))
@@ -319,14 +386,40 @@ def test_open_screens_show_what_sync_brings(device: Device, state: AppState) -> 
     walk = walkabout.view(state, id="w-joined")
     history = property.view(state, id="h1")
     visit = atv.view(state, property_id="h1")
-    seed(device, {
-        "observation": [{"id": "o-pcso", "walkabout_id": "w-joined", "kind": "abandoned_vehicle",
-                         "logged_at": "2026-06-10T08:30:00Z", "lat": 53.331, "lon": -2.69}],
-        "note": [{"id": "n-x", "parent_entity": "property", "parent_id": "h1",
-                  "text": "Gas safety check booked", "created_at": "2026-06-10T08:00:00Z"}],
-        "person": [{"id": "m3", "property_id": "h1", "name": "New Lodger",
-                    "status": "member", "date_of_birth": "1990-01-01"}],
-    }, user=OFFICER)  # fmt: skip
+    seed(
+        device,
+        {
+            "observation": [
+                {
+                    "id": "o-pcso",
+                    "walkabout_id": "w-joined",
+                    "kind": "abandoned_vehicle",
+                    "logged_at": "2026-06-10T08:30:00Z",
+                    "lat": 53.331,
+                    "lon": -2.69,
+                }
+            ],
+            "note": [
+                {
+                    "id": "n-x",
+                    "parent_entity": "property",
+                    "parent_id": "h1",
+                    "text": "Gas safety check booked",
+                    "created_at": "2026-06-10T08:00:00Z",
+                }
+            ],
+            "person": [
+                {
+                    "id": "m3",
+                    "property_id": "h1",
+                    "name": "New Lodger",
+                    "status": "member",
+                    "date_of_birth": "1990-01-01",
+                }
+            ],
+        },
+        user=OFFICER,
+    )
     assert "Abandoned vehicle" not in ui.texts(walk)
     state.set_position(53.331, -2.69)  # any change notice: here, a new GPS fix
     assert "Abandoned vehicle" in ui.texts(walk)
@@ -367,8 +460,10 @@ def test_asb_triage_is_live_and_a_bad_save_keeps_everything(
     [case] = state.all("asb_case")
     assert ui.field(root, "Report time").error is None
     assert (case["received_at"], case["complainant_id"], case["vulnerable"]) == (
-        "2026-06-10T08:30:00Z", "m1", True,
-    )  # fmt: skip
+        "2026-06-10T08:30:00Z",
+        "m1",
+        True,
+    )
     assert case["description"] == "Shouting and banging at night"
     assert case["incident_at"] == "2026-06-09T22:40:00Z"
     assert case["risk_level"] == "high" and case["risk_answers"]["threats_or_violence"] is True
@@ -460,10 +555,13 @@ def test_repair_awaab_deadlines_live_and_stored(device: Device, state: AppState)
     ui.click(ui.by_id(root, "repair-save"))
     [made] = state.all("repair")
     assert (made["room"], made["awaab"], made["make_safe_by"]) == (
-        "Back bedroom", "significant", "2026-06-17T22:59:59Z",
-    )  # fmt: skip
-    added, problems = add_photos(state, parent_entity="repair", parent_id=made["id"],
-                                 files=[("mould.jpg", jpeg())])  # fmt: skip
+        "Back bedroom",
+        "significant",
+        "2026-06-17T22:59:59Z",
+    )
+    added, problems = add_photos(
+        state, parent_entity="repair", parent_id=made["id"], files=[("mould.jpg", jpeg())]
+    )
     assert problems == [] and added[0]["parent_entity"] == "repair"
     # Edited: only the changed field is sent, and the form keeps the stored values.
     root = repair.view(state, id=made["id"])
@@ -555,19 +653,27 @@ def test_atv_household_changes_update_bedroom_need(device: Device, state: AppSta
     ui.click(ui.by_id(root, "atv-save"))
     [visit] = state.all("tenancy_visit")
     assert (visit["arrears_amount"], visit["weekly_rent"], visit["id_verified"]) == (
-        250.0, 125.0, True,
-    )  # fmt: skip
+        250.0,
+        125.0,
+        True,
+    )
     assert visit["referrals"] == ["succession"]
     assert [(d["action"], d["decision"]) for d in visit["action_decisions"]] == [
-        ("succession", "confirmed"), ("fraud_check", "declined"),
-    ]  # fmt: skip
+        ("succession", "confirmed"),
+        ("fraud_check", "declined"),
+    ]
     assert [s["action"] for s in visit["suggested_actions"]] == ["fraud_check", "succession"]
     assert (visit["bedrooms_needed"], visit["bedroom_standard"]) == (2, "at_standard")
 
 
 def test_atv_edit_move_out_and_verify(device: Device, state: AppState) -> None:
-    _seed(device, person=[*PEOPLE, {"id": "u1", "property_id": "h1", "name": "Kim",
-                                    "status": "unverified_occupant"}])  # fmt: skip
+    _seed(
+        device,
+        person=[
+            *PEOPLE,
+            {"id": "u1", "property_id": "h1", "name": "Kim", "status": "unverified_occupant"},
+        ],
+    )
     root = atv.view(state, property_id="h1")
     form = root.data
     assert form.verify("u1") and state.get("person", "u1")["status"] == "member"  # type: ignore[index]
@@ -589,11 +695,28 @@ def test_atv_edit_move_out_and_verify(device: Device, state: AppState) -> None:
 
 # --- property history ----------------------------------------------------------------------
 def test_property_history_newest_first(device: Device, state: AppState, shell: Recorder) -> None:
-    _seed(device, asb_case=[{"id": "c1", "ref": "ASB-0001", "property_id": "h1",
-                             "category": "noise", "received_at": "2026-05-01T09:00:00Z"}],
-          repair=[{"id": "r1", "property_id": "h1", "priority": "urgent",
-                   "hazard": "damp_and_mould", "reported_at": "2026-06-01T09:00:00Z"}],
-          tenancy_visit=[{"id": "v1", "property_id": "h1", "visited_at": "2025-06-01T09:00:00Z"}])  # fmt: skip
+    _seed(
+        device,
+        asb_case=[
+            {
+                "id": "c1",
+                "ref": "ASB-0001",
+                "property_id": "h1",
+                "category": "noise",
+                "received_at": "2026-05-01T09:00:00Z",
+            }
+        ],
+        repair=[
+            {
+                "id": "r1",
+                "property_id": "h1",
+                "priority": "urgent",
+                "hazard": "damp_and_mould",
+                "reported_at": "2026-06-01T09:00:00Z",
+            }
+        ],
+        tenancy_visit=[{"id": "v1", "property_id": "h1", "visited_at": "2025-06-01T09:00:00Z"}],
+    )
     add_photos(state, parent_entity="repair", parent_id="r1", files=[("m.jpg", jpeg())])
     root = property.view(state, id="h1")
     screen = root.data
@@ -603,8 +726,11 @@ def test_property_history_newest_first(device: Device, state: AppState, shell: R
     assert kinds == ["note", "photo", "repair", "asb_case", "visit"]
     text = ui.texts(root)
     assert "Tenant asked for a call back" in text and "Repair: Damp and mould growth" in text
-    tile = next(t for t in ui.of_type(root, ft.ListTile)
-                if isinstance(t.title, ft.Text) and t.title.value == "ASB case: Noise (ASB-0001)")  # fmt: skip
+    tile = next(
+        t
+        for t in ui.of_type(root, ft.ListTile)
+        if isinstance(t.title, ft.Text) and t.title.value == "ASB case: Noise (ASB-0001)"
+    )
     ui.click(tile)
     assert shell.routes[-1] == ("/asb", {"id": "c1"})
     ui.click(ui.by_id(root, "property-atv"))

@@ -25,17 +25,41 @@ def world() -> MemoryLookup:
     return MemoryLookup(
         {
             "property": [
-                {"id": "h1", "estate": "Ash", "block": "Ash House", "bedrooms": 2,
-                 "lat": 53.0, "lon": -2.0, "last_atv_on": "2025-06-10"},
-                {"id": "h2", "estate": "Ash", "block": None, "bedrooms": 3,
-                 "lat": 53.0004, "lon": -2.0},
-                {"id": "h9", "estate": "Elm", "block": "Elm House", "bedrooms": 1,
-                 "lat": 53.00041, "lon": -2.0},
+                {
+                    "id": "h1",
+                    "estate": "Ash",
+                    "block": "Ash House",
+                    "bedrooms": 2,
+                    "lat": 53.0,
+                    "lon": -2.0,
+                    "last_atv_on": "2025-06-10",
+                },
+                {
+                    "id": "h2",
+                    "estate": "Ash",
+                    "block": None,
+                    "bedrooms": 3,
+                    "lat": 53.0004,
+                    "lon": -2.0,
+                },
+                {
+                    "id": "h9",
+                    "estate": "Elm",
+                    "block": "Elm House",
+                    "bedrooms": 1,
+                    "lat": 53.00041,
+                    "lon": -2.0,
+                },
             ],
             "person": [
                 {"id": "mum", "property_id": "h1", "sex": "F", "date_of_birth": "1985-01-01"},
-                {"id": "dad", "property_id": "h1", "sex": "M", "date_of_birth": "1984-01-01",
-                 "partner_id": "mum"},
+                {
+                    "id": "dad",
+                    "property_id": "h1",
+                    "sex": "M",
+                    "date_of_birth": "1984-01-01",
+                    "partner_id": "mum",
+                },
                 {"id": "g12", "property_id": "h1", "sex": "F", "date_of_birth": born(12, visit)},
                 {"id": "g8", "property_id": "h1", "sex": "F", "date_of_birth": born(8, visit)},
                 {"id": "b6", "property_id": "h1", "sex": "M", "date_of_birth": born(6, visit)},
@@ -44,8 +68,13 @@ def world() -> MemoryLookup:
             "asb_case": [{"id": "c1", "complainant_id": "old"}],
             "asb_report": [
                 {"id": "r1", "case_id": "c1", "reported_at": "2026-03-20T10:00:00Z"},
-                {"id": "r2", "case_id": "c1", "reported_at": "2026-05-01T10:00:00Z",
-                 "incident_at": "2026-04-30T21:00:00Z", "agency": "police"},
+                {
+                    "id": "r2",
+                    "case_id": "c1",
+                    "reported_at": "2026-05-01T10:00:00Z",
+                    "incident_at": "2026-04-30T21:00:00Z",
+                    "agency": "police",
+                },
                 {"id": "r3", "case_id": "c2", "reported_at": "2026-03-20T10:00:00+01:00"},
             ],
             "tenancy_visit": [{"id": "v1", "property_id": "h1"}, {"id": "v2", "property_id": "h1"}],
@@ -54,7 +83,7 @@ def world() -> MemoryLookup:
                 {"id": "o1", "walkabout_id": "w1", "kind": "graffiti", "offensive": True},
             ],
         }
-    )  # fmt: skip
+    )
 
 
 @pytest.mark.parametrize("entity", sorted(ENTITIES))
@@ -83,8 +112,13 @@ def test_property_atv_due_on() -> None:
 
 
 def test_asb_case_reads_reports_and_complainant() -> None:
-    case = {"id": "c1", "category": "noise", "received_at": "2026-03-02T09:00:00Z",
-            "complainant_id": "old", "risk_answers": {"health_impact": 3, "unsafe_at_home": 2}}  # fmt: skip
+    case = {
+        "id": "c1",
+        "category": "noise",
+        "received_at": "2026-03-02T09:00:00Z",
+        "complainant_id": "old",
+        "risk_answers": {"health_impact": 3, "unsafe_at_home": 2},
+    }
     out = derive("asb_case", case, world(), P, NOW)
     assert out["priority"] == 2
     assert out["vulnerable"] is True  # 75 on 2 March 2026, the receipt day
@@ -119,8 +153,12 @@ def test_asb_case_threshold_met_later_clock() -> None:
 
 
 def test_asb_case_urgent_crime_wire_form() -> None:
-    case = {"id": "c5", "category": "crime", "urgent_crime": True,
-            "received_at": "2026-03-28T13:00:00+01:00"}  # fmt: skip
+    case = {
+        "id": "c5",
+        "category": "crime",
+        "urgent_crime": True,
+        "received_at": "2026-03-28T13:00:00+01:00",
+    }
     out = derive("asb_case", case, MemoryLookup(), P, NOW)
     assert out["due_at"] == "2026-03-29T12:00:00Z"
     assert out["reason"] == "Urgent crime: respond within 24 hours"
@@ -128,8 +166,13 @@ def test_asb_case_urgent_crime_wire_form() -> None:
 
 
 def test_repair() -> None:
-    rep = {"priority": "urgent", "reported_at": "2026-04-01T10:00:00Z", "hazard": "damp_and_mould",
-           "awaab": "significant", "investigation_concluded_at": "2026-05-21T15:00:00Z"}  # fmt: skip
+    rep = {
+        "priority": "urgent",
+        "reported_at": "2026-04-01T10:00:00Z",
+        "hazard": "damp_and_mould",
+        "awaab": "significant",
+        "investigation_concluded_at": "2026-05-21T15:00:00Z",
+    }
     out = derive("repair", rep, MemoryLookup(), P, NOW)
     assert out == {
         "due_at": "2026-04-10T22:59:59Z",
@@ -182,8 +225,13 @@ def test_walkabout_reads_observations() -> None:
 
 
 def test_observation_nearest_among_the_walkabout_estate() -> None:
-    obs = {"walkabout_id": "w1", "kind": "fly_tipping", "lat": 53.00042, "lon": -2.0,
-           "logged_at": "2026-06-01T10:00:00Z"}  # fmt: skip
+    obs = {
+        "walkabout_id": "w1",
+        "kind": "fly_tipping",
+        "lat": 53.00042,
+        "lon": -2.0,
+        "logged_at": "2026-06-01T10:00:00Z",
+    }
     out = derive("observation", obs, world(), P, NOW)
     # h9 is nearer but on another estate
     assert out == {
@@ -197,11 +245,26 @@ def test_observation_nearest_among_the_walkabout_estate() -> None:
 
 def test_wire_forms() -> None:
     outs = [
-        derive("repair", {"priority": "routine", "reported_at": "2026-04-01T10:00:00Z",
-                          "awaab": "emergency", "hazard": "fire"}, MemoryLookup(), P, NOW),
-        derive("observation", {"kind": "graffiti", "offensive": True,
-                               "logged_at": "2026-04-01T10:00:00.123+02:00"}, MemoryLookup(), P, NOW),
-    ]  # fmt: skip
+        derive(
+            "repair",
+            {
+                "priority": "routine",
+                "reported_at": "2026-04-01T10:00:00Z",
+                "awaab": "emergency",
+                "hazard": "fire",
+            },
+            MemoryLookup(),
+            P,
+            NOW,
+        ),
+        derive(
+            "observation",
+            {"kind": "graffiti", "offensive": True, "logged_at": "2026-04-01T10:00:00.123+02:00"},
+            MemoryLookup(),
+            P,
+            NOW,
+        ),
+    ]
     for out in outs:
         for name, value in out.items():
             if isinstance(value, str) and name != "reason":
@@ -216,14 +279,17 @@ def test_wire_forms() -> None:
         ("asb_report", {"id": "r1", "case_id": "c1"}, [("asb_case", "c1")]),
         ("observation", {"id": "o1", "walkabout_id": "w1"}, [("walkabout", "w1")]),
         ("person", {"id": "old", "property_id": "h2"}, [("asb_case", "c1")]),
-        ("person", {"id": "mum", "property_id": "h1"},
-         [("tenancy_visit", "v1"), ("tenancy_visit", "v2")]),
+        (
+            "person",
+            {"id": "mum", "property_id": "h1"},
+            [("tenancy_visit", "v1"), ("tenancy_visit", "v2")],
+        ),
         ("property", {"id": "h1"}, []),
         ("tenancy_visit", {"id": "v9", "property_id": "h2"}, [("property", "h2")]),
         ("asb_case", {"id": "c1"}, []),
         ("asb_report", {"id": "r1"}, []),
     ],
-)  # fmt: skip
+)
 def test_dependents(entity: str, record: dict[str, Any], expected: list[tuple[str, str]]) -> None:
     assert dependents(entity, record, world()) == expected
 
@@ -239,13 +305,16 @@ def test_dependents(entity: str, record: dict[str, Any], expected: list[tuple[st
         (None, ["2026-02-01T10:00:00Z", "2025-12-01T10:00:00Z"], "2027-02-01"),
         (None, [], None),
     ],
-)  # fmt: skip
+)
 def test_atv_due_counts_visits_recorded_since(
     last_atv_on: str | None, visits: list[str], due: str | None
 ) -> None:
     world = MemoryLookup(
-        {"tenancy_visit": [{"id": f"v{i}", "property_id": "h1", "visited_at": t}
-                           for i, t in enumerate(visits)]}
-    )  # fmt: skip
+        {
+            "tenancy_visit": [
+                {"id": f"v{i}", "property_id": "h1", "visited_at": t} for i, t in enumerate(visits)
+            ]
+        }
+    )
     home = {"id": "h1", "last_atv_on": last_atv_on}
     assert derive("property", home, world, P, NOW) == {"atv_due_on": due}

@@ -13,8 +13,12 @@ from fieldapp.domain.guards import FUTURE_TIME, refusals
 from fieldapp.domain.policy import Policy
 
 NOW = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)
-REPORT = {"case_id": "c1", "incident_at": "2026-06-09T21:00:00Z",
-          "reported_at": "2026-06-10T11:00:00Z", "description": "Shouting"}  # fmt: skip
+REPORT = {
+    "case_id": "c1",
+    "incident_at": "2026-06-09T21:00:00Z",
+    "reported_at": "2026-06-10T11:00:00Z",
+    "description": "Shouting",
+}
 
 
 @pytest.mark.parametrize(
@@ -22,14 +26,23 @@ REPORT = {"case_id": "c1", "incident_at": "2026-06-09T21:00:00Z",
     [
         ("asb_report", REPORT, []),
         ("asb_report", {**REPORT, "reported_at": "2026-06-10T12:05:00Z"}, []),  # on the edge
-        ("asb_report", {**REPORT, "reported_at": "2026-06-10T12:05:01Z"},
-         [("reported_at", FUTURE_TIME)]),
-        ("asb_report", {**REPORT, "incident_at": "2027-06-02T10:00:00+01:00"},
-         [("incident_at", FUTURE_TIME)]),
+        (
+            "asb_report",
+            {**REPORT, "reported_at": "2026-06-10T12:05:01Z"},
+            [("reported_at", FUTURE_TIME)],
+        ),
+        (
+            "asb_report",
+            {**REPORT, "incident_at": "2027-06-02T10:00:00+01:00"},
+            [("incident_at", FUTURE_TIME)],
+        ),
         ("asb_report", {**REPORT, "description": "  "}, [("description", "validation_failed")]),
         ("repair", {"reported_at": "2027-03-01T09:00:00Z"}, [("reported_at", FUTURE_TIME)]),
-        ("repair", {"investigation_concluded_at": "2026-06-11T09:00:00Z"},
-         [("investigation_concluded_at", FUTURE_TIME)]),
+        (
+            "repair",
+            {"investigation_concluded_at": "2026-06-11T09:00:00Z"},
+            [("investigation_concluded_at", FUTURE_TIME)],
+        ),
         ("asb_case", {"received_at": "2026-06-10T13:00:00+01:00"}, []),  # 12:00 UTC: now
         ("asb_case", {"incident_at": "2026-06-10T13:06:00+01:00"}, [("incident_at", FUTURE_TIME)]),
         ("tenancy_visit", {"visited_at": "2026-07-01T09:00:00Z"}, [("visited_at", FUTURE_TIME)]),
@@ -42,7 +55,7 @@ REPORT = {"case_id": "c1", "incident_at": "2026-06-09T21:00:00Z",
         ("repair", {"hazard": None, "description": "Loose rail"}, []),
         ("repair", {"hazard": None}, []),  # an edit of one of them alone keeps the other
     ],
-)  # fmt: skip
+)
 def test_refusals(entity: str, patch: dict[str, Any], expected: list[tuple[str, str]]) -> None:
     got = refusals(entity, patch, policy=Policy(), now=NOW)
     assert [(e.field, e.code) for e in got] == expected

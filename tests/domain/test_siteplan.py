@@ -21,11 +21,17 @@ from fieldapp.domain.siteplan import (
 HOMES = [
     {"id": f"h{i}", "estate": "Castlefields", "block": b, "lat": lat, "lon": lon}
     for i, (b, lat, lon) in enumerate(
-        [("Ash Court", 53.3300, -2.6950), ("Ash Court", 53.3302, -2.6948),
-         ("Birch House", 53.3320, -2.6900), ("Birch House", 53.3322, -2.6902)]
+        [
+            ("Ash Court", 53.3300, -2.6950),
+            ("Ash Court", 53.3302, -2.6948),
+            ("Birch House", 53.3320, -2.6900),
+            ("Birch House", 53.3322, -2.6902),
+        ]
     )
-] + [{"id": "far", "estate": "Hough Green", "block": "Elm", "lat": 53.3800, "lon": -2.7800},
-     {"id": "nowhere", "estate": "Castlefields", "block": "Ash Court", "lat": None, "lon": None}]  # fmt: skip
+] + [
+    {"id": "far", "estate": "Hough Green", "block": "Elm", "lat": 53.3800, "lon": -2.7800},
+    {"id": "nowhere", "estate": "Castlefields", "block": "Ash Court", "lat": None, "lon": None},
+]
 
 
 def test_web_mercator_matches_the_slippy_map_tiles() -> None:
@@ -100,14 +106,25 @@ def test_markers_show_open_records_at_their_place_or_their_home() -> None:
     homes = {h["id"]: h for h in HOMES}
     found = markers(
         homes=homes,
-        cases=[{"id": "c1", "property_id": "h0", "status": "open", "priority": 1, "ref": "ASB-1"},
-               {"id": "c2", "property_id": "h0", "status": "closed", "priority": 1}],
-        repairs=[{"id": "r1", "property_id": "nowhere", "status": "open"},
-                 {"id": "r2", "lat": 53.331, "lon": -2.69, "status": "investigating",
-                  "priority": "urgent"}],
+        cases=[
+            {"id": "c1", "property_id": "h0", "status": "open", "priority": 1, "ref": "ASB-1"},
+            {"id": "c2", "property_id": "h0", "status": "closed", "priority": 1},
+        ],
+        repairs=[
+            {"id": "r1", "property_id": "nowhere", "status": "open"},
+            {
+                "id": "r2",
+                "lat": 53.331,
+                "lon": -2.69,
+                "status": "investigating",
+                "priority": "urgent",
+            },
+        ],
         observations=[{"id": "o1", "kind": "fly_tipping", "lat": 53.3301, "lon": -2.6949}],
-    )  # fmt: skip
+    )
     assert [(m.entity, m.id, m.urgency) for m in found] == [
-        ("asb_case", "c1", "high"), ("repair", "r2", "medium"), ("observation", "o1", "medium"),
-    ]  # fmt: skip
+        ("asb_case", "c1", "high"),
+        ("repair", "r2", "medium"),
+        ("observation", "o1", "medium"),
+    ]
     assert found[0].lat == 53.3300 and found[0].label == "ASB ASB-1"

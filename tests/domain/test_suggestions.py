@@ -56,8 +56,14 @@ def test_who_counts_as_a_tenant_is_policy() -> None:
 
 # --- the visit -------------------------------------------------------------------------------
 def visit(**kw: Any) -> list[str]:
-    args: dict[str, Any] = {"tenant_present": True, "id_verified": True, "arrears": None,
-                            "weekly_rent": None, "visit_day": DAY, "policy": P} | kw  # fmt: skip
+    args: dict[str, Any] = {
+        "tenant_present": True,
+        "id_verified": True,
+        "arrears": None,
+        "weekly_rent": None,
+        "visit_day": DAY,
+        "policy": P,
+    } | kw
     return actions(visit_suggestions(**args))
 
 
@@ -102,9 +108,14 @@ def test_follow_up_visit(present: bool | None, id_seen: bool | None, expected: l
 
 
 def test_follow_up_reason_gives_the_date_from_the_policy() -> None:
-    [found] = visit_suggestions(tenant_present=False, id_verified=True, arrears=None,
-                                weekly_rent=None, visit_day=DAY,
-                                policy=replace(P, follow_up_days=14))  # fmt: skip
+    [found] = visit_suggestions(
+        tenant_present=False,
+        id_verified=True,
+        arrears=None,
+        weekly_rent=None,
+        visit_day=DAY,
+        policy=replace(P, follow_up_days=14),
+    )
     assert "2026-06-24" in found.reason and "not at home" in found.reason
 
 
@@ -154,14 +165,16 @@ def test_a_visit_lists_in_value_set_order() -> None:
     ],
 )
 def test_repair(hazard: str | None, imminent: bool, awaab: str | None, expected: list[str]) -> None:
-    found = repair_suggestions(hazard=hazard, imminent_risk=imminent, awaab=awaab,
-                               reported_on=DAY, policy=P)  # fmt: skip
+    found = repair_suggestions(
+        hazard=hazard, imminent_risk=imminent, awaab=awaab, reported_on=DAY, policy=P
+    )
     assert actions(found) == expected
 
 
 def test_emergency_reason_asks_for_priority_emergency() -> None:
-    [found] = repair_suggestions(hazard="electrical", imminent_risk=True, awaab=None,
-                                 reported_on=DAY, policy=P)  # fmt: skip
+    [found] = repair_suggestions(
+        hazard="electrical", imminent_risk=True, awaab=None, reported_on=DAY, policy=P
+    )
     assert "priority emergency" in found.reason and "24 hours" in found.reason
 
 
@@ -181,8 +194,13 @@ def test_a_decline_needs_a_reason() -> None:
         decision_item(
             "money_advice", confirmed=False, reason="  ", by="u1", at="2026-06-10T10:00:00Z"
         )
-    item = decision_item("money_advice", confirmed=False, reason=" Already with StepChange ",
-                         by="u1", at="2026-06-10T10:00:00Z")  # fmt: skip
+    item = decision_item(
+        "money_advice",
+        confirmed=False,
+        reason=" Already with StepChange ",
+        by="u1",
+        at="2026-06-10T10:00:00Z",
+    )
     assert item["reason"] == "Already with StepChange" and item["decision"] == "declined"
     field = ENTITIES["tenancy_visit"].by_name["action_decisions"]
     assert check_value(field, [item]) is None
@@ -207,9 +225,11 @@ def test_decisions_are_checked_on_the_wire(item: Any) -> None:
 
 
 def test_the_latest_decision_stands() -> None:
-    early = decision_item("succession", confirmed=False, reason="Not a tenant", by="a",
-                          at="2026-06-10T10:00:00Z")  # fmt: skip
-    later = decision_item("succession", confirmed=True, reason=None, by="b",
-                          at="2026-06-11T10:00:00Z")  # fmt: skip
+    early = decision_item(
+        "succession", confirmed=False, reason="Not a tenant", by="a", at="2026-06-10T10:00:00Z"
+    )
+    later = decision_item(
+        "succession", confirmed=True, reason=None, by="b", at="2026-06-11T10:00:00Z"
+    )
     assert latest_decisions([later, early])["succession"] is later
     assert latest_decisions("junk") == {}

@@ -91,13 +91,16 @@ def test_next_awaab_stage(repair: dict[str, Any], expected: tuple[str, datetime]
         ({"tenancy_ref": "T", "last_atv_on": "2025-06-11"}, date(2026, 6, 11), False),
         ({"tenancy_ref": "T", "last_atv_on": "2024-02-29"}, date(2025, 2, 28), True),
         # The derived date counts visits recorded since import; it wins over the import.
-        ({"tenancy_ref": "T", "last_atv_on": "2020-01-01", "atv_due_on": "2026-07-01"},
-         date(2026, 7, 1), False),
+        (
+            {"tenancy_ref": "T", "last_atv_on": "2020-01-01", "atv_due_on": "2026-07-01"},
+            date(2026, 7, 1),
+            False,
+        ),
         ({"tenancy_ref": "T"}, None, True),  # never visited: due now
         ({"tenancy_ref": "T", "last_atv_on": "junk"}, None, True),
         ({"last_atv_on": None}, None, False),  # void: no tenancy to visit
     ],
-)  # fmt: skip
+)
 def test_atv_due(home: dict[str, Any], due_on: date | None, due_by_today: bool) -> None:
     assert home_atv_due_on(home, policy=P) == due_on
     assert home_atv_due_by(home, date(2026, 6, 10), policy=P) is due_by_today

@@ -29,8 +29,17 @@ def server(e2e_dir: Path) -> Iterator[RestartableServer]:
     srv.cli("init-db")
     srv.cli("seed-demo")
     name = SECOND_OFFICER[2]
-    srv.cli("add-user", SECOND_OFFICER[0], "--role", "officer", "--patch", "Runcorn East",
-            "--name", name, input=SECOND_OFFICER[1] + "\n")  # fmt: skip
+    srv.cli(
+        "add-user",
+        SECOND_OFFICER[0],
+        "--role",
+        "officer",
+        "--patch",
+        "Runcorn East",
+        "--name",
+        name,
+        input=SECOND_OFFICER[1] + "\n",
+    )
     srv.start()
     try:
         yield srv

@@ -92,10 +92,18 @@ def test_demo_run_starts_server_and_tablets_and_stops_them(tmp_path: Path) -> No
         server_dir = Path(alone.group(1))
 
         second = _start(
-            ["--data-dir", str(data), "--app-port", str(app_port), "--server-port",
-             str(server_port), "--device", "tablet2"],
+            [
+                "--data-dir",
+                str(data),
+                "--app-port",
+                str(app_port),
+                "--server-port",
+                str(server_port),
+                "--device",
+                "tablet2",
+            ],
             tmp_path / "second.log",
-        )  # fmt: skip
+        )
         text2 = _wait_for(tmp_path / "second.log", r"Stop with Ctrl-C", second)
         assert "using the server already running" in text2
         app2 = re.search(r"Tablet 'tablet2':\s+(\S+)", text2).group(1)  # type: ignore[union-attr]

@@ -31,10 +31,13 @@ OFFICER = next(u for u in DEMO.users if u.username == "officer1")
 RUNCORN = next(p for p in DEMO.patches if p["name"] == "Runcorn East")
 HOMES = {p["id"]: p for p in DEMO.properties if p["patch_id"] == RUNCORN["id"]}
 LEAD = next(
-    p for p in DEMO.persons
-    if p.get("property_id") in HOMES and p.get("relationship") == "lead_tenant"
-    and not p.get("died_on") and not p.get("moved_out_on")
-)  # fmt: skip
+    p
+    for p in DEMO.persons
+    if p.get("property_id") in HOMES
+    and p.get("relationship") == "lead_tenant"
+    and not p.get("died_on")
+    and not p.get("moved_out_on")
+)
 HOME = HOMES[LEAD["property_id"]]
 DESCRIPTION = "Drilling through the bedroom wall at 2am"
 
@@ -166,8 +169,9 @@ def test_leaving_a_form_with_changes_asks_first(officer: Tablet) -> None:
     t.nav("Walkabouts")
     t.tap("leave-discard")
     t.see("Estate walkabouts")
-    stored = t.app.query("SELECT description FROM asb_case WHERE description LIKE ?",
-                         DESCRIPTION + "%")  # fmt: skip
+    stored = t.app.query(
+        "SELECT description FROM asb_case WHERE description LIKE ?", DESCRIPTION + "%"
+    )
     assert stored == [(DESCRIPTION,)]  # what was typed after the save was let go, as asked
 
 
@@ -178,8 +182,9 @@ def test_a_failed_save_brings_the_first_field_in_error_into_view(officer: Tablet
     t.see("New ASB report")
     save = t.page.locator("flt-semantics[flt-semantics-identifier='asb-save']")
     save.scroll_into_view_if_needed()
-    category = t.page.locator("flt-semantics[aria-expanded]").filter(has_text=re.compile(
-        r"^\s*Category"))  # fmt: skip
+    category = t.page.locator("flt-semantics[aria-expanded]").filter(
+        has_text=re.compile(r"^\s*Category")
+    )
     deadline = time.monotonic() + 10
     t.page.mouse.wheel(0, 3000)  # to the foot of the form, where the Save button is
     while category.count() and category.first.is_visible() and time.monotonic() < deadline:
@@ -203,8 +208,9 @@ def test_a_death_asks_first_and_can_be_undone(officer: Tablet) -> None:
     row.first.click()
     t.tap("person-confirm")
     t.see("Death recorded")
-    t.app.wait_for_rows("SELECT died_on IS NOT NULL FROM person WHERE id = ?", LEAD["id"],
-                        expect=[(1,)])  # fmt: skip
+    t.app.wait_for_rows(
+        "SELECT died_on IS NOT NULL FROM person WHERE id = ?", LEAD["id"], expect=[(1,)]
+    )
     t.tap("person-undo")
     t.see("Undone: back in the household")
     t.app.wait_for_rows("SELECT died_on FROM person WHERE id = ?", LEAD["id"], expect=[(None,)])

@@ -40,10 +40,12 @@ RUNCORN = next(p for p in DEMO.patches if p["name"] == "Runcorn East")
 # A home away from the tablet's position (not among "homes near you") with no case yet, so
 # the search result is the one row that names it.
 HOME = next(
-    p for p in DEMO.properties
-    if p["estate"] == ESTATE and p["tenancy_ref"]
+    p
+    for p in DEMO.properties
+    if p["estate"] == ESTATE
+    and p["tenancy_ref"]
     and p["id"] not in {c.get("property_id") for c in DEMO.asb_cases}
-)  # fmt: skip
+)
 TENANT_NAMES = sorted({str(p["name"]) for p in DEMO.persons if p.get("name")})
 PCSO_NOTE = "Broken glass all over the play area"
 CASE_NOTE = "Loud music every night from the flat above"
@@ -111,8 +113,10 @@ def test_the_officer_picks_the_pcso_by_name_and_sees_the_pcso_observation(
         a.page.get_by_role("button", name=f"Add {PCSO.name} (PCSO)"),
         f"{PCSO.name} added. Their tablet receives this walkabout at its next sync.",
     )
-    a.see(f"Will receive this walkabout, with the estate's homes and no personal data: "
-          f"{PCSO.name} (PCSO)")  # fmt: skip
+    a.see(
+        f"Will receive this walkabout, with the estate's homes and no personal data: "
+        f"{PCSO.name} (PCSO)"
+    )
     a.screenshot("walkabout-pick-by-name")
     wid = _walkabout_id(a)
     _sync(a)

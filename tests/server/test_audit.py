@@ -54,8 +54,12 @@ def test_exports_and_reports_are_audited_for_every_role(cast: Cast) -> None:
     with cast.api("north1") as a, cast.api("boss") as boss:
         rid = _case(cast, a)
         wid = new_id()
-        create(a, "walkabout", {"estate": "Oak", "started_at": "2026-06-10T09:00:00Z",
-                                "participants": []}, wid)  # fmt: skip
+        create(
+            a,
+            "walkabout",
+            {"estate": "Oak", "started_at": "2026-06-10T09:00:00Z", "participants": []},
+            wid,
+        )
         assert boss.get("/exports/asb_case.csv").status_code == 200
         assert a.get(f"/walkabouts/{wid}/report.pdf").status_code == 200
         exported = _log(boss, rid)

@@ -135,12 +135,14 @@ def test_restore_drill_postgresql_pg_dump_under_writes_then_pg_restore_and_serve
                     check=True,
                     capture_output=True,
                     timeout=300,
-                ),  # fmt: skip
+                ),
             )
         subprocess.run(
             ["pg_restore", "--no-owner", f"--dbname={target_libpq}", str(dump)],
-            check=True, capture_output=True, timeout=300,
-        )  # fmt: skip
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
         restored = LiveServer(data_dir=tmp_path / "restored", database_url=target, env=KEY)
         assert "new epoch" in restored.cli("new-epoch").stdout
         with psycopg.connect(target_libpq) as pg:
@@ -163,16 +165,36 @@ def test_purge_deletes_expired_tokens_and_only_the_audit_rows_asked_for(tmp_path
     try:
         upgrade(engine)
         with writing(engine) as conn:
-            uid, _, _ = add_user(conn, username="olive", password=PASSWORD, role="officer",
-                                 name=None, patch_names=None, now=now)  # fmt: skip
+            uid, _, _ = add_user(
+                conn,
+                username="olive",
+                password=PASSWORD,
+                role="officer",
+                name=None,
+                patch_names=None,
+                now=now,
+            )
             for when in (now - timedelta(days=30), now):  # one long expired, one live
-                auth.issue_token(conn, user_id=uid, device_id="d", device_name="t", secret="k",
-                                 lifetime=timedelta(days=7), now=when)  # fmt: skip
+                auth.issue_token(
+                    conn,
+                    user_id=uid,
+                    device_id="d",
+                    device_name="t",
+                    secret="k",
+                    lifetime=timedelta(days=7),
+                    now=when,
+                )
             for days in (400, 10):
-                conn.execute(insert(AUDIT).values(
-                    at=now - timedelta(days=days), user_id=uid, device_id="d", action="pull",
-                    entity="asb_case", record_id=f"case-{days}",
-                ))  # fmt: skip
+                conn.execute(
+                    insert(AUDIT).values(
+                        at=now - timedelta(days=days),
+                        user_id=uid,
+                        device_id="d",
+                        action="pull",
+                        entity="asb_case",
+                        record_id=f"case-{days}",
+                    )
+                )
         kept = server.cli("purge")
         assert "purged 1 expired tokens and 0 audit rows" in kept.stdout
         trimmed = server.cli("purge", "--audit-days", "365")

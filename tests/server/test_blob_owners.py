@@ -60,8 +60,14 @@ def walkabout(api: Api, estate: str, partners: tuple[str, ...] = ()) -> str:
 
 def name_photo(api: Api, walkabout_id: str, data: bytes) -> dict[str, Any]:
     """Push a photo record on the walkabout naming ``data``; returns the result."""
-    patch = {"parent_entity": "walkabout", "parent_id": walkabout_id, "sha256": sha(data),
-             "bytes": len(data), "width": 400, "height": 300}  # fmt: skip
+    patch = {
+        "parent_entity": "walkabout",
+        "parent_id": walkabout_id,
+        "sha256": sha(data),
+        "bytes": len(data),
+        "width": 400,
+        "height": 300,
+    }
     return api.push_one(mutation("photo", new_id(), patch))
 
 
@@ -200,8 +206,11 @@ def test_the_walkabout_pdf_carries_only_photos_the_caller_may_read(cast: Cast) -
 
 def test_deleting_another_patchs_record_answers_as_for_an_unknown_id(cast: Cast) -> None:
     case_id = new_id()
-    patch = {"category": "noise", "received_at": "2026-06-10T09:00:00Z",
-             "property_id": cast.homes["100000000003"]}  # fmt: skip
+    patch = {
+        "category": "noise",
+        "received_at": "2026-06-10T09:00:00Z",
+        "property_id": cast.homes["100000000003"],
+    }
     with cast.api("south1") as south, cast.api("north1") as north:
         assert south.push_one(mutation("asb_case", case_id, patch))["status"] == "applied"
         theirs = north.push_one(mutation("asb_case", case_id, op="delete", base_version=1))

@@ -16,7 +16,7 @@ GOOD = (
     HEADER
     + '100012400032,Runcorn East,Castlefields,Lapwing Grove,"1 Lapwing Grove, Runcorn",wa72fy,53.340075,-2.688133,2,HT1\n'
     + "100012409001,Widnes West,Hough Green,,12 Pex Hill Close,WA8 4QR,,,1,\n"
-)  # fmt: skip
+)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -57,7 +57,10 @@ def test_import_then_sign_in_and_pull(offline: LiveServer) -> None:
 
 
 BAD_ROWS = [
-    ("100012400032,North,Oak,,1 Oak,WA7 1AA,,,three,\n", "line 2, bedrooms: must be a whole number"),
+    (
+        "100012400032,North,Oak,,1 Oak,WA7 1AA,,,three,\n",
+        "line 2, bedrooms: must be a whole number",
+    ),
     ("100012400032,North,Oak,,1 Oak,WA7,,,1,\n", "line 2, postcode:"),
     ("12AB,North,Oak,,1 Oak,WA7 1AA,,,1,\n", "line 2, uprn:"),
     ("100012400032,North,Oak,,1 Oak,WA7 1AA,53.3,,1,\n", "line 2, lat: give both lat and lon"),
@@ -65,7 +68,7 @@ BAD_ROWS = [
     (",North,Oak,,1 Oak,WA7 1AA,,,1,\n", "line 2, uprn: is required"),
     ("100012400032,North,Oak,,1 Oak,WA7 1AA,,,11,\n", "line 2, bedrooms:"),
     ("100012400032,North,Oak,,1 Oak\n", "line 2: 5 values for 10 columns"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("row", "message"), BAD_ROWS)

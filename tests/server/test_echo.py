@@ -170,9 +170,18 @@ def test_paging_over_own_and_others_records_loses_nothing(cast: Cast) -> None:
 def test_a_record_that_once_left_a_patch_is_always_sent(cast: Cast) -> None:
     """A device may hold such a record as an orphan (removed while its edit was pending)
     and delete it when the edit is answered; only a pull brings it back."""
-    home = {"uprn": "100000000078", "patch": "North", "estate": "Ash", "block": "",
-            "address": "78 Ash Walk", "postcode": "WA7 3CC", "lat": "", "lon": "",
-            "bedrooms": 2, "tenancy_ref": ""}  # fmt: skip
+    home = {
+        "uprn": "100000000078",
+        "patch": "North",
+        "estate": "Ash",
+        "block": "",
+        "address": "78 Ash Walk",
+        "postcode": "WA7 3CC",
+        "lat": "",
+        "lon": "",
+        "bedrooms": 2,
+        "tenancy_ref": "",
+    }
     cast.server.import_properties([home])
     with cast.api("north1") as a:
         records, _, _, _ = a.pull_all()

@@ -66,7 +66,7 @@ def test_times_ahead_of_the_server_clock_are_refused_with_future_time(cast: Cast
                     "hazard": "damp_and_mould",
                     "reported_at": in_2027,
                 },
-            )  # fmt: skip
+            )
         )
         case_edit = a.push_one(mutation("asb_case", case, {"received_at": in_2027}, base_version=1))
         records, _, _, _ = a.pull_all()

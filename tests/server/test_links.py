@@ -72,15 +72,29 @@ def test_other_reference_fields_are_checked_too(cast: Cast) -> None:
         their_person = _person(south, south_home)
         at = "2026-06-10T10:00:00Z"
         attempts = [
-            ("asb_report", {"case_id": their_case, "reported_at": at, "incident_at": at,
-                            "description": "shouting"}),
+            (
+                "asb_report",
+                {
+                    "case_id": their_case,
+                    "reported_at": at,
+                    "incident_at": at,
+                    "description": "shouting",
+                },
+            ),
             ("person", {"property_id": north_home, "name": "X", "partner_id": their_person}),
             ("person", {"property_id": south_home, "name": "X"}),
-            ("note", {"parent_entity": "asb_case", "parent_id": their_case, "text": "hi",
-                      "created_at": at}),
+            (
+                "note",
+                {
+                    "parent_entity": "asb_case",
+                    "parent_id": their_case,
+                    "text": "hi",
+                    "created_at": at,
+                },
+            ),
             ("ct_review", {"case_id": their_case}),
             ("repair", {"property_id": south_home, "priority": "routine", "reported_at": at}),
-        ]  # fmt: skip
+        ]
         for entity, patch in attempts:
             error = _refused(north.push_one(mutation(entity, new_id(), patch)))
             assert error["code"] == "not_found", (entity, error)

@@ -47,11 +47,19 @@ def _to(engine: Engine, revision: str) -> None:
 
 def _photo(rid: str, seq: int, sha: str, who: str) -> dict[str, object]:
     return {
-        "entity": "photo", "id": rid, "version": 1, "seq": seq, "deleted": False,
-        "data": "{}", "photo_sha256": sha, "needs_review": False,
-        "created_by_device": f"dev-{who}", "created_by_user": f"user-{who}",
-        "created_at": NOW, "updated_at": NOW,
-    }  # fmt: skip
+        "entity": "photo",
+        "id": rid,
+        "version": 1,
+        "seq": seq,
+        "deleted": False,
+        "data": "{}",
+        "photo_sha256": sha,
+        "needs_review": False,
+        "created_by_device": f"dev-{who}",
+        "created_by_user": f"user-{who}",
+        "created_at": NOW,
+        "updated_at": NOW,
+    }
 
 
 def test_stored_blobs_are_credited_to_their_first_photo_record(engine: Engine) -> None:

@@ -42,9 +42,14 @@ def _to(engine: Engine, revision: str, *, down: bool = False) -> None:
 
 def _user(uid: str, username: str, name: str, role: str, patches: list[str]) -> dict[str, object]:
     return {
-        "id": uid, "username": username, "password_hash": "scrypt$x", "role": role,
-        "name": name, "patch_ids": json.dumps(patches), "created_at": NOW,
-    }  # fmt: skip
+        "id": uid,
+        "username": username,
+        "password_hash": "scrypt$x",
+        "role": role,
+        "name": name,
+        "patch_ids": json.dumps(patches),
+        "created_at": NOW,
+    }
 
 
 def test_users_made_before_it_get_staff_records_after_every_seq(engine: Engine) -> None:
@@ -52,9 +57,11 @@ def test_users_made_before_it_get_staff_records_after_every_seq(engine: Engine) 
     with engine.begin() as conn:
         conn.execute(
             insert(USER),
-            [_user("u-gary", "glowe", "Gary Lowe", "pcso", []),
-             _user("u-nora", "nora", "Nora North", "officer", ["p-north"])],
-        )  # fmt: skip
+            [
+                _user("u-gary", "glowe", "Gary Lowe", "pcso", []),
+                _user("u-nora", "nora", "Nora North", "officer", ["p-north"]),
+            ],
+        )
         if engine.dialect.name == "sqlite":
             conn.execute(text("UPDATE counter SET value = 41 WHERE name = 'seq'"))
         else:  # PostgreSQL positions come from a sequence (server.db.take_seqs)
@@ -68,8 +75,13 @@ def test_users_made_before_it_get_staff_records_after_every_seq(engine: Engine) 
         ).all()
     assert [r[1] for r in rows] == [42, 43]
     staff = {r[0]: json.loads(r[3]) for r in rows}
-    assert staff["u-nora"] == {"id": "u-nora", "display_name": "Nora North", "role": "officer",
-                               "patch_ids": ["p-north"], "active": True}  # fmt: skip
+    assert staff["u-nora"] == {
+        "id": "u-nora",
+        "display_name": "Nora North",
+        "role": "officer",
+        "patch_ids": ["p-north"],
+        "active": True,
+    }
     assert set(staff["u-gary"]) == {"id", "display_name", "role", "patch_ids", "active"}
     assert all(r[2] == 1 and r[4] is None for r in rows)
 

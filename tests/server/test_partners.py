@@ -42,9 +42,13 @@ def _walkabout(cast: Cast, *partners: str) -> str:
         create(
             a,
             "observation",
-            {"walkabout_id": wid, "kind": "fly_tipping", "logged_at": "2026-06-10T09:05:00Z",
-             "description": "mattress by the bin store"},
-        )  # fmt: skip
+            {
+                "walkabout_id": wid,
+                "kind": "fly_tipping",
+                "logged_at": "2026-06-10T09:05:00Z",
+                "description": "mattress by the bin store",
+            },
+        )
     return wid
 
 
@@ -71,9 +75,13 @@ def test_every_signed_in_role_receives_the_whole_staff_directory_and_nothing_pri
             assert set(data) == STAFF_FIELDS, data  # no username, no password hash
     staff = _staff(cast, "pcso1")
     assert staff[cast.users["north1"]] == {
-        "id": cast.users["north1"], "display_name": "Nora North", "role": "officer",
-        "patch_ids": [cast.patches["North"]], "active": True, "needs_review": False,
-    }  # fmt: skip
+        "id": cast.users["north1"],
+        "display_name": "Nora North",
+        "role": "officer",
+        "patch_ids": [cast.patches["North"]],
+        "active": True,
+        "needs_review": False,
+    }
     assert staff[cast.users["pcso1"]]["role"] == "pcso"
 
 
@@ -115,8 +123,9 @@ def test_cases_and_repairs_get_references_in_order_at_their_first_push(cast: Cas
     home = cast.homes["100000000001"]
     with cast.api("north1") as a, cast.api("south1") as s:
         first, second = (new_case(property_id=home) for _ in range(2))
-        results = a.push(mutation("asb_case", first[0], first[1]),
-                         mutation("asb_case", second[0], second[1]))  # fmt: skip
+        results = a.push(
+            mutation("asb_case", first[0], first[1]), mutation("asb_case", second[0], second[1])
+        )
         other = new_case(property_id=cast.homes["100000000003"])
         third = s.push_one(mutation("asb_case", other[0], other[1]))
         repair = create(
@@ -231,8 +240,11 @@ def test_demo_references_are_kept_and_the_next_case_follows_them(tmp_path: Path)
     today = datetime.now(ZoneInfo("Europe/London")).date()
     demo = generate_demo(1, today=today)
     prefix = f"ASB-{today.year}-"
-    highest = max(int(c["reference"][len(prefix) :]) for c in demo.asb_cases
-                  if c["reference"].startswith(prefix))  # fmt: skip
+    highest = max(
+        int(c["reference"][len(prefix) :])
+        for c in demo.asb_cases
+        if c["reference"].startswith(prefix)
+    )
     with LiveServer(data_dir=tmp_path) as server:
         server.cli("seed-demo", "--today", today.isoformat())
         with Api(server.url).login("manager", "demo-manager-halton") as manager:

@@ -113,10 +113,13 @@ def test_partner_pull_holds_nothing_restricted(cast: Cast) -> None:
         create(
             a,
             "person",
-            {"property_id": cast.homes["100000000001"], "name": "Jane Secretname",
-             "date_of_birth": "1950-01-01"},
+            {
+                "property_id": cast.homes["100000000001"],
+                "name": "Jane Secretname",
+                "date_of_birth": "1950-01-01",
+            },
             person,
-        )  # fmt: skip
+        )
         rid, patch = new_case(
             property_id=cast.homes["100000000001"],
             description="threatened with a knife",
@@ -127,11 +130,17 @@ def test_partner_pull_holds_nothing_restricted(cast: Cast) -> None:
         create(
             a,
             "observation",
-            {"walkabout_id": wid, "kind": "fly_tipping", "logged_at": "2026-06-10T09:10:00Z",
-             "raised_entity": "asb_case", "raised_id": rid, "lat": 53.34,
-             "lon": -2.69},
+            {
+                "walkabout_id": wid,
+                "kind": "fly_tipping",
+                "logged_at": "2026-06-10T09:10:00Z",
+                "raised_entity": "asb_case",
+                "raised_id": rid,
+                "lat": 53.34,
+                "lon": -2.69,
+            },
             obs,
-        )  # fmt: skip
+        )
         r = p.pull()
         raw = r.text
         records, _, _, _ = p.pull_all()
@@ -159,16 +168,28 @@ def test_partners_add_observations_only_on_walkabouts_they_joined(cast: Cast) ->
             mutation(
                 "observation",
                 new_id(),
-                {**obs, "walkabout_id": joined, "raised_entity": "repair",
-                 "raised_id": "SECRET-VALUE-1"},
+                {
+                    **obs,
+                    "walkabout_id": joined,
+                    "raised_entity": "repair",
+                    "raised_id": "SECRET-VALUE-1",
+                },
             )
-        )  # fmt: skip
+        )
         case_id, patch = new_case(property_id=cast.homes["100000000001"])
         case = p.push_one(mutation("asb_case", case_id, patch))
         note = p.push_one(
-            mutation("note", new_id(), {"parent_entity": "walkabout", "parent_id": joined,
-                                        "text": "bins full", "created_at": "2026-06-10T09:30:00Z"})
-        )  # fmt: skip
+            mutation(
+                "note",
+                new_id(),
+                {
+                    "parent_entity": "walkabout",
+                    "parent_id": joined,
+                    "text": "bins full",
+                    "created_at": "2026-06-10T09:30:00Z",
+                },
+            )
+        )
         edit = p.push_one(
             mutation("observation", ok["record"]["id"], {"description": "x"}, base_version=1)
         )
@@ -211,11 +232,19 @@ def test_joining_a_walkabout_is_caught_up_without_a_resync(cast: Cast) -> None:
     with cast.api("boss") as a, cast.api("cllr1") as c:
         wid = _walkabout(a, estate="Elm")  # the councillor is not on it yet
         obs = new_id()
-        create(a, "observation", {"walkabout_id": wid, "kind": "litter",
-                                  "logged_at": "2026-06-10T10:00:00Z"}, obs)  # fmt: skip
+        create(
+            a,
+            "observation",
+            {"walkabout_id": wid, "kind": "litter", "logged_at": "2026-06-10T10:00:00Z"},
+            obs,
+        )
         gone = new_id()
-        create(a, "observation", {"walkabout_id": wid, "kind": "graffiti",
-                                  "logged_at": "2026-06-10T10:05:00Z"}, gone)  # fmt: skip
+        create(
+            a,
+            "observation",
+            {"walkabout_id": wid, "kind": "graffiti", "logged_at": "2026-06-10T10:05:00Z"},
+            gone,
+        )
         a.push_one(mutation("observation", gone, op="delete", base_version=1))
         _, _, cursor, _ = c.pull_all()
         participants = [{"user_id": cast.users["cllr1"], "name": "Cal", "role": "councillor"}]
@@ -236,9 +265,18 @@ def test_joining_a_walkabout_is_caught_up_without_a_resync(cast: Cast) -> None:
 
 
 def test_a_record_moved_to_another_patch_arrives_in_removes(cast: Cast) -> None:
-    home = {"uprn": "100000000077", "patch": "North", "estate": "Ash", "block": "",
-            "address": "77 Ash Walk", "postcode": "WA7 3CC", "lat": "", "lon": "",
-            "bedrooms": 2, "tenancy_ref": ""}  # fmt: skip
+    home = {
+        "uprn": "100000000077",
+        "patch": "North",
+        "estate": "Ash",
+        "block": "",
+        "address": "77 Ash Walk",
+        "postcode": "WA7 3CC",
+        "lat": "",
+        "lon": "",
+        "bedrooms": 2,
+        "tenancy_ref": "",
+    }
     cast.server.import_properties([home])
     with cast.api("north1") as north, cast.api("south1") as south:
         records, _, cursor, _ = north.pull_all()
@@ -308,17 +346,39 @@ def test_children_written_with_their_parent_in_one_push_are_in_scope(cast: Cast)
     with cast.api("north1") as a, cast.api("pcso1") as p, cast.api("north2") as b:
         results = a.push(
             # Children first and parents last inside one push: placing must not depend on order.
-            mutation("note", note, {"parent_entity": "observation", "parent_id": obs,
-                                    "text": "bags", "created_at": "2026-06-10T09:10:00Z"}),
-            mutation("observation", obs, {"walkabout_id": wid, "kind": "litter",
-                                          "logged_at": "2026-06-10T09:05:00Z"}),
-            mutation("walkabout", wid, {"estate": "Oak", "started_at": "2026-06-10T09:00:00Z",
-                                        "participants": [{"user_id": cast.users["pcso1"],
-                                                          "name": "Pat", "role": "pcso"}]}),
-            mutation("asb_report", report, {"case_id": case, **REPORT,
-                                            "reported_at": "2026-06-10T10:00:00Z"}),
+            mutation(
+                "note",
+                note,
+                {
+                    "parent_entity": "observation",
+                    "parent_id": obs,
+                    "text": "bags",
+                    "created_at": "2026-06-10T09:10:00Z",
+                },
+            ),
+            mutation(
+                "observation",
+                obs,
+                {"walkabout_id": wid, "kind": "litter", "logged_at": "2026-06-10T09:05:00Z"},
+            ),
+            mutation(
+                "walkabout",
+                wid,
+                {
+                    "estate": "Oak",
+                    "started_at": "2026-06-10T09:00:00Z",
+                    "participants": [
+                        {"user_id": cast.users["pcso1"], "name": "Pat", "role": "pcso"}
+                    ],
+                },
+            ),
+            mutation(
+                "asb_report",
+                report,
+                {"case_id": case, **REPORT, "reported_at": "2026-06-10T10:00:00Z"},
+            ),
             mutation("asb_case", case, {**new_case(property_id=cast.homes["100000000001"])[1]}),
-        )  # fmt: skip
+        )
         partner = p.pull_all()[0]
         officer = b.pull_all()[0]
     assert [r["status"] for r in results] == ["applied"] * 5
@@ -384,8 +444,12 @@ def test_a_page_holds_up_to_a_thousand_records_unless_asked_otherwise(cast: Cast
         rid, patch = new_case(property_id=cast.homes["100000000001"])
         create(a, "asb_case", patch, rid)
         for _ in range(3):
-            note = {"parent_entity": "asb_case", "parent_id": rid, "text": "seen",
-                    "created_at": "2026-06-10T10:00:00Z"}  # fmt: skip
+            note = {
+                "parent_entity": "asb_case",
+                "parent_id": rid,
+                "text": "seen",
+                "created_at": "2026-06-10T10:00:00Z",
+            }
             notes = [note] * 400
             results = a.push(*(mutation("note", new_id(), n) for n in notes))
             assert {r["status"] for r in results} == {"applied"}

@@ -197,10 +197,13 @@ def test_max_policy_keeps_the_higher_priority(cast: Cast) -> None:
         create(
             a,
             "repair",
-            {"property_id": cast.homes["100000000001"], "priority": "routine",
-             "reported_at": "2026-06-10T09:00:00Z"},
+            {
+                "property_id": cast.homes["100000000001"],
+                "priority": "routine",
+                "reported_at": "2026-06-10T09:00:00Z",
+            },
             rid,
-        )  # fmt: skip
+        )
         a.push_one(mutation("repair", rid, {"priority": "emergency"}, base_version=1))
         lower = b.push_one(mutation("repair", rid, {"priority": "urgent"}, base_version=1))
     assert lower["status"] == "merged" and lower["conflicts"] == []
@@ -213,10 +216,13 @@ def test_union_policy_joins_lists(cast: Cast) -> None:
         create(
             a,
             "tenancy_visit",
-            {"property_id": cast.homes["100000000001"], "visited_at": "2026-06-10T09:00:00Z",
-             "referrals": []},
+            {
+                "property_id": cast.homes["100000000001"],
+                "visited_at": "2026-06-10T09:00:00Z",
+                "referrals": [],
+            },
             rid,
-        )  # fmt: skip
+        )
         a.push_one(mutation("tenancy_visit", rid, {"referrals": ["money_advice"]}, base_version=1))
         both = b.push_one(
             mutation("tenancy_visit", rid, {"referrals": ["safeguarding"]}, base_version=1)

@@ -63,13 +63,28 @@ def walk() -> tuple[dict[str, Any], list[dict[str, Any]]]:
 def _photos(observations: list[dict[str, Any]]) -> list[dict[str, Any]]:
     first = observations[0]["id"]
     return [
-        {"id": "p1", "parent_entity": "observation", "parent_id": first, "sha256": "a" * 64,
-         "caption": "Garage block, north side"},
-        {"id": "p2", "parent_entity": "observation", "parent_id": first, "sha256": "b" * 64,
-         "caption": "Close-up"},
-        {"id": "p3", "parent_entity": "property", "parent_id": "x", "sha256": "c" * 64,
-         "caption": f"Kitchen of {SECRET_NAME}"},  # not part of the walkabout
-    ]  # fmt: skip
+        {
+            "id": "p1",
+            "parent_entity": "observation",
+            "parent_id": first,
+            "sha256": "a" * 64,
+            "caption": "Garage block, north side",
+        },
+        {
+            "id": "p2",
+            "parent_entity": "observation",
+            "parent_id": first,
+            "sha256": "b" * 64,
+            "caption": "Close-up",
+        },
+        {
+            "id": "p3",
+            "parent_entity": "property",
+            "parent_id": "x",
+            "sha256": "c" * 64,
+            "caption": f"Kitchen of {SECRET_NAME}",
+        },  # not part of the walkabout
+    ]
 
 
 # --- the PDF ------------------------------------------------------------------------------
@@ -144,11 +159,21 @@ def test_pdf_with_odd_text_and_few_fields() -> None:
         "summary": "Rubbish\u00a0everywhere\u2026 \u4e2d\u6587\x07",
     }
     observations = [
-        {"id": "o1", "walkabout_id": "w1", "kind": "litter", "logged_at": "2026-06-10T09:05:00Z",
-         "description": "Crisp packets \U0001f4a9 by the café"},
-        {"id": "o2", "walkabout_id": "other", "kind": "vandalism",
-         "logged_at": "2026-06-10T09:06:00Z", "description": "Not this walkabout"},
-    ]  # fmt: skip
+        {
+            "id": "o1",
+            "walkabout_id": "w1",
+            "kind": "litter",
+            "logged_at": "2026-06-10T09:05:00Z",
+            "description": "Crisp packets \U0001f4a9 by the café",
+        },
+        {
+            "id": "o2",
+            "walkabout_id": "other",
+            "kind": "vandalism",
+            "logged_at": "2026-06-10T09:06:00Z",
+            "description": "Not this walkabout",
+        },
+    ]
     pdf = walkabout_pdf(walkabout, observations, [], generated_at=GENERATED)
     _well_formed(pdf)
     text = _text(pdf)
@@ -239,9 +264,14 @@ def test_csv_cells_are_formula_safe(value: str, cell: str) -> None:
 
 def test_csv_numbers_and_structures() -> None:
     record = {
-        "id": "w1", "estate": "=cmd", "lat": -2.5, "participants": [{"name": "-x", "role": "pcso"}],
-        "grades": {"litter": "good"}, "fire_safety_met": False, "score_pct": 62.5,
-    }  # fmt: skip
+        "id": "w1",
+        "estate": "=cmd",
+        "lat": -2.5,
+        "participants": [{"name": "-x", "role": "pcso"}],
+        "grades": {"litter": "good"},
+        "fire_safety_met": False,
+        "score_pct": 62.5,
+    }
     rows = _read(export_csv("walkabout", [record]))
     cells = dict(zip(rows[0], rows[1], strict=True))
     assert cells["estate"] == "'=cmd"

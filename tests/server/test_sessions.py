@@ -47,11 +47,14 @@ def test_changing_ones_password_ends_every_session_and_gives_this_device_a_new_t
 ) -> None:
     name = _user(cast, "pat")
     with Api(cast.server.url).login(name) as a, Api(cast.server.url).login(name) as b:
-        wrong = a.post("/auth/password", {"current_password": "nope-not-it-at-all",
-                                          "new_password": NEW_PASSWORD})  # fmt: skip
+        wrong = a.post(
+            "/auth/password",
+            {"current_password": "nope-not-it-at-all", "new_password": NEW_PASSWORD},
+        )
         assert _code(wrong) == (401, "bad_credentials")
-        weak = a.post("/auth/password", {"current_password": PASSWORD,
-                                         "new_password": "password1234"})  # fmt: skip
+        weak = a.post(
+            "/auth/password", {"current_password": PASSWORD, "new_password": "password1234"}
+        )
         assert _code(weak) == (422, "validation_failed")
         assert "common" in weak.json()["error"]["message"]
         assert a.pull().status_code == 200  # refused changes end nothing
@@ -62,9 +65,10 @@ def test_changing_ones_password_ends_every_session_and_gives_this_device_a_new_t
         a.token = ok.json()["access_token"]
         assert a.pull().status_code == 200
     status, _ = cast.server.request(
-        "POST", "/auth/token",
+        "POST",
+        "/auth/token",
         {"username": name, "password": PASSWORD, "device_id": "x", "device_name": "t"},
-    )  # fmt: skip
+    )
     assert status == 401
     with Api(cast.server.url).login(name, NEW_PASSWORD) as again:
         assert again.pull().status_code == 200
@@ -87,8 +91,12 @@ def test_disable_user_ends_every_session_and_refuses_sign_in_until_enabled(cast:
         out = cast.server.cli("disable-user", name)
         assert "disabled" in out.stdout
         assert _code(a.pull()) == (401, "unauthenticated")
-    body = {"username": name, "password": PASSWORD, "device_id": f"t-{new_id()}",
-            "device_name": "t"}  # fmt: skip
+    body = {
+        "username": name,
+        "password": PASSWORD,
+        "device_id": f"t-{new_id()}",
+        "device_name": "t",
+    }
     status, err = cast.server.request("POST", "/auth/token", body)
     assert (status, err["error"]["code"]) == (401, "account_disabled")
     status, err = cast.server.request("POST", "/auth/token", {**body, "password": "not-it-x"})
@@ -126,16 +134,29 @@ def test_a_token_expires_at_its_time_without_waiting_for_it(tmp_path: Path) -> N
         upgrade(engine)
         t0 = datetime(2026, 6, 10, 9, 0, tzinfo=UTC)
         with writing(engine) as conn:
-            user_id, _, _ = add_user(conn, username="eve", password=PASSWORD, role="officer",
-                                     name=None, patch_names=None, now=t0)  # fmt: skip
+            user_id, _, _ = add_user(
+                conn,
+                username="eve",
+                password=PASSWORD,
+                role="officer",
+                name=None,
+                patch_names=None,
+                now=t0,
+            )
             token, expires, _ = auth.issue_token(
-                conn, user_id=user_id, device_id="d1", device_name="t", secret="k",
-                lifetime=timedelta(hours=1), now=t0,
-            )  # fmt: skip
+                conn,
+                user_id=user_id,
+                device_id="d1",
+                device_name="t",
+                secret="k",
+                lifetime=timedelta(hours=1),
+                now=t0,
+            )
         header = f"Bearer {token}"
         with engine.connect() as conn:
-            who, _ = auth.authenticate(conn, authorization=header, secret="k",
-                                       now=expires - timedelta(seconds=1))  # fmt: skip
+            who, _ = auth.authenticate(
+                conn, authorization=header, secret="k", now=expires - timedelta(seconds=1)
+            )
             assert who.username == "eve"
             with pytest.raises(AuthError) as err:
                 auth.authenticate(conn, authorization=header, secret="k", now=expires)

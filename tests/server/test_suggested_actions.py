@@ -68,15 +68,20 @@ def test_household_events_and_the_visit_that_lists_them(cast: Cast) -> None:
     with cast.api("south1") as a:
         visit = new_id()
         create(a, "tenancy_visit", {**VISIT, "property_id": home}, visit)
-        baby = create(a, "person", {"property_id": home, "name": "Baby", "relationship": "child",
-                                    "died_on": "2026-06-09"})  # fmt: skip
+        baby = create(
+            a,
+            "person",
+            {"property_id": home, "name": "Baby", "relationship": "child", "died_on": "2026-06-09"},
+        )
         assert actions(baby["record"]) == []  # a baby's death is no succession
-        lodger = create(a, "person", {"property_id": home, "name": "Lodger",
-                                      "status": "unverified_occupant"})  # fmt: skip
+        lodger = create(
+            a, "person", {"property_id": home, "name": "Lodger", "status": "unverified_occupant"}
+        )
         assert actions(lodger["record"]) == ["fraud_check"]
         lead = new_id()
-        create(a, "person", {"property_id": home, "name": "Lead", "relationship": "lead_tenant"},
-               lead)  # fmt: skip
+        create(
+            a, "person", {"property_id": home, "name": "Lead", "relationship": "lead_tenant"}, lead
+        )
         died = a.push_one(mutation("person", lead, {"died_on": "2026-06-10"}, base_version=1))
         assert died["status"] == "applied" and actions(died["record"]) == ["succession"]
         # The visit recorded before the events is re-derived by the server and pulled fresh.
@@ -85,8 +90,11 @@ def test_household_events_and_the_visit_that_lists_them(cast: Cast) -> None:
 
 
 def test_a_client_cannot_write_suggestions(cast: Cast) -> None:
-    patch = {**VISIT, "property_id": cast.homes["100000000001"],
-             "suggested_actions": [{"action": "succession", "reason": "because"}]}  # fmt: skip
+    patch = {
+        **VISIT,
+        "property_id": cast.homes["100000000001"],
+        "suggested_actions": [{"action": "succession", "reason": "because"}],
+    }
     with cast.api("north1") as a:
         result = a.push_one(mutation("tenancy_visit", new_id(), patch))
     assert result["status"] == "rejected"
@@ -99,24 +107,33 @@ def _decision(action: str, decision: str, reason: str | None, at: str) -> dict[s
 
 def test_decline_needs_a_reason_and_decisions_from_two_tablets_are_kept(cast: Cast) -> None:
     rid = new_id()
-    patch = {**VISIT, "property_id": cast.homes["100000000001"], "arrears_amount": 800.0,
-             "weekly_rent": 100.0, "tenant_present": False}  # fmt: skip
+    patch = {
+        **VISIT,
+        "property_id": cast.homes["100000000001"],
+        "arrears_amount": 800.0,
+        "weekly_rent": 100.0,
+        "tenant_present": False,
+    }
     with cast.api("north1") as a, cast.api("north2") as b:
         create(a, "tenancy_visit", patch, rid)
         bare = _decision("money_advice", "declined", " ", "2026-06-10T10:30:00Z")
-        refused = a.push_one(mutation("tenancy_visit", rid, {"action_decisions": [bare]},
-                                      base_version=1))  # fmt: skip
+        refused = a.push_one(
+            mutation("tenancy_visit", rid, {"action_decisions": [bare]}, base_version=1)
+        )
         assert refused["status"] == "rejected"
         assert refused["error"]["code"] == "validation_failed"
         assert "needs a reason" in refused["error"]["message"]
 
-        declined = _decision("money_advice", "declined", "Already with StepChange",
-                             "2026-06-10T10:30:00Z")  # fmt: skip
+        declined = _decision(
+            "money_advice", "declined", "Already with StepChange", "2026-06-10T10:30:00Z"
+        )
         confirmed = _decision("follow_up_visit", "confirmed", None, "2026-06-10T10:31:00Z")
-        first = a.push_one(mutation("tenancy_visit", rid, {"action_decisions": [declined]},
-                                    base_version=1))  # fmt: skip
-        second = b.push_one(mutation("tenancy_visit", rid, {"action_decisions": [confirmed]},
-                                     base_version=1))  # fmt: skip
+        first = a.push_one(
+            mutation("tenancy_visit", rid, {"action_decisions": [declined]}, base_version=1)
+        )
+        second = b.push_one(
+            mutation("tenancy_visit", rid, {"action_decisions": [confirmed]}, base_version=1)
+        )
         assert first["status"] == "applied"
         assert second["status"] == "merged" and second["conflicts"] == []
         records, *_ = a.pull_all()

@@ -72,8 +72,11 @@ PHOTO = {"parent_entity": "walkabout", "sha256": "ab" * 32, "bytes": 1024}
         ("photo", {**PHOTO, "sha256": "zz"}, "sha256"),
         ("photo", {**PHOTO, "bytes": -5}, "bytes"),
         ("photo", {**PHOTO, "width": 0}, "width"),
-        ("tenancy_visit", {"visited_at": "2026-06-10T09:00:00Z", "referrals": ["bingo"]},
-         "referrals"),
+        (
+            "tenancy_visit",
+            {"visited_at": "2026-06-10T09:00:00Z", "referrals": ["bingo"]},
+            "referrals",
+        ),
         # A time past the years the rules read would carry no clock and pass the future guard.
         ("asb_case", {"received_at": "2201-01-01T00:00:00Z"}, "received_at"),
         ("asb_case", {"received_at": "9999-12-31T23:59:59-14:00"}, "received_at"),
@@ -82,10 +85,25 @@ PHOTO = {"parent_entity": "walkabout", "sha256": "ab" * 32, "bytes": 1024}
         ("asb_case", {"lon": -180.5}, "lon"),
         ("photo", {**PHOTO, "lat": 90.0001}, "lat"),
     ],
-    ids=["risk-key", "risk-text", "risk-huge", "grade-word", "grade-number", "participants",
-         "sha256", "bytes", "width", "referrals", "year-2201", "year-9999", "year-1066",
-         "lat-huge", "lon-past-180", "lat-past-pole"],
-)  # fmt: skip
+    ids=[
+        "risk-key",
+        "risk-text",
+        "risk-huge",
+        "grade-word",
+        "grade-number",
+        "participants",
+        "sha256",
+        "bytes",
+        "width",
+        "referrals",
+        "year-2201",
+        "year-9999",
+        "year-1066",
+        "lat-huge",
+        "lon-past-180",
+        "lat-past-pole",
+    ],
+)
 def test_inner_shapes_are_refused_and_nothing_stored(
     cast: Cast, entity: str, patch: dict[str, Any], field: str
 ) -> None:
@@ -143,8 +161,11 @@ def test_a_partners_observation_kind_is_not_echoed(cast: Cast) -> None:
     with cast.api("north1") as a, cast.api("pcso1") as p:
         people = [{"user_id": cast.users["pcso1"], "name": "Pat Pcso", "role": "pcso"}]
         walk = _walkabout(cast, a, participants=people)
-        observation = {"walkabout_id": walk, "kind": "Mrs Jones at no 4",
-                       "logged_at": "2026-06-10T10:00:00Z"}  # fmt: skip
+        observation = {
+            "walkabout_id": walk,
+            "kind": "Mrs Jones at no 4",
+            "logged_at": "2026-06-10T10:00:00Z",
+        }
         r = _post(p, _body(p, mutation("observation", new_id(), observation)))
     _rejected(r.json()["results"][0], "kind")
     assert "Jones" not in r.text
@@ -261,9 +282,15 @@ def test_half_a_surrogate_pair_in_a_patch_rejects_only_its_mutation(cast: Cast) 
         ({"device_id": 5}, 422, "validation_failed"),
         ({"device_id": ["tab"]}, 422, "validation_failed"),
     ],
-    ids=["schema-text", "schema-float", "schema-bool", "schema-unknown", "device-number",
-         "device-list"],
-)  # fmt: skip
+    ids=[
+        "schema-text",
+        "schema-float",
+        "schema-bool",
+        "schema-unknown",
+        "device-number",
+        "device-list",
+    ],
+)
 def test_envelope_types(cast: Cast, top: dict[str, Any], status: int, code: str) -> None:
     with cast.api("north1") as a:
         error = _error(_post(a, _body(a, **top)), status, code)
@@ -278,8 +305,11 @@ def test_envelope_types(cast: Cast, top: dict[str, Any], status: int, code: str)
 def test_the_other_request_errors_name_their_field_too(cast: Cast) -> None:
     with cast.api("north1") as a:
         listless = _error(_post(a, _body(a) | {"mutations": 3}), 422, "validation_failed")
-        limit = _error(a.http.get(f"{a.base}/sync/pull", params={"limit": "0"}, headers=a.headers),
-                       422, "validation_failed")  # fmt: skip
+        limit = _error(
+            a.http.get(f"{a.base}/sync/pull", params={"limit": "0"}, headers=a.headers),
+            422,
+            "validation_failed",
+        )
         omit = _error(
             a.http.get(f"{a.base}/sync/pull", params={"omit_own": "2"}, headers=a.headers),
             422,
@@ -292,10 +322,17 @@ def test_the_other_request_errors_name_their_field_too(cast: Cast) -> None:
 
 @pytest.mark.parametrize(
     ("query", "status"),
-    [("1", 200), ("0", 200), (" 1", 200), ("one", 422), ("1.0", 422), ("9" * 5000, 422),
-     ("987654", 400)],
+    [
+        ("1", 200),
+        ("0", 200),
+        (" 1", 200),
+        ("one", 422),
+        ("1.0", 422),
+        ("9" * 5000, 422),
+        ("987654", 400),
+    ],
     ids=["1", "0", "space", "word", "float", "huge", "unknown"],
-)  # fmt: skip
+)
 def test_pull_schema_version_is_read_from_digits(cast: Cast, query: str, status: int) -> None:
     with cast.api("north1") as a:
         r = a.http.get(f"{a.base}/sync/pull", params={"schema_version": query}, headers=a.headers)

@@ -30,10 +30,13 @@ def change_registry(change: str) -> None:
         registry["walkabout"] = dataclasses.replace(walk, fields=(*walk.fields, weather))
         registry["staff"] = protocol.Entity(
             "staff",
-            (protocol.Field("id", "str"), protocol.Field("name", "str"),
-             protocol.Field("patch_id", "str", ref="patch")),
+            (
+                protocol.Field("id", "str"),
+                protocol.Field("name", "str"),
+                protocol.Field("patch_id", "str", ref="patch"),
+            ),
             reference=True,
-        )  # fmt: skip
+        )
     elif change == "retyped":
         obs = registry["observation"]
         fields = tuple(
@@ -59,14 +62,18 @@ def main() -> None:
     store = Store.open(Path(data_dir))
     up = store.upgraded
     opened: dict[str, Any] = {
-        "created": up.created, "added": up.added, "rebuilt": up.rebuilt,
-        "indexes": up.indexes, "redownload": up.redownload,
+        "created": up.created,
+        "added": up.added,
+        "rebuilt": up.rebuilt,
+        "indexes": up.indexes,
+        "redownload": up.redownload,
         "pending": [m["mutation_id"] for m in store.pending_mutations()],
-        "resync": store.get_meta("resync"), "cursor": store.get_meta("cursor"),
+        "resync": store.get_meta("resync"),
+        "cursor": store.get_meta("cursor"),
         "walkabout": _types(store.db_path, "walkabout"),
         "observation": _types(store.db_path, "observation"),
         "observations": store.all("observation"),
-    }  # fmt: skip
+    }
     # The tablet had signed in to this server as this user: the server made the user's id.
     user = json.loads(store.get_meta("user") or "{}")
     store.set_meta("user", json.dumps(user | {"id": user_id}))
@@ -80,12 +87,16 @@ def main() -> None:
         engine.sign_in(username=username, password=PASSWORD, device_name="tab")
         state = engine.sync_once()
     synced = {
-        "status": state.status, "error": state.last_error,
-        "pending": store.pending_count(), "dead": store.dead_letters(),
+        "status": state.status,
+        "error": state.last_error,
+        "pending": store.pending_count(),
+        "dead": store.dead_letters(),
         "resync": store.get_meta("resync"),
-        "walkabouts": store.all("walkabout"), "observations": store.all("observation"),
-        "notes": store.all("note"), "properties": len(store.all("property")),
-    }  # fmt: skip
+        "walkabouts": store.all("walkabout"),
+        "observations": store.all("observation"),
+        "notes": store.all("note"),
+        "properties": len(store.all("property")),
+    }
     store.close()
     print(json.dumps({"opened": opened, "synced": synced}))
 

@@ -12,8 +12,15 @@ from fieldapp.store.household import HouseholdEvent
 from fieldapp.store.store import Store
 from tests.store.conftest import NOW
 
-HOME = {"id": "h1", "uprn": "1", "patch_id": "p", "estate": "Oak", "address": "1 Oak",
-        "postcode": "WA7 1AA", "bedrooms": 2}  # fmt: skip
+HOME = {
+    "id": "h1",
+    "uprn": "1",
+    "patch_id": "p",
+    "estate": "Oak",
+    "address": "1 Oak",
+    "postcode": "WA7 1AA",
+    "bedrooms": 2,
+}
 PEOPLE = [
     {"id": "lead", "property_id": "h1", "name": "Margaret Hughes", "relationship": "lead_tenant"},
     {"id": "baby", "property_id": "h1", "name": "Ava Hughes", "relationship": "child"},
@@ -22,8 +29,11 @@ PEOPLE = [
 
 @pytest.fixture
 def home(store: Store) -> Store:
-    changes = [{"entity": e, "id": r["id"], "version": 1, "deleted": False, "data": r}
-               for e, rows in (("property", [HOME]), ("person", PEOPLE)) for r in rows]  # fmt: skip
+    changes = [
+        {"entity": e, "id": r["id"], "version": 1, "deleted": False, "data": r}
+        for e, rows in (("property", [HOME]), ("person", PEOPLE))
+        for r in rows
+    ]
     store.apply_pull_page(
         {"changes": changes, "removes": [], "next_cursor": "c", "has_more": False}
     )
@@ -41,8 +51,9 @@ def queued(store: Store) -> list[tuple[str, dict[str, Any]]]:
 def test_a_tenants_death_is_the_person_and_a_task_note_and_the_visit_suggests_succession(
     home: Store,
 ) -> None:
-    visit = home.create("tenancy_visit", {"property_id": "h1", "visited_at": "2026-06-10T08:00:00Z"},
-                        now=NOW)  # fmt: skip
+    visit = home.create(
+        "tenancy_visit", {"property_id": "h1", "visited_at": "2026-06-10T08:00:00Z"}, now=NOW
+    )
     assert visit["suggested_actions"] == []
     event = HouseholdEvent("died", "h1", person_id="lead", day="2026-06-10", author_id="u1")
     person = home.household_event(event, now=NOW)
@@ -61,13 +72,21 @@ def test_a_tenants_death_is_the_person_and_a_task_note_and_the_visit_suggests_su
     [
         (HouseholdEvent("died", "h1", person_id="baby", day="2026-06-10"), []),
         (HouseholdEvent("moved_out", "h1", person_id="lead", day="2026-06-10"), []),
-        (HouseholdEvent("joined", "h1", fields={"name": "Lodger", "status": "unverified_occupant"}),
-         ["Suggested: Tenancy fraud check: an adult lives here without ID seen."]),
-        (HouseholdEvent("changed", "h1", person_id="baby", fields={"status": "unverified_occupant"}),
-         ["Suggested: Tenancy fraud check: an adult lives here without ID seen."]),
+        (
+            HouseholdEvent(
+                "joined", "h1", fields={"name": "Lodger", "status": "unverified_occupant"}
+            ),
+            ["Suggested: Tenancy fraud check: an adult lives here without ID seen."],
+        ),
+        (
+            HouseholdEvent(
+                "changed", "h1", person_id="baby", fields={"status": "unverified_occupant"}
+            ),
+            ["Suggested: Tenancy fraud check: an adult lives here without ID seen."],
+        ),
         (HouseholdEvent("id_seen", "h1", person_id="baby"), []),
     ],
-)  # fmt: skip
+)
 def test_only_a_new_suggestion_leaves_a_note(
     home: Store, event: HouseholdEvent, expected_notes: list[str]
 ) -> None:
@@ -88,6 +107,7 @@ def test_a_refused_note_leaves_nothing_of_the_event(home: Store) -> None:
 
 def test_a_person_of_another_home_is_not_found(home: Store) -> None:
     with pytest.raises(NotFound):
-        home.household_event(HouseholdEvent("died", "h2", person_id="lead", day="2026-06-10"),
-                             now=NOW)  # fmt: skip
+        home.household_event(
+            HouseholdEvent("died", "h2", person_id="lead", day="2026-06-10"), now=NOW
+        )
     assert queued(home) == []

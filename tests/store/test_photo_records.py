@@ -18,9 +18,19 @@ def _photo(store: Store) -> dict[str, object]:
     Image.new("RGB", (300, 200), (40, 90, 160)).save(buf, "PNG")
     p = process_photo(buf.getvalue())
     return store.add_photo(
-        parent_entity="walkabout", parent_id="w1", jpeg=p.jpeg, thumb=p.thumb, sha256=p.sha256,
-        width=p.width, height=p.height, taken_at=NOW, lat=None, lon=None, caption="x", now=NOW,
-    )  # fmt: skip
+        parent_entity="walkabout",
+        parent_id="w1",
+        jpeg=p.jpeg,
+        thumb=p.thumb,
+        sha256=p.sha256,
+        width=p.width,
+        height=p.height,
+        taken_at=NOW,
+        lat=None,
+        lon=None,
+        caption="x",
+        now=NOW,
+    )
 
 
 def test_the_caption_is_edited_and_queued(store: Store) -> None:

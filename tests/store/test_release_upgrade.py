@@ -27,11 +27,20 @@ from tests.sync.device import Device
 ROOT = Path(__file__).resolve().parents[2]
 RELEASE = Path(__file__).with_name("releases") / "0.1.0.sql"
 PROPS = [
-    {"uprn": f"2000000000{i:02d}", "patch": "North", "estate": "Oak Farm", "block": "A",
-     "address": f"{i} Oak Road", "postcode": "WA7 1AB", "lat": 53.33 + i / 1000,
-     "lon": -2.70, "bedrooms": 2, "tenancy_ref": f"TEN-{i}"}
+    {
+        "uprn": f"2000000000{i:02d}",
+        "patch": "North",
+        "estate": "Oak Farm",
+        "block": "A",
+        "address": f"{i} Oak Road",
+        "postcode": "WA7 1AB",
+        "lat": 53.33 + i / 1000,
+        "lon": -2.70,
+        "bedrooms": 2,
+        "tenancy_ref": f"TEN-{i}",
+    }
     for i in range(1, 3)
-]  # fmt: skip
+]
 
 
 @pytest.fixture
@@ -62,10 +71,21 @@ def release_outbox(folder: Path) -> list[tuple[Any, ...]]:
 def open_next_release(change: str, folder: Path, server: LiveServer) -> dict[str, Any]:
     user_id = server.user_ids["olive"]  # type: ignore[attr-defined]
     run = subprocess.run(
-        [sys.executable, "-m", "tests.store.release_child", change, str(folder), server.url,
-         user_id, "olive"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "tests.store.release_child",
+            change,
+            str(folder),
+            server.url,
+            user_id,
+            "olive",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stderr
     return dict(json.loads(run.stdout.splitlines()[-1]))
 

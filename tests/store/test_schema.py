@@ -24,10 +24,16 @@ RELEASE = Path(__file__).with_name("releases") / "0.1.0.sql"
 # The fields this release added since 0.1.0: a 0.1.0 tablet gains them, beside a simulated
 # further change, when it opens.
 SINCE_RELEASE = [
-    "person.action_decisions", "person.suggested_actions", "repair.imminent_risk",
-    "repair.action_decisions", "repair.suggested_actions", "tenancy_visit.action_decisions",
-    "tenancy_visit.suggested_actions", "asb_case.reference", "repair.reference",
-]  # fmt: skip
+    "person.action_decisions",
+    "person.suggested_actions",
+    "repair.imminent_risk",
+    "repair.action_decisions",
+    "repair.suggested_actions",
+    "tenancy_visit.action_decisions",
+    "tenancy_visit.suggested_actions",
+    "asb_case.reference",
+    "repair.reference",
+]
 CREATED_SINCE_RELEASE = ["staff"]  # the staff directory
 
 

@@ -39,15 +39,24 @@ def test_create_keeps_a_given_id_and_refuses_a_duplicate(store: Store) -> None:
     ("entity", "data", "field", "code"),
     [
         ("walkabout", {"estate": "Oak"}, "started_at", "validation_failed"),  # required missing
-        ("walkabout", {**WALK, "started_at": "2026-06-10 09:00"}, "started_at", "validation_failed"),
-        ("walkabout", {**WALK, "started_at": "2026-06-10T09:00:00"}, "started_at",
-         "validation_failed"),  # no offset
+        (
+            "walkabout",
+            {**WALK, "started_at": "2026-06-10 09:00"},
+            "started_at",
+            "validation_failed",
+        ),
+        (
+            "walkabout",
+            {**WALK, "started_at": "2026-06-10T09:00:00"},
+            "started_at",
+            "validation_failed",
+        ),  # no offset
         ("walkabout", {**WALK, "score_pct": 50.0}, "score_pct", "read_only_field"),
         ("walkabout", {**WALK, "colour": "red"}, "patch", "unknown_field"),
         ("asb_case", _case(category="fire"), "category", "validation_failed"),
         ("asb_case", _case(ref="x" * 41), "ref", "validation_failed"),
     ],
-)  # fmt: skip
+)
 def test_invalid_create_raises_and_writes_nothing(
     store: Store, entity: str, data: dict[str, Any], field: str, code: str
 ) -> None:
@@ -92,12 +101,20 @@ def test_role_may_create(store: Store, role: str, entity: str, allowed: bool) ->
     walk = store.create("walkabout", dict(WALK), now=NOW)
     sign_in_as(store, role)
     data = {
-        "observation": {"walkabout_id": walk["id"], "kind": "litter", "logged_at": WALK["started_at"]},
-        "note": {"parent_entity": "walkabout", "parent_id": walk["id"], "text": "hi",
-                 "created_at": WALK["started_at"]},
+        "observation": {
+            "walkabout_id": walk["id"],
+            "kind": "litter",
+            "logged_at": WALK["started_at"],
+        },
+        "note": {
+            "parent_entity": "walkabout",
+            "parent_id": walk["id"],
+            "text": "hi",
+            "created_at": WALK["started_at"],
+        },
         "walkabout": dict(WALK),
         "asb_case": _case(),
-    }[entity]  # fmt: skip
+    }[entity]
     if allowed:
         assert store.create(entity, data, now=NOW)["_pending"]
     else:
@@ -170,10 +187,14 @@ def test_derived_fields_and_dependents(store: Store) -> None:
     assert walk["score_pct"] == 100.0 and walk["result"] == "pass"
     store.create(
         "observation",
-        {"walkabout_id": walk["id"], "kind": "graffiti", "offensive": True,
-         "logged_at": "2026-06-10T09:10:00Z"},
+        {
+            "walkabout_id": walk["id"],
+            "kind": "graffiti",
+            "offensive": True,
+            "logged_at": "2026-06-10T09:10:00Z",
+        },
         now=NOW,
-    )  # fmt: skip
+    )
     after = store.get("walkabout", walk["id"])
     assert after is not None and after["result"] == "fail"
     assert all(k not in m["patch"] for m in store.pending_mutations() for k in ("result",))
@@ -188,23 +209,46 @@ def test_find_all_and_search(store: Store) -> None:
             now=NOW,
         )
     assert {o["kind"] for o in store.find("observation", "walkabout_id", walk["id"])} == {
-        "litter", "graffiti",
-    }  # fmt: skip
+        "litter",
+        "graffiti",
+    }
     assert len(store.all("observation")) == 2
     store.apply_pull_page(
         {
             "changes": [
-                {"entity": "property", "id": "p1", "version": 1, "deleted": False,
-                 "data": {"uprn": "100012345678", "patch_id": "pa", "estate": "Oak",
-                          "address": "1 Oak Road", "postcode": "WA7 1AB", "bedrooms": 2,
-                          "tenancy_ref": "TEN-77"}},
-                {"entity": "asb_case", "id": "c1", "version": 1, "deleted": False,
-                 "data": {"ref": "ASB-2026-0042", "property_id": "p1", "category": "noise",
-                          "received_at": "2026-06-10T08:00:00Z"}},
+                {
+                    "entity": "property",
+                    "id": "p1",
+                    "version": 1,
+                    "deleted": False,
+                    "data": {
+                        "uprn": "100012345678",
+                        "patch_id": "pa",
+                        "estate": "Oak",
+                        "address": "1 Oak Road",
+                        "postcode": "WA7 1AB",
+                        "bedrooms": 2,
+                        "tenancy_ref": "TEN-77",
+                    },
+                },
+                {
+                    "entity": "asb_case",
+                    "id": "c1",
+                    "version": 1,
+                    "deleted": False,
+                    "data": {
+                        "ref": "ASB-2026-0042",
+                        "property_id": "p1",
+                        "category": "noise",
+                        "received_at": "2026-06-10T08:00:00Z",
+                    },
+                },
             ],
-            "removes": [], "next_cursor": "c1", "has_more": False,
+            "removes": [],
+            "next_cursor": "c1",
+            "has_more": False,
         }
-    )  # fmt: skip
+    )
     for text in ("oak road", "wa71ab", "WA7 1AB", "1000123", "ten-77", "asb-2026-0042"):
         assert [p["id"] for p in store.search_properties(text)] == ["p1"], text
     assert store.search_properties("elm") == [] and store.search_properties("  ") == []
@@ -216,9 +260,19 @@ def test_photo_files_record_and_pending_blob(store: Store) -> None:
     jpeg = b"\xff\xd8 fake jpeg \xff\xd9"
     sha = hashlib.sha256(jpeg).hexdigest()
     photo = store.add_photo(
-        parent_entity="walkabout", parent_id=walk["id"], jpeg=jpeg, thumb=b"t", sha256=sha,
-        width=10, height=5, taken_at=NOW, lat=53.3, lon=-2.7, caption="bins", now=NOW,
-    )  # fmt: skip
+        parent_entity="walkabout",
+        parent_id=walk["id"],
+        jpeg=jpeg,
+        thumb=b"t",
+        sha256=sha,
+        width=10,
+        height=5,
+        taken_at=NOW,
+        lat=53.3,
+        lon=-2.7,
+        caption="bins",
+        now=NOW,
+    )
     assert photo["bytes"] == len(jpeg) and photo["taken_at"] == "2026-06-10T09:00:00Z"
     path = store.photo_path(sha)
     assert path is not None and path.read_bytes() == jpeg
@@ -228,7 +282,16 @@ def test_photo_files_record_and_pending_blob(store: Store) -> None:
     assert store.pending_blobs() == []
     with pytest.raises(ValidationError):
         store.add_photo(
-            parent_entity="walkabout", parent_id=walk["id"], jpeg=jpeg, thumb=b"t",
-            sha256="0" * 64, width=1, height=1, taken_at=None, lat=None, lon=None,
-            caption=None, now=NOW,
-        )  # fmt: skip
+            parent_entity="walkabout",
+            parent_id=walk["id"],
+            jpeg=jpeg,
+            thumb=b"t",
+            sha256="0" * 64,
+            width=1,
+            height=1,
+            taken_at=None,
+            lat=None,
+            lon=None,
+            caption=None,
+            now=NOW,
+        )

@@ -30,9 +30,17 @@ from tests.support.api import PASSWORD
 
 REPO = Path(__file__).resolve().parents[2]
 PROPERTY_COLUMNS = (
-    "uprn", "patch", "estate", "block", "address", "postcode", "lat", "lon", "bedrooms",
+    "uprn",
+    "patch",
+    "estate",
+    "block",
+    "address",
+    "postcode",
+    "lat",
+    "lon",
+    "bedrooms",
     "tenancy_ref",
-)  # fmt: skip
+)
 
 
 def free_port() -> int:
@@ -103,14 +111,24 @@ class LiveServer:
             self.port = free_port()
             with open(self.log_path, "ab") as log:
                 self.proc = subprocess.Popen(
-                    [sys.executable, "-m", "server", "serve", "--host", "127.0.0.1",
-                     "--port", str(self.port), "--workers", str(self.workers)],
+                    [
+                        sys.executable,
+                        "-m",
+                        "server",
+                        "serve",
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        str(self.port),
+                        "--workers",
+                        str(self.workers),
+                    ],
                     cwd=REPO,
                     env=self.env(),
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,  # its own process group: workers go with it
-                )  # fmt: skip
+                )
             ok, last_error = self._wait_healthy()
             if ok:
                 return self

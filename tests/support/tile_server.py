@@ -40,8 +40,10 @@ def tile_png(z: int, x: int, y: int) -> bytes:
         draw.line([a, b], fill=(255, 255, 255), width=rnd.choice((4, 6, 9)))
     for _ in range(12):  # buildings
         left, top = rnd.randrange(240), rnd.randrange(240)
-        draw.rectangle([left, top, left + rnd.randrange(8, 30), top + rnd.randrange(8, 30)],
-                       fill=(200, 180, 170))  # fmt: skip
+        draw.rectangle(
+            [left, top, left + rnd.randrange(8, 30), top + rnd.randrange(8, 30)],
+            fill=(200, 180, 170),
+        )
     buf = io.BytesIO()
     image.save(buf, "PNG", optimize=True)
     return buf.getvalue()

@@ -53,9 +53,14 @@ class FaultyTransport:
                 self.on_fault()
             raise NetworkError(f"injected: {method} {path} never sent")
         response = self.inner.request(
-            method, path, json_body=json_body, params=params, data=data, headers=headers,
+            method,
+            path,
+            json_body=json_body,
+            params=params,
+            data=data,
+            headers=headers,
             timeout=timeout,
-        )  # fmt: skip
+        )
         if fault == "after":
             if self.on_fault is not None:
                 self.on_fault()
@@ -76,9 +81,12 @@ class Device:
         self.states: list[SyncState] = []
         kwargs: dict[str, Any] = {} if page_size is None else {"page_size": page_size}
         self.engine = SyncEngine(
-            store=self.store, transport=self.transport, on_state=self.states.append,
-            blob_uploader=lambda **_: 0, **kwargs,
-        )  # fmt: skip
+            store=self.store,
+            transport=self.transport,
+            on_state=self.states.append,
+            blob_uploader=lambda **_: 0,
+            **kwargs,
+        )
 
     def sign_in(self, username: str, password: str = PASSWORD) -> dict[str, Any]:
         return self.engine.sign_in(username=username, password=password, device_name="tab")

@@ -75,17 +75,17 @@ def test_pushing_then_pulling_ends_with_exactly_the_servers_rows(
     a, b = make_device(server, "olive"), make_device(server, "oscar")
     assert a.sync().status == "online" and b.sync().status == "online"
     home = a.store.all("property")[0]["id"]
-    cases = [a.store.create("asb_case", {**CASE, "property_id": home}, now=NOW)["id"]
-             for _ in range(12)]  # fmt: skip
+    cases = [
+        a.store.create("asb_case", {**CASE, "property_id": home}, now=NOW)["id"] for _ in range(12)
+    ]
     a.store.update("asb_case", cases[0], {"status": "monitoring"}, now=NOW)
     # Reports in the same push as their cases re-derive them after the answers were made.
     reports = [
-        a.store.create("asb_report", {"case_id": c, **REPORT},
-                       now=NOW)["id"]
-        for c in cases[:3]
-    ]  # fmt: skip
-    theirs = [b.store.create("asb_case", {**CASE, "property_id": home}, now=NOW)["id"]
-              for _ in range(3)]  # fmt: skip
+        a.store.create("asb_report", {"case_id": c, **REPORT}, now=NOW)["id"] for c in cases[:3]
+    ]
+    theirs = [
+        b.store.create("asb_case", {**CASE, "property_id": home}, now=NOW)["id"] for _ in range(3)
+    ]
     assert b.sync().status == "online"
 
     recorder = recording(a)
@@ -118,8 +118,9 @@ def test_a_resync_downloads_everything_even_own_records(
     a = make_device(server, "olive")
     assert a.sync().status == "online"
     home = a.store.all("property")[0]["id"]
-    mine = [a.store.create("asb_case", {**CASE, "property_id": home}, now=NOW)["id"]
-            for _ in range(5)]  # fmt: skip
+    mine = [
+        a.store.create("asb_case", {**CASE, "property_id": home}, now=NOW)["id"] for _ in range(5)
+    ]
     assert a.sync().status == "online"
     a.store.set_meta("cursor", "not-a-cursor")  # the server answers 410: download afresh
 
@@ -141,9 +142,18 @@ def test_a_record_dropped_as_an_orphan_comes_back(
     """Moved out of the patch while edited here (kept as an orphan), moved back, the edit
     answered (the orphan deleted): the next pull must bring the record although this device
     wrote its current version."""
-    home = {"uprn": "100000000091", "patch": "North", "estate": "Oak Farm", "block": "B",
-            "address": "91 Oak Road", "postcode": "WA7 1AB", "lat": 53.33, "lon": -2.70,
-            "bedrooms": 2, "tenancy_ref": "TEN-91"}  # fmt: skip
+    home = {
+        "uprn": "100000000091",
+        "patch": "North",
+        "estate": "Oak Farm",
+        "block": "B",
+        "address": "91 Oak Road",
+        "postcode": "WA7 1AB",
+        "lat": 53.33,
+        "lon": -2.70,
+        "bedrooms": 2,
+        "tenancy_ref": "TEN-91",
+    }
     server.import_properties([home])
     a = make_device(server, "olive")
     assert a.sync().status == "online"

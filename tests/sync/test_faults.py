@@ -53,8 +53,9 @@ def test_lost_push_answer_is_replayed_without_duplicate(
 ) -> None:
     a, b = make_device(server, "olive"), make_device(server, "oscar")
     case = a.store.create("asb_case", _case(a), now=NOW)
-    a.store.create("asb_report", {"case_id": case["id"], **REPORT, "reported_at": CASE["received_at"]},
-                   now=NOW)  # fmt: skip
+    a.store.create(
+        "asb_report", {"case_id": case["id"], **REPORT, "reported_at": CASE["received_at"]}, now=NOW
+    )
     a.transport.hook = _once("/sync/push", "after")
     state = a.sync()
     assert state.status == "offline" and state.pending == 2
@@ -123,8 +124,11 @@ def test_app_killed_mid_apply(server: LiveServer, make_device: DeviceFactory) ->
     for i in range(8):
         proc = subprocess.Popen(
             [sys.executable, "-m", "tests.sync.sync_child", str(data_dir), server.url, "20"],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        )  # fmt: skip
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         try:
             assert proc.stdout is not None and proc.stdout.readline().strip() == b"ready"
             time.sleep(rng.uniform(0.05, 0.6))

@@ -77,10 +77,19 @@ class Tablet:
         img.save(buf, "PNG")
         p = process_photo(buf.getvalue())
         return self.store.add_photo(
-            parent_entity=parent[0], parent_id=parent[1], jpeg=p.jpeg, thumb=p.thumb,
-            sha256=p.sha256, width=p.width, height=p.height, taken_at=taken_at, lat=None,
-            lon=None, caption=f"photo {seed}", now=NOW,
-        )  # fmt: skip
+            parent_entity=parent[0],
+            parent_id=parent[1],
+            jpeg=p.jpeg,
+            thumb=p.thumb,
+            sha256=p.sha256,
+            width=p.width,
+            height=p.height,
+            taken_at=taken_at,
+            lat=None,
+            lon=None,
+            caption=f"photo {seed}",
+            now=NOW,
+        )
 
     def close(self) -> None:
         self.session.close()

@@ -28,10 +28,14 @@ def test_a_device_gets_a_report_link_once_its_walkabout_has_synced(
     )["id"]
     d.store.create(
         "observation",
-        {"walkabout_id": wid, "kind": "graffiti", "logged_at": "2026-06-10T09:05:00Z",
-         "description": "tag on the garages"},
+        {
+            "walkabout_id": wid,
+            "kind": "graffiti",
+            "logged_at": "2026-06-10T09:05:00Z",
+            "description": "tag on the garages",
+        },
         now=NOW,
-    )  # fmt: skip
+    )
     with pytest.raises(ReportUnavailable, match="has not reached the server yet"):
         report_link(d.http, wid)
     d.sync()

@@ -110,20 +110,29 @@ def test_partner_device_holds_no_restricted_value(
     percy_id = server.user_ids["percy"]  # type: ignore[attr-defined]
     walk = officer.store.create(
         "walkabout",
-        {"estate": "Oak Farm", "started_at": "2026-06-10T09:00:00Z",
-         "participants": [{"user_id": percy_id, "name": "Percy", "role": "pcso"}]},
+        {
+            "estate": "Oak Farm",
+            "started_at": "2026-06-10T09:00:00Z",
+            "participants": [{"user_id": percy_id, "name": "Percy", "role": "pcso"}],
+        },
         now=NOW,
-    )  # fmt: skip
+    )
     victim = officer.store.create(
-        "person", {"property_id": pid, "name": "Vera Zyxwell", "date_of_birth": "1950-01-02"},
+        "person",
+        {"property_id": pid, "name": "Vera Zyxwell", "date_of_birth": "1950-01-02"},
         now=NOW,
-    )  # fmt: skip
+    )
     officer.store.create(
         "asb_case",
-        {**CASE, "property_id": pid, "complainant_id": victim["id"],
-         "description": "Zyxwell threatened at the door", "risk_answers": {"isolated": True}},
+        {
+            **CASE,
+            "property_id": pid,
+            "complainant_id": victim["id"],
+            "description": "Zyxwell threatened at the door",
+            "risk_answers": {"isolated": True},
+        },
         now=NOW,
-    )  # fmt: skip
+    )
     assert officer.sync().status == "online"
     assert pcso.sync().status == "online"
     assert pcso.store.get("walkabout", walk["id"]) is not None
