@@ -274,15 +274,9 @@ def triage_case(
         )
     # Positional: this runs on every derive of a case.
     met_at, ct_eligible, ct_reason = _complaints(
-        reports,
-        received_at,
-        received_on,
-        incident_at,
-        hate_motivated,
-        case_id,
-        complainant_id,
+        reports, received_at, received_on, incident_at, hate_motivated, case_id, complainant_id,
         policy,
-    )
+    )  # fmt: skip
     exempt = known is not None and known in policy.asb_threshold_exempt
     threshold_applies = None if known is None else not exempt and not vuln.vulnerable
     any_hate = hate_motivated or (bool(reports) and any(c.hate_motivated for c in reports))

@@ -85,13 +85,9 @@ def distinct_incidents(complaints: Iterable[Complaint]) -> list[Complaint]:
             kept[key] = c
         elif c.hate_motivated and not first.hate_motivated:
             kept[key] = Complaint(
-                first.reported_at,
-                first.incident_at,
-                first.agency,
-                first.reporter_id,
-                True,
+                first.reported_at, first.incident_at, first.agency, first.reporter_id, True,
                 first.ref,
-            )
+            )  # fmt: skip
     # Already oldest first: each incident keeps the place (and the time) of its first report.
     return list(kept.values())
 

@@ -146,12 +146,11 @@ def _fewest_rooms(
     for k_f in range(min(len(old["F"]), len(young["F"])) + 1):
         for k_m in range(min(len(old["M"]), len(young["M"])) + 1):
             pairs = (
-                k_f
-                + k_m
+                k_f + k_m
                 + (len(old["F"]) - k_f) // 2
                 + (len(old["M"]) - k_m) // 2
                 + (len(younger) - k_f - k_m) // 2
-            )
+            )  # fmt: skip
             if best is None or pairs > best[0]:
                 best = (pairs, k_f, k_m)
     assert best is not None  # the ranges always hold 0

@@ -49,36 +49,14 @@ def _frozen_map(values: Mapping[str, V]) -> Mapping[str, V]:
 # The 29 HHSRS hazards (wire names). Awaab's Law emergency hazards are all of them but
 # crowding and space; its significant hazards are widened in phases (phase 1: damp and mould).
 HHSRS_HAZARDS: tuple[str, ...] = (
-    "damp_and_mould",
-    "excess_cold",
-    "excess_heat",
-    "asbestos_and_mmf",
-    "biocides",
-    "carbon_monoxide",
-    "lead",
-    "radiation",
-    "uncombusted_fuel_gas",
-    "volatile_organic_compounds",
-    "crowding_and_space",
-    "entry_by_intruders",
-    "lighting",
-    "noise",
-    "domestic_hygiene_pests_refuse",
-    "food_safety",
-    "personal_hygiene_sanitation_drainage",
-    "water_supply",
-    "falls_baths",
-    "falls_on_level",
-    "falls_on_stairs",
-    "falls_between_levels",
-    "electrical",
-    "fire",
-    "flames_hot_surfaces",
-    "collision_entrapment",
-    "explosions",
-    "amenities_position_operability",
-    "structural_collapse",
-)
+    "damp_and_mould", "excess_cold", "excess_heat", "asbestos_and_mmf", "biocides",
+    "carbon_monoxide", "lead", "radiation", "uncombusted_fuel_gas", "volatile_organic_compounds",
+    "crowding_and_space", "entry_by_intruders", "lighting", "noise",
+    "domestic_hygiene_pests_refuse", "food_safety", "personal_hygiene_sanitation_drainage",
+    "water_supply", "falls_baths", "falls_on_level", "falls_on_stairs", "falls_between_levels",
+    "electrical", "fire", "flames_hot_surfaces", "collision_entrapment", "explosions",
+    "amenities_position_operability", "structural_collapse",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -201,15 +179,9 @@ class Policy:
         )
     )
     graded_items: tuple[str, ...] = (
-        "litter",
-        "graffiti",
-        "fly_tipping",
-        "lighting",
-        "grounds",
-        "bin_stores",
-        "door_entry",
+        "litter", "graffiti", "fly_tipping", "lighting", "grounds", "bin_stores", "door_entry",
         "signage",
-    )
+    )  # fmt: skip
     pass_mark_pct: float = 50.0
     fail_on_offensive_graffiti: bool = True
     # Observation actions: key is the kind, or "<kind>:offensive" for the offensive variant,

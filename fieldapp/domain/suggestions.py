@@ -82,16 +82,14 @@ def person_suggestions(person: Mapping[str, Any], *, policy: Policy) -> list[Sug
     """What a ``person`` record suggests (succession, fraud check), in value-set order."""
     relationship = person.get("relationship")
     found = [
-        fraud_check(
-            unverified=person.get("status") == "unverified_occupant"
-            and parse_day(person.get("died_on")) is None
-        ),
+        fraud_check(unverified=person.get("status") == "unverified_occupant"
+                    and parse_day(person.get("died_on")) is None),
         succession(
             relationship=relationship if isinstance(relationship, str) else None,
             died_on=parse_day(person.get("died_on")),
             policy=policy,
         ),
-    ]
+    ]  # fmt: skip
     return [s for s in found if s is not None]
 
 
@@ -168,13 +166,9 @@ def visit_suggestions(
     found = [
         money_advice(arrears=arrears, weekly_rent=weekly_rent, policy=policy),
         *household_suggestions(household, visit_day=visit_day, policy=policy),
-        follow_up(
-            tenant_present=tenant_present,
-            id_verified=id_verified,
-            visit_day=visit_day,
-            policy=policy,
-        ),
-    ]
+        follow_up(tenant_present=tenant_present, id_verified=id_verified, visit_day=visit_day,
+                  policy=policy),
+    ]  # fmt: skip
     return [s for s in found if s is not None]
 
 

@@ -188,9 +188,8 @@ def apply_push_results(
                 gone[entity].append(rid)
         for c in result.get("conflicts") or ():
             if isinstance(c, dict) and isinstance(c.get("id"), str):
-                conflicts.append(
-                    ({k: v for k, v in c.items() if k != "version"}, c.get("version"), False)
-                )
+                conflicts.append(({k: v for k, v in c.items() if k != "version"},
+                                  c.get("version"), False))  # fmt: skip
     for entity, answers in partial.items():
         held = get_rows(conn, entity, [rid for rid, _, _ in answers])
         for rid, data, version in answers:

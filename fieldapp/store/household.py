@@ -56,9 +56,8 @@ def record_event(
     patch = _patch(event)
     if event.kind == "joined":
         before: dict[str, Any] = {}
-        person_id = writes.create(
-            conn, "person", {**patch, "property_id": event.property_id}, ctx=ctx
-        )
+        person_id = writes.create(conn, "person", {**patch, "property_id": event.property_id},
+                                  ctx=ctx)  # fmt: skip
     else:
         if event.person_id is None:
             raise NotFound("person", "")
@@ -71,16 +70,9 @@ def record_event(
     had = {s.action for s in person_suggestions(before, policy=ctx.policy)}
     for found in person_suggestions(after, policy=ctx.policy):
         if found.action not in had:
-            writes.create(
-                conn,
-                "note",
-                {
-                    "parent_entity": "property",
-                    "parent_id": event.property_id,
-                    "text": f"Suggested: {found.reason}.",
-                    "author_id": event.author_id,
-                    "created_at": to_wire(ctx.now),
-                },
-                ctx=ctx,
-            )
+            writes.create(conn, "note", {
+                "parent_entity": "property", "parent_id": event.property_id,
+                "text": f"Suggested: {found.reason}.", "author_id": event.author_id,
+                "created_at": to_wire(ctx.now),
+            }, ctx=ctx)  # fmt: skip
     return person_id

@@ -54,61 +54,32 @@ REPAIR_STATUSES: Final = ("open", "investigating", "made_safe", "completed", "ca
 # The 29 HHSRS hazards: one list, kept with the Awaab's Law rules that read it.
 HAZARDS: Final = HHSRS_HAZARDS
 REFERRALS: Final = (
-    "welfare_benefits",
-    "money_advice",
-    "tenancy_support",
-    "safeguarding",
-    "fraud_check",
+    "welfare_benefits", "money_advice", "tenancy_support", "safeguarding", "fraud_check",
     "succession",
-)
+)  # fmt: skip
 # What the rules may suggest (``fieldapp.domain.suggestions``): a referral or another action.
 SUGGESTED_ACTIONS: Final = (*REFERRALS, *OTHER_ACTIONS)
 ACTION_DECISIONS: Final = DECISIONS
 PROPERTY_CONDITIONS: Final = ("good", "fair", "poor")
 BEDROOM_STANDARD_RESULTS: Final = ("overcrowded", "at_standard", "one_above", "under_occupied")
 GRADE_ITEMS: Final = (
-    "litter",
-    "graffiti",
-    "fly_tipping",
-    "lighting",
-    "grounds",
-    "bin_stores",
-    "door_entry",
+    "litter", "graffiti", "fly_tipping", "lighting", "grounds", "bin_stores", "door_entry",
     "signage",
-)
+)  # fmt: skip
 GRADES: Final = ("good", "satisfactory", "poor", "very_poor")
 WALKABOUT_RESULTS: Final = ("pass", "fail")
 PARTICIPANT_ROLES: Final = ("officer", "manager", "pcso", "councillor", "other")
 OBSERVATION_KINDS: Final = (
-    "fly_tipping",
-    "graffiti",
-    "litter",
-    "lighting",
-    "bin_store",
-    "grounds",
-    "fire_safety",
-    "door_entry",
-    "vandalism",
-    "abandoned_vehicle",
-    "other",
-)
+    "fly_tipping", "graffiti", "litter", "lighting", "bin_store", "grounds", "fire_safety",
+    "door_entry", "vandalism", "abandoned_vehicle", "other",
+)  # fmt: skip
 CONFLICT_STATUSES: Final = ("open", "resolved")
 CONFLICT_RESOLUTIONS: Final = ("kept", "proposed", "value")
 RISK_ANSWER_KEYS: Final = (
-    "hate_or_targeted",
-    "threats_or_violence",
-    "self_harm_thoughts",
-    "repeat_3_in_3_months",
-    "health_impact",
-    "unsafe_at_home",
-    "considering_moving",
-    "disability",
-    "over_75_or_child",
-    "isolated",
-    "other_agency_support",
-    "personal_budget",
-    "safeguarding_concern",
-)
+    "hate_or_targeted", "threats_or_violence", "self_harm_thoughts", "repeat_3_in_3_months",
+    "health_impact", "unsafe_at_home", "considering_moving", "disability", "over_75_or_child",
+    "isolated", "other_agency_support", "personal_budget", "safeguarding_concern",
+)  # fmt: skip
 # A pseudo-field naming the record's existence in a delete-versus-edit conflict.
 DELETED_FIELD: Final = "_deleted"
 
@@ -651,45 +622,17 @@ PARENT_LINKS: Final[Mapping[str, tuple[str, str | None]]] = {
 # Client-visible error codes. The full table with HTTP statuses is in docs/sync-protocol.md.
 ERROR_CODES: Final = frozenset(
     {
-        "bad_request",
-        "invalid_json",
-        "validation_failed",
-        "unknown_entity",
-        "unknown_field",
-        "read_only_field",
-        "forbidden",
-        "forbidden_field",
-        "not_found",
-        "unauthenticated",
-        "bad_credentials",
-        "token_expired",
-        "device_revoked",
-        "unsupported_schema_version",
-        "too_many_mutations",
-        "payload_too_large",
-        "mutation_id_reused",
-        "resync_required",
-        "rate_limited",
-        "blob_hash_mismatch",
-        "blob_offset_mismatch",
-        "bad_content_range",
-        "not_an_image",
-        "image_too_large",
-        "unsupported_media_type",
-        "conflict_not_open",
-        "record_deleted",
-        "internal_error",
-        "blob_not_yours",
-        "upload_quota_exceeded",
-        "device_in_use",
-        "busy",
-        "link_invalid",
-        "link_expired",
-        "account_disabled",
-        "future_time",
-        "author_mismatch",
+        "bad_request", "invalid_json", "validation_failed", "unknown_entity", "unknown_field",
+        "read_only_field", "forbidden", "forbidden_field", "not_found", "unauthenticated",
+        "bad_credentials", "token_expired", "device_revoked", "unsupported_schema_version",
+        "too_many_mutations", "payload_too_large", "mutation_id_reused", "resync_required",
+        "rate_limited", "blob_hash_mismatch", "blob_offset_mismatch", "bad_content_range",
+        "not_an_image", "image_too_large", "unsupported_media_type", "conflict_not_open",
+        "record_deleted", "internal_error", "blob_not_yours", "upload_quota_exceeded",
+        "device_in_use", "busy", "link_invalid", "link_expired", "account_disabled",
+        "future_time", "author_mismatch",
     }
-)
+)  # fmt: skip
 
 
 # --- validation shared by both sides ------------------------------------------------------

@@ -84,9 +84,8 @@ class AsbForm:
             "Complainant", [], None, on_select=on, none_text="None recorded / not a resident"
         )
         self.category = dropdown("Category", CATEGORY_OPTIONS, start.category, on_select=on)
-        self.harm = dropdown(
-            "Harm type", HARM_OPTIONS, start.harm_type, on_select=on, none_text="Not recorded"
-        )
+        self.harm = dropdown("Harm type", HARM_OPTIONS, start.harm_type, on_select=on,
+                             none_text="Not recorded")  # fmt: skip
         self.status = dropdown("Status", STATUS_OPTIONS, start.status, on_select=on)
         self.urgent = checkbox("Urgent crime", start.urgent_crime, on_change=on)
         self.hate = checkbox("Hate-motivated", start.hate_motivated, on_change=on)
@@ -193,11 +192,9 @@ class AsbForm:
         params = {"id": str(kept[0]["id"])} if kept else {"case_id": str(record["id"])}
         text = "Open the Community Trigger record" if kept else "Start a Community Trigger record"
         self.trigger.content = common.button(
-            text,
-            goto(self.state, "/ct_review", **params),
-            icon=ft.Icons.GAVEL,
+            text, goto(self.state, "/ct_review", **params), icon=ft.Icons.GAVEL,
             ident="asb-community-trigger",
-        )
+        )  # fmt: skip
 
     def household(self, property_id: str | None) -> list[dict[str, Any]]:
         return self.state.find("person", "property_id", property_id) if property_id else []
@@ -260,7 +257,7 @@ class AsbForm:
                             "Save ASB report", self.save, icon=ft.Icons.SAVE, ident="asb-save"
                         ),
                         common.button("Back", self.back, primary=False, ident="asb-back"),
-                    ],
+                    ],  # fmt: skip
                     wrap=True,
                     spacing=common.GAP,
                 ),
@@ -319,11 +316,8 @@ class ReportsPanel:
             )
             if r.get("incident_at"):
                 detail += f"; incident {when(r['incident_at'])}"
-            rows.append(
-                common.tile(
-                    f"Reported {when(r.get('reported_at'))}", detail, icon=ft.Icons.CAMPAIGN
-                )
-            )
+            rows.append(common.tile(f"Reported {when(r.get('reported_at'))}", detail,
+                                    icon=ft.Icons.CAMPAIGN))  # fmt: skip
         self.listing.controls = rows or [common.muted("No further reports yet.")]
 
     def add(self, _: Any = None) -> bool:
@@ -367,12 +361,10 @@ class ReportsPanel:
 def view(state: AppState, **params: str) -> ft.Control:
     """``/asb`` (params: ``id`` | ``property_id`` | ``observation_id``)."""
     if params.get("id") and state.get("asb_case", params["id"]) is None:
-        return ft.Column(
-            [
-                common.heading("ASB case"),
-                common.banner("This asb case is not on this tablet."),
-            ]
-        )
+        return ft.Column([
+            common.heading("ASB case"),
+            common.banner("This asb case is not on this tablet."),
+        ])  # fmt: skip
     form = AsbForm(state, **params)
     root = form.build()
     form.unsaved = guard_leaving(state, root)

@@ -89,38 +89,27 @@ class AtvForm:
         self.confirm_box = ft.Container()  # "Record that … died?" and then "Undo"
         self.pending: tuple[str, Literal["moved_out", "died"]] | None = None
         # The visit.
-        self.visited_at = common.field(
-            "Visit time", value=start.visited_at, hint=TIME_HINT, on_change=on
-        )
+        self.visited_at = common.field("Visit time", value=start.visited_at, hint=TIME_HINT,
+                                       on_change=on)  # fmt: skip
         self.tenant_present = checkbox("Tenant present", start.tenant_present, on_change=on)
-        self.id_verified = checkbox(
-            "ID seen (two IDs, one with a photo)", start.id_verified, on_change=on
-        )
+        self.id_verified = checkbox("ID seen (two IDs, one with a photo)", start.id_verified,
+                                    on_change=on)  # fmt: skip
         self.arrears = common.field(
             "Arrears (£)",
             value=start.arrears_amount,
             keyboard=ft.KeyboardType.NUMBER,
             on_change=self._money,
         )
-        self.rent = common.field(
-            "Weekly rent (£)",
-            value=start.weekly_rent,
-            keyboard=ft.KeyboardType.NUMBER,
-            on_change=self._money,
-        )
+        self.rent = common.field("Weekly rent (£)", value=start.weekly_rent,
+                                 keyboard=ft.KeyboardType.NUMBER, on_change=self._money)  # fmt: skip
         self.arrears_note = common.muted("")
         self.referrals = {
             key: checkbox(REFERRAL_LABELS[key], key in start.referrals) for key in REFERRALS
         }
-        self.condition = dropdown(
-            "Property condition",
-            CONDITION_OPTIONS,
-            start.property_condition,
-            none_text="Not assessed",
-        )
-        self.fire = common.field(
-            "Fire safety concerns", value=start.fire_safety_concerns, multiline=True
-        )
+        self.condition = dropdown("Property condition", CONDITION_OPTIONS, start.property_condition,
+                                  none_text="Not assessed")  # fmt: skip
+        self.fire = common.field("Fire safety concerns", value=start.fire_safety_concerns,
+                                 multiline=True)  # fmt: skip
         self.pets = common.field("Pets", value=start.pets)
         self.adaptations = common.field("Adaptations", value=start.adaptations)
         self.carer = checkbox("Non-resident overnight carer", start.overnight_carer, on_change=on)
@@ -128,15 +117,11 @@ class AtvForm:
         self.decisions: list[dict[str, Any]] = list((visit or {}).get("action_decisions") or [])
         self.suggestions = SuggestionPanel("atv", self.decide)
         self.visit_fields: dict[str, ft.Control] = {
-            "visited_at": self.visited_at,
-            "arrears_amount": self.arrears,
-            "weekly_rent": self.rent,
-            "property_condition": self.condition,
-            "fire_safety_concerns": self.fire,
-            "pets": self.pets,
-            "adaptations": self.adaptations,
-            "notes": self.notes,
-        }
+            "visited_at": self.visited_at, "arrears_amount": self.arrears,
+            "weekly_rent": self.rent, "property_condition": self.condition,
+            "fire_safety_concerns": self.fire, "pets": self.pets,
+            "adaptations": self.adaptations, "notes": self.notes,
+        }  # fmt: skip
         # The person form (adding, or editing the person chosen in the list).
         self.editing: dict[str, Any] | None = None
         self.p_name = common.field("Name")
@@ -148,13 +133,9 @@ class AtvForm:
         self.p_unverified = checkbox("Unverified occupant (no ID seen)")
         self.p_cannot_share = checkbox("Disabled child who cannot share a room")
         self.person_fields: dict[str, ft.Control] = {
-            "name": self.p_name,
-            "date_of_birth": self.p_dob,
-            "sex": self.p_sex,
-            "relationship": self.p_rel,
-            "partner_id": self.p_partner,
-            "moved_in_on": self.p_moved_in,
-        }
+            "name": self.p_name, "date_of_birth": self.p_dob, "sex": self.p_sex,
+            "relationship": self.p_rel, "partner_id": self.p_partner, "moved_in_on": self.p_moved_in,
+        }  # fmt: skip
         self.person_title = ft.Container()
         self.members = ft.Column(spacing=4)
         self.unverified = ft.Column(spacing=4)
@@ -188,11 +169,8 @@ class AtvForm:
             for p in split.former
         ] or [common.muted("None.")]
         exclude = None if self.editing is None else str(self.editing["id"])
-        set_choices(
-            self.p_partner,
-            partner_options(split.members, exclude_id=exclude),
-            none_text="No partner in the home",
-        )
+        set_choices(self.p_partner, partner_options(split.members, exclude_id=exclude),
+                    none_text="No partner in the home")  # fmt: skip
         self.person_title.content = common.heading(
             "Add a person" if self.editing is None else f"Edit {self.editing.get('name')}", level=3
         )
@@ -208,12 +186,10 @@ class AtvForm:
             actions.append(common.button("Died", self._act(self.died, pid), primary=False))
         else:
             actions.append(common.button("ID seen", self._act(self.verify, pid), primary=False))
-        return common.card(
-            [
-                ft.Text(person_text(person, self.today()), size=17),
-                ft.Row(actions, wrap=True, spacing=8),
-            ]
-        )
+        return common.card([
+            ft.Text(person_text(person, self.today()), size=17),
+            ft.Row(actions, wrap=True, spacing=8),
+        ])  # fmt: skip
 
     @staticmethod
     def _act(fn: Callable[[str], bool], pid: str) -> Callable[[Any], bool]:
@@ -221,15 +197,12 @@ class AtvForm:
 
     def _person_inputs(self) -> PersonInputs:
         return PersonInputs(
-            name=self.p_name.value or "",
-            date_of_birth=self.p_dob.value or "",
-            sex=value_of(self.p_sex),
-            relationship=value_of(self.p_rel),
-            partner_id=value_of(self.p_partner),
-            moved_in_on=self.p_moved_in.value or "",
+            name=self.p_name.value or "", date_of_birth=self.p_dob.value or "",
+            sex=value_of(self.p_sex), relationship=value_of(self.p_rel),
+            partner_id=value_of(self.p_partner), moved_in_on=self.p_moved_in.value or "",
             unverified=self.p_unverified.value is True,
             cannot_share=self.p_cannot_share.value is True,
-        )
+        )  # fmt: skip
 
     def save_person(self, _: Any = None) -> bool:
         """Add the person typed in (or save the one being edited); the panel updates."""
@@ -241,13 +214,9 @@ class AtvForm:
         editing = self.editing
         patch = built.patch if editing is None else changed(editing, built.patch)
         patch.pop("property_id", None)
-        event = HouseholdEvent(
-            "joined" if editing is None else "changed",
-            str(self.home["id"]),
-            person_id=None if editing is None else str(editing["id"]),
-            fields=patch,
-            author_id=self._author(),
-        )
+        event = HouseholdEvent("joined" if editing is None else "changed", str(self.home["id"]),
+                               person_id=None if editing is None else str(editing["id"]),
+                               fields=patch, author_id=self._author())  # fmt: skip
         record = self._event(event, None)
         if record is None:
             return False
@@ -298,9 +267,8 @@ class AtvForm:
 
     def _on_day(self, kind: Literal["moved_out", "died"], pid: str, done: str) -> bool:
         day = self.today().isoformat()
-        event = HouseholdEvent(
-            kind, str(self.home["id"]), person_id=pid, day=day, author_id=self._author()
-        )
+        event = HouseholdEvent(kind, str(self.home["id"]), person_id=pid, day=day,
+                               author_id=self._author())  # fmt: skip
         return self._event(event, done.format(day=day)) is not None
 
     # A death or a move-out changes the household (and a death suggests a succession): one
@@ -320,21 +288,14 @@ class AtvForm:
         self.pending = (pid, kind)
         name, day = person.get("name") or "This person", self.today().strftime("%d/%m/%Y")
         what = "died" if kind == "died" else "moved out"
-        self.confirm_box.content = common.card(
-            [
-                ft.Text(
-                    f"Record that {name} {what} on {day}?", size=17, weight=ft.FontWeight.W_600
-                ),
-                ft.Row(
-                    [
-                        common.button("Yes, record it", self.confirm, ident="person-confirm"),
-                        common.button("Cancel", self.cancel, primary=False, ident="person-cancel"),
-                    ],
-                    wrap=True,
-                    spacing=8,
-                ),
-            ]
-        )
+        self.confirm_box.content = common.card([
+            ft.Text(f"Record that {name} {what} on {day}?", size=17,
+                    weight=ft.FontWeight.W_600),
+            ft.Row([
+                common.button("Yes, record it", self.confirm, ident="person-confirm"),
+                common.button("Cancel", self.cancel, primary=False, ident="person-cancel"),
+            ], wrap=True, spacing=8),
+        ])  # fmt: skip
         return True
 
     def cancel(self, _: Any = None) -> None:
@@ -350,48 +311,31 @@ class AtvForm:
         done = "Death recorded ({day})." if kind == "died" else "Marked as moved out on {day}."
         if not self._on_day(kind, pid, done):
             return False
-        self.confirm_box.content = ft.Row(
-            [
-                ft.Text("Recorded by mistake?", size=16),
-                common.button(
-                    "Undo", lambda _: self.undo(pid, kind), primary=False, ident="person-undo"
-                ),
-            ],
-            wrap=True,
-            spacing=8,
-        )
+        self.confirm_box.content = ft.Row([
+            ft.Text("Recorded by mistake?", size=16),
+            common.button("Undo", lambda _: self.undo(pid, kind), primary=False,
+                          ident="person-undo"),
+        ], wrap=True, spacing=8)  # fmt: skip
         return True
 
     def undo(self, pid: str, kind: str) -> bool:
         """Take back a death or move-out recorded by mistake."""
         field = "died_on" if kind == "died" else "moved_out_on"
         self.confirm_box.content = None
-        event = HouseholdEvent(
-            "changed",
-            str(self.home["id"]),
-            person_id=pid,
-            fields={field: None},
-            author_id=self._author(),
-        )
+        event = HouseholdEvent("changed", str(self.home["id"]), person_id=pid,
+                               fields={field: None}, author_id=self._author())  # fmt: skip
         return self._event(event, "Undone: back in the household.") is not None
 
     def verify(self, pid: str) -> bool:
-        event = HouseholdEvent(
-            "id_seen", str(self.home["id"]), person_id=pid, author_id=self._author()
-        )
+        event = HouseholdEvent("id_seen", str(self.home["id"]), person_id=pid,
+                               author_id=self._author())  # fmt: skip
         return self._event(event, "ID seen: now a household member.") is not None
 
     # --- suggested actions -----------------------------------------------------------------
     def decide(self, action: str, confirmed: bool, reason: str | None) -> str | None:
         """Confirm (a referral is ticked) or decline with a reason; None when done."""
-        decisions, problem = decide(
-            self.decisions,
-            action,
-            confirmed=confirmed,
-            reason=reason,
-            user=self.state.user,
-            now=self.state.now(),
-        )
+        decisions, problem = decide(self.decisions, action, confirmed=confirmed, reason=reason,
+                                    user=self.state.user, now=self.state.now())  # fmt: skip
         if decisions is None:
             return problem
         refers = confirmed and action in self.referrals
@@ -399,9 +343,8 @@ class AtvForm:
             patch: dict[str, Any] = {"action_decisions": decisions}
             if refers:
                 patch["referrals"] = with_referral(self.visit.get("referrals") or [], action)
-            record, errors = write(
-                self.state, "tenancy_visit", patch, record_id=str(self.visit["id"])
-            )
+            record, errors = write(self.state, "tenancy_visit", patch,
+                                   record_id=str(self.visit["id"]))  # fmt: skip
             if record is None:
                 return " ".join(errors.values()) or "Not saved."
             self.visit = record
@@ -435,19 +378,15 @@ class AtvForm:
 
     def visit_inputs(self) -> VisitInputs:
         return VisitInputs(
-            visited_at=self.visited_at.value or "",
-            tenant_present=self.tenant_present.value is True,
-            id_verified=self.id_verified.value is True,
-            arrears_amount=self.arrears.value or "",
+            visited_at=self.visited_at.value or "", tenant_present=self.tenant_present.value is True,
+            id_verified=self.id_verified.value is True, arrears_amount=self.arrears.value or "",
             weekly_rent=self.rent.value or "",
             referrals=[k for k, c in self.referrals.items() if c.value is True],
             property_condition=value_of(self.condition),
-            fire_safety_concerns=self.fire.value or "",
-            pets=self.pets.value or "",
-            adaptations=self.adaptations.value or "",
-            overnight_carer=self.carer.value is True,
+            fire_safety_concerns=self.fire.value or "", pets=self.pets.value or "",
+            adaptations=self.adaptations.value or "", overnight_carer=self.carer.value is True,
             notes=self.notes.value or "",
-        )
+        )  # fmt: skip
 
     def save_visit(self, _: Any = None) -> bool:
         built = visit_patch(str(self.home["id"]), self.visit_inputs())
@@ -461,12 +400,8 @@ class AtvForm:
         if self.visit is not None and not patch:
             self.feedback.ok("No changes to save.")
             return True
-        record, errors = write(
-            self.state,
-            "tenancy_visit",
-            patch,
-            record_id=None if self.visit is None else str(self.visit["id"]),
-        )
+        record, errors = write(self.state, "tenancy_visit", patch,
+                               record_id=None if self.visit is None else str(self.visit["id"]))  # fmt: skip
         leftover = show_errors(self.visit_fields, errors)
         if record is None:
             self.feedback.error(["Not saved.", *leftover])
@@ -480,91 +415,43 @@ class AtvForm:
     # --- layout ----------------------------------------------------------------------------
     def build(self) -> ft.Control:
         hid = str(self.home["id"])
-        return ft.Column(
-            [
-                common.heading(f"Annual Tenancy Visit: {property_title(self.home)}"),
-                common.muted(
-                    f"{self.home.get('bedrooms', '?')} bedroom(s) · {self.home.get('estate')}"
-                ),
-                section("Household members", self.members),
-                section("Unverified occupants (kept apart; tenancy fraud check)", self.unverified),
-                section("Moved out or died", self.former),
-                ft.Column(
-                    [
-                        self.person_title,
-                        grid(
-                            self.p_name,
-                            self.p_dob,
-                            self.p_sex,
-                            self.p_rel,
-                            self.p_partner,
-                            self.p_moved_in,
-                        ),
-                        grid(self.p_unverified, self.p_cannot_share),
-                        self.confirm_box,
-                        self.person_feedback.box,
-                        ft.Row(
-                            [
-                                common.button(
-                                    "Save person",
-                                    self.save_person,
-                                    icon=ft.Icons.PERSON_ADD,
-                                    ident="atv-save-person",
-                                ),
-                                common.button("Clear", self.clear_person, primary=False),
-                            ],
-                            wrap=True,
-                            spacing=common.GAP,
-                        ),
-                    ],
-                    spacing=common.GAP,
-                ),
-                self.results.control,
-                section(
-                    "The visit",
-                    grid(self.visited_at, self.tenant_present, self.id_verified, self.carer),
-                ),
-                section("Money", grid(self.arrears, self.rent), self.arrears_note),
-                self.suggestions.control,
-                section("Referrals", grid(*self.referrals.values(), md=4)),
-                section(
-                    "The home",
-                    grid(self.condition, self.pets, self.adaptations),
-                    grid(self.fire, self.notes, md=12),
-                ),
-                self.feedback.box,
-                ft.Row(
-                    [
-                        common.button(
-                            "Save visit", self.save_visit, icon=ft.Icons.SAVE, ident="atv-save"
-                        ),
-                        common.button(
-                            "Repair found",
-                            new_record(self.state, "/repair", property_id=hid),
-                            icon=ft.Icons.BUILD,
-                            primary=False,
-                            ident="atv-repair",
-                        ),
-                        common.button(
-                            "ASB found",
-                            new_record(self.state, "/asb", property_id=hid),
-                            icon=ft.Icons.REPORT,
-                            primary=False,
-                            ident="atv-asb",
-                        ),
-                        common.button(
-                            "Property history",
-                            goto(self.state, "/property", id=hid),
-                            primary=False,
-                            ident="atv-history",
-                        ),
-                    ],
-                    wrap=True,
-                    spacing=common.GAP,
-                ),
-            ],
-            spacing=18,
-        )
+        return ft.Column([
+            common.heading(f"Annual Tenancy Visit: {property_title(self.home)}"),
+            common.muted(f"{self.home.get('bedrooms', '?')} bedroom(s) · {self.home.get('estate')}"),
+            section("Household members", self.members),
+            section("Unverified occupants (kept apart; tenancy fraud check)", self.unverified),
+            section("Moved out or died", self.former),
+            ft.Column([
+                self.person_title,
+                grid(self.p_name, self.p_dob, self.p_sex, self.p_rel, self.p_partner,
+                     self.p_moved_in),
+                grid(self.p_unverified, self.p_cannot_share),
+                self.confirm_box,
+                self.person_feedback.box,
+                ft.Row([
+                    common.button("Save person", self.save_person, icon=ft.Icons.PERSON_ADD,
+                                  ident="atv-save-person"),
+                    common.button("Clear", self.clear_person, primary=False),
+                ], wrap=True, spacing=common.GAP),
+            ], spacing=common.GAP),
+            self.results.control,
+            section("The visit", grid(self.visited_at, self.tenant_present, self.id_verified,
+                                      self.carer)),
+            section("Money", grid(self.arrears, self.rent), self.arrears_note),
+            self.suggestions.control,
+            section("Referrals", grid(*self.referrals.values(), md=4)),
+            section("The home", grid(self.condition, self.pets, self.adaptations), grid(self.fire, self.notes, md=12)),
+            self.feedback.box,
+            ft.Row([
+                common.button("Save visit", self.save_visit, icon=ft.Icons.SAVE, ident="atv-save"),
+                common.button("Repair found", new_record(self.state, "/repair", property_id=hid),
+                              icon=ft.Icons.BUILD, primary=False, ident="atv-repair"),
+                common.button("ASB found", new_record(self.state, "/asb", property_id=hid),
+                              icon=ft.Icons.REPORT, primary=False, ident="atv-asb"),
+                common.button("Property history", goto(self.state, "/property", id=hid),
+                              primary=False, ident="atv-history"),
+            ], wrap=True, spacing=common.GAP),
+        ], spacing=18)  # fmt: skip
 
 
 def view(state: AppState, **params: str) -> ft.Control:
@@ -573,12 +460,10 @@ def view(state: AppState, **params: str) -> ft.Control:
     home_id = params.get("property_id") or (visit or {}).get("property_id")
     home = state.get("property", str(home_id)) if home_id else None
     if home is None:
-        return ft.Column(
-            [
-                common.heading("Annual Tenancy Visit"),
-                common.banner("Choose a property first (from My patch or a search)."),
-            ]
-        )
+        return ft.Column([
+            common.heading("Annual Tenancy Visit"),
+            common.banner("Choose a property first (from My patch or a search)."),
+        ])  # fmt: skip
     form = AtvForm(state, home, visit)
     root = form.build()
     form.unsaved = guard_leaving(state, root)

@@ -246,10 +246,9 @@ class Unsaved:
 def guard_leaving(state: AppState, root: ft.Control) -> Unsaved:
     """Watch every enabled input of a built form; the shell asks before leaving it changed."""
     inputs = [
-        c
-        for c in walk(root)
+        c for c in walk(root)
         if isinstance(c, (ft.TextField, ft.Dropdown, ft.Checkbox)) and not c.disabled
-    ]
+    ]  # fmt: skip
     unsaved = Unsaved(inputs)
     state.leave_guard = unsaved
     return unsaved

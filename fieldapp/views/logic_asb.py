@@ -41,11 +41,8 @@ from fieldapp.views.logic_forms import (
     time_input,
 )
 
-CATEGORY_LABELS = {
-    "crime": "Crime (category 1)",
-    "noise": "Noise (category 2)",
-    "other": "Other ASB (category 3)",
-}
+CATEGORY_LABELS = {"crime": "Crime (category 1)", "noise": "Noise (category 2)",
+                   "other": "Other ASB (category 3)"}  # fmt: skip
 STATUS_LABELS = {"advice_given": "Advice given", "action_plan": "Action plan"}
 AGENCY_LABELS = {"landlord": "Landlord (us)", "police": "Police", "council": "Council"}
 SCALE_KEYS = frozenset({"health_impact", "unsafe_at_home"})  # answered 0-3, the rest yes/no
@@ -299,15 +296,9 @@ def triage_lines(
     everything = list(earlier)
     if received is not None:
         everything.append(
-            Complaint(
-                received,
-                incident,
-                "landlord",
-                inputs.complainant_id,
-                inputs.hate_motivated,
-                case_id,
-            )
-        )
+            Complaint(received, incident, "landlord", inputs.complainant_id,
+                      inputs.hate_motivated, case_id)
+        )  # fmt: skip
     trigger = community_trigger(everything, policy=policy, complainant_id=inputs.complainant_id)
     clock = triage.reason.split("; ")[0]
     return [
@@ -343,11 +334,9 @@ def _priority_line(category: str | None, priority: int | None, urgent: bool) -> 
     if urgent and category == "crime":
         return Line("Priority", f"{priority} (urgent crime)", "Urgent crime", "alert")
     return Line(
-        "Priority",
-        str(priority),
-        f"{label(category)} is category {priority}",
+        "Priority", str(priority), f"{label(category)} is category {priority}",
         "warn" if priority == 1 else "info",
-    )
+    )  # fmt: skip
 
 
 def _threshold_line(applies: bool | None, met: bool, category: str | None, policy: Policy) -> Line:
@@ -364,10 +353,9 @@ def _threshold_line(applies: bool | None, met: bool, category: str | None, polic
     if met:
         return Line("Threshold", "Applies: met", f"At least {rule}", "warn")
     return Line(
-        "Threshold",
-        "Applies: not met",
+        "Threshold", "Applies: not met",
         f"Fewer than {rule}: advice (self-help, mediation offer), no response clock",
-    )
+    )  # fmt: skip
 
 
 def _risk_line(risk: Risk | None, policy: Policy, *, assessed: bool) -> Line:

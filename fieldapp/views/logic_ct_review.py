@@ -82,15 +82,9 @@ def case_complaints(case: Record, reports: Iterable[Record]) -> list[Complaint]:
     received = parse_time(case.get("received_at"))
     if received is not None:
         out.append(
-            Complaint(
-                received,
-                None,
-                "landlord",
-                text(case.get("complainant_id")),
-                flag(case.get("hate_motivated")),
-                text(case.get("id")),
-            )
-        )
+            Complaint(received, None, "landlord", text(case.get("complainant_id")),
+                      flag(case.get("hate_motivated")), text(case.get("id")))
+        )  # fmt: skip
     return out
 
 
@@ -259,7 +253,7 @@ def inputs_from_review(review: Record) -> ReviewInputs:
             )
             for r in (recs if isinstance(recs, list) else [])
             if isinstance(r, Mapping)
-        ],
+        ],  # fmt: skip
         outcome=str(review.get("outcome") or ""),
         appeal=str(review.get("appeal") or ""),
     )

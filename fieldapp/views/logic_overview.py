@@ -259,9 +259,6 @@ def count_cells(row: PatchCounts) -> list[tuple[str, int, str]]:
         ("Awaab's Law repairs open", row.awaab_open, "info"),
         ("Awaab's Law overdue", row.awaab_overdue, "alert" if row.awaab_overdue else "ok"),
         ("ATVs overdue", row.atvs_overdue, "warn" if row.atvs_overdue else "ok"),
-        (
-            "Community Trigger awaiting review",
-            row.ct_awaiting,
-            "alert" if row.ct_awaiting else "ok",
-        ),
-    ]
+        ("Community Trigger awaiting review", row.ct_awaiting,
+         "alert" if row.ct_awaiting else "ok"),
+    ]  # fmt: skip

@@ -46,40 +46,28 @@ def visit_entry(v: Mapping[str, Any]) -> Entry:
     if v.get("referrals"):
         bits.append("referrals: " + ", ".join(label(str(r)) for r in v["referrals"]))
     return Entry(
-        parse_time(v.get("visited_at")),
-        "visit",
-        "Annual Tenancy Visit",
-        "; ".join(bits),
-        "/atv",
-        (("property_id", str(v.get("property_id") or "")), ("id", str(v["id"]))),
+        parse_time(v.get("visited_at")), "visit", "Annual Tenancy Visit", "; ".join(bits),
+        "/atv", (("property_id", str(v.get("property_id") or "")), ("id", str(v["id"]))),
         str(v["id"]),
-    )
+    )  # fmt: skip
 
 
 def case_entry(c: Mapping[str, Any]) -> Entry:
     title = f"ASB case: {label(str(c.get('category') or 'unknown'))}"
     title += f" ({reference_text(c)})"
     return Entry(
-        parse_time(c.get("received_at")),
-        "asb_case",
-        title,
+        parse_time(c.get("received_at")), "asb_case", title,
         f"Status {label(str(c.get('status') or 'open')).lower()}",
-        "/asb",
-        (("id", str(c["id"])),),
-        str(c["id"]),
-    )
+        "/asb", (("id", str(c["id"])),), str(c["id"]),
+    )  # fmt: skip
 
 
 def report_entry(r: Mapping[str, Any]) -> Entry:
     return Entry(
-        parse_time(r.get("reported_at")),
-        "asb_report",
-        "Further ASB report",
-        _text(r.get("description")),
-        "/asb",
-        (("id", str(r.get("case_id") or "")),),
+        parse_time(r.get("reported_at")), "asb_report", "Further ASB report",
+        _text(r.get("description")), "/asb", (("id", str(r.get("case_id") or "")),),
         str(r["id"]),
-    )
+    )  # fmt: skip
 
 
 def repair_entry(r: Mapping[str, Any]) -> Entry:
@@ -90,48 +78,32 @@ def repair_entry(r: Mapping[str, Any]) -> Entry:
     if r.get("room"):
         bits.append(str(r["room"]))
     return Entry(
-        parse_time(r.get("reported_at")),
-        "repair",
-        title,
-        "; ".join(b for b in bits if b),
-        "/repair",
-        (("id", str(r["id"])),),
-        str(r["id"]),
-    )
+        parse_time(r.get("reported_at")), "repair", title, "; ".join(b for b in bits if b),
+        "/repair", (("id", str(r["id"])),), str(r["id"]),
+    )  # fmt: skip
 
 
 def note_entry(n: Mapping[str, Any]) -> Entry:
-    return Entry(
-        parse_time(n.get("created_at")),
-        "note",
-        "Note",
-        _text(n.get("text")),
-        record_id=str(n["id"]),
-    )
+    return Entry(parse_time(n.get("created_at")), "note", "Note", _text(n.get("text")),
+                 record_id=str(n["id"]))  # fmt: skip
 
 
 def photo_entry(p: Mapping[str, Any]) -> Entry:
     parent = str(p.get("parent_entity") or "")
     where = "" if parent == "property" else f" ({label(parent).lower()})"
     return Entry(
-        parse_time(p.get("taken_at")),
-        "photo",
-        "Photo" + where,
-        _text(p.get("caption")),
+        parse_time(p.get("taken_at")), "photo", "Photo" + where, _text(p.get("caption")),
         record_id=str(p["id"]),
-    )
+    )  # fmt: skip
 
 
 def observation_entry(o: Mapping[str, Any]) -> Entry:
     return Entry(
-        parse_time(o.get("logged_at")),
-        "observation",
-        f"Walkabout: {observation_title(o)}",
-        _text(o.get("description")),
-        "/walkabout/observation",
+        parse_time(o.get("logged_at")), "observation", f"Walkabout: {observation_title(o)}",
+        _text(o.get("description")), "/walkabout/observation",
         (("walkabout_id", str(o.get("walkabout_id") or "")), ("id", str(o["id"]))),
         str(o["id"]),
-    )
+    )  # fmt: skip
 
 
 def timeline(

@@ -84,13 +84,8 @@ def decide(
     """(the decisions with this one added, None) or (None, why it cannot be made)."""
     who = (user or {}).get("name") or (user or {}).get("username")
     try:
-        item = decision_item(
-            action,
-            confirmed=confirmed,
-            reason=reason,
-            by=str(who) if who else None,
-            at=to_wire(now),
-        )
+        item = decision_item(action, confirmed=confirmed, reason=reason,
+                             by=str(who) if who else None, at=to_wire(now))  # fmt: skip
     except ValueError as exc:
         return None, str(exc)
     held = list(decisions) if isinstance(decisions, list) else []

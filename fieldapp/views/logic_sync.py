@@ -111,51 +111,24 @@ def photos_waiting(sync: Any) -> int:
 # parent or stamp who wrote it (``case_id``, ``author_id``) are not news to the officer who
 # made the change, so the pending list leaves them out.
 FIELD_LABELS: Mapping[str, str] = {
-    "sha256": "Photo file",
-    "bytes": "File size",
-    "width": "Picture size",
-    "height": "Picture size",
-    "lat": "Location",
-    "lon": "Location",
-    "taken_at": "Taken at",
-    "risk_answers": "Risk assessment",
-    "awaab": "Awaab's Law class",
-    "hazard": "HHSRS hazard",
-    "participants": "Who joined",
-    "grades": "Grades",
-    "fire_safety_met": "Fire safety",
-    "property_id": "Property",
-    "complainant_id": "Complainant",
-    "reporter_id": "Reported by",
-    "raised_entity": "Raised from it",
-    "raised_id": "Raised from it",
-    "observation_id": "Walkabout observation",
-    "partner_id": "Partner",
-    "ct_eligible": "Community Trigger",
-    "id_verified": "ID seen",
-    "urgent_crime": "Urgent crime",
-    "over_75": "Over 75",
-    "complaint_ids": "Complaints counted",
-}
-HIDDEN_FIELDS = frozenset(
-    {
-        "case_id",
-        "parent_entity",
-        "parent_id",
-        "walkabout_id",
-        "author_id",
-        "logged_by",
-        "created_at",
-        "logged_at",
-    }
-)
+    "sha256": "Photo file", "bytes": "File size", "width": "Picture size",
+    "height": "Picture size", "lat": "Location", "lon": "Location", "taken_at": "Taken at",
+    "risk_answers": "Risk assessment", "awaab": "Awaab's Law class", "hazard": "HHSRS hazard",
+    "participants": "Who joined", "grades": "Grades", "fire_safety_met": "Fire safety",
+    "property_id": "Property", "complainant_id": "Complainant", "reporter_id": "Reported by",
+    "raised_entity": "Raised from it", "raised_id": "Raised from it",
+    "observation_id": "Walkabout observation", "partner_id": "Partner",
+    "ct_eligible": "Community Trigger", "id_verified": "ID seen", "urgent_crime": "Urgent crime",
+    "over_75": "Over 75", "complaint_ids": "Complaints counted",
+}  # fmt: skip
+HIDDEN_FIELDS = frozenset({
+    "case_id", "parent_entity", "parent_id", "walkabout_id", "author_id", "logged_by",
+    "created_at", "logged_at",
+})  # fmt: skip
 ENTITY_LABELS: Mapping[str, str] = {
-    "asb_case": "ASB case",
-    "asb_report": "further ASB report",
-    "tenancy_visit": "tenancy visit",
-    "ct_review": "Community Trigger record",
-    "person": "household member",
-}
+    "asb_case": "ASB case", "asb_report": "further ASB report", "tenancy_visit": "tenancy visit",
+    "ct_review": "Community Trigger record", "person": "household member",
+}  # fmt: skip
 _WORDS = {"asb": "ASB", "id": "ID", "atv": "ATV", "pcso": "PCSO", "hhsrs": "HHSRS"}
 
 

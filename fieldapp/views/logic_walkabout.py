@@ -75,12 +75,9 @@ def start_patch(estate: str | None, *, user: Mapping[str, Any] | None, now: date
     people = []
     if user and user.get("id"):
         people.append(
-            {
-                "user_id": str(user["id"]),
-                "name": str(user.get("name") or ""),
-                "role": _role(user.get("role")),
-            }
-        )
+            {"user_id": str(user["id"]), "name": str(user.get("name") or ""),
+             "role": _role(user.get("role"))}
+        )  # fmt: skip
     result.patch = {"estate": name, "started_at": to_wire(now), "participants": people}
     return result
 

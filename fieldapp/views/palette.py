@@ -37,33 +37,18 @@ BANNERS: Final = {
 
 # Every (text, background) the screens draw, named for the test's message.
 PAIRS: Final[dict[str, tuple[str, str]]] = {
-    **{
-        f"{name} on page": (colour, PAGE)
-        for name, colour in (
-            ("text", TEXT),
-            ("muted", MUTED),
-            ("overdue", OVERDUE),
-            ("due soon", SOON),
-            ("ok", OK),
-            ("link", PRIMARY),
-        )
-    },
-    **{
-        f"{name} on card": (colour, CARD)
-        for name, colour in (
-            ("text", TEXT),
-            ("muted", MUTED),
-            ("overdue", OVERDUE),
-            ("due soon", SOON),
-            ("ok", OK),
-        )
-    },
+    **{f"{name} on page": (colour, PAGE) for name, colour in
+       (("text", TEXT), ("muted", MUTED), ("overdue", OVERDUE), ("due soon", SOON),
+        ("ok", OK), ("link", PRIMARY))},
+    **{f"{name} on card": (colour, CARD) for name, colour in
+       (("text", TEXT), ("muted", MUTED), ("overdue", OVERDUE), ("due soon", SOON),
+        ("ok", OK))},
     "status on bar": (ON_DARK, STATUS_BAR),
     "status on chip": (ON_DARK, STATUS_CHIP),
     "button text": (ON_PRIMARY, PRIMARY),
     "danger button text": (ON_DARK, DANGER),
     **{f"{kind} banner": (fg, bg) for kind, (bg, fg) in BANNERS.items()},
-}
+}  # fmt: skip
 
 
 def _channel(value: int) -> float:

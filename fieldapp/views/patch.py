@@ -95,19 +95,12 @@ def _show_all(
 
 
 def _cases(
-    state: AppState,
-    chosen: ListFilter,
-    homes: Mapping[str, Mapping[str, Any]],
+    state: AppState, chosen: ListFilter, homes: Mapping[str, Mapping[str, Any]],
     flip: Callable[[Any], None],
-) -> ft.Control:
+) -> ft.Control:  # fmt: skip
     rows: list[ft.Control] = []
-    cases = filtered(
-        open_cases(state.all("asb_case")),
-        chosen,
-        homes=homes,
-        category_field="category",
-        now=state.now(),
-    )
+    cases = filtered(open_cases(state.all("asb_case")), chosen, homes=homes,
+                     category_field="category", now=state.now())  # fmt: skip
     for case in shown(cases, chosen):
         prop = homes.get(str(case.get("property_id") or ""))
         cid = str(case["id"])
@@ -127,11 +120,9 @@ def _cases(
 
 
 def _repairs(
-    state: AppState,
-    chosen: ListFilter,
-    homes: Mapping[str, Mapping[str, Any]],
+    state: AppState, chosen: ListFilter, homes: Mapping[str, Mapping[str, Any]],
     flip: Callable[[Any], None],
-) -> ft.Control:
+) -> ft.Control:  # fmt: skip
     rows: list[ft.Control] = []
     running = [r for r in open_repairs(state.all("repair")) if r.get("due_at")]
     repairs = filtered(running, chosen, homes=homes, category_field="priority", now=state.now())
@@ -235,12 +226,10 @@ def view(state: AppState, **params: str) -> ft.Control:
         # Words in case and repair descriptions too (staff only: descriptions are personal).
         known = {rid for _, rid, _ in hits}
         hits += [
-            hit
-            for hit in keyword_hits(
-                text, role=state.role, cases=state.all("asb_case"), repairs=state.all("repair")
-            )
+            hit for hit in keyword_hits(text, role=state.role, cases=state.all("asb_case"),
+                                        repairs=state.all("repair"))
             if hit[1] not in known
-        ]
+        ]  # fmt: skip
         results.controls = [
             common.tile(label, icon=ft.Icons.SEARCH, on_click=_go(state, route, id=rid))
             for route, rid, label in hits
@@ -288,23 +277,14 @@ def view(state: AppState, **params: str) -> ft.Control:
 
     filters = grid(
         dropdown("Show", WHEN_OPTIONS, "all", on_select=picked("when")),
-        dropdown(
-            "Estate",
-            [(e, e) for e in estates(all_homes)],
-            None,
-            on_select=picked("estate"),
-            none_text="All estates",
-        ),
-        dropdown(
-            "ASB category or repair priority",
-            [(c, c.capitalize()) for c in (*ASB_CATEGORIES, *REPAIR_PRIORITIES)],
-            None,
-            on_select=picked("category"),
-            none_text="Any",
-        ),
+        dropdown("Estate", [(e, e) for e in estates(all_homes)], None,
+                 on_select=picked("estate"), none_text="All estates"),
+        dropdown("ASB category or repair priority",
+                 [(c, c.capitalize()) for c in (*ASB_CATEGORIES, *REPAIR_PRIORITIES)], None,
+                 on_select=picked("category"), none_text="Any"),
         dropdown("Sort", SORT_OPTIONS, "due", on_select=picked("sort")),
         md=3,
-    )
+    )  # fmt: skip
 
     def body() -> ft.Control:
         homes = state.all("property")

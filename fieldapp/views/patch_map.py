@@ -74,9 +74,8 @@ class SiteMap(ft.Column):
         self.estates = sorted({str(h.get("estate") or "") for h in self.homes})
         self.estate = self._nearest_estate()
         self.zoom = self._fit()
-        self.chooser = dropdown(
-            "Estate on the map", [(e, e) for e in self.estates], self.estate, on_select=self._choose
-        )
+        self.chooser = dropdown("Estate on the map", [(e, e) for e in self.estates], self.estate,
+                                on_select=self._choose)  # fmt: skip
         self.window = ft.Container()
         self.note = common.muted("")
         self.controls = [
@@ -133,38 +132,20 @@ class SiteMap(ft.Column):
     # --- drawing ---------------------------------------------------------------------------
     def draw(self) -> None:
         box = self._box()
-        view = View(
-            box.centre if box else centre([], self.state.position()),
-            self.zoom,
-            self.side,
-            self.side,
-        )
+        view = View(box.centre if box else centre([], self.state.position()), self.zoom,
+                    self.side, self.side)  # fmt: skip
         layers: list[ft.Control] = [
-            ft.Container(
-                left=0, top=0, width=self.side, height=self.side, bgcolor=ft.Colors.GREEN_50
-            )
-        ]
+            ft.Container(left=0, top=0, width=self.side, height=self.side,
+                         bgcolor=ft.Colors.GREEN_50)
+        ]  # fmt: skip
         tiles = 0
         for z, x, y, left, top in view.tiles():
             data = self.state.tile(z, x, y)
             if data is not None:
                 tiles += 1
-                layers.append(
-                    ft.Container(
-                        left=left,
-                        top=top,
-                        width=256,
-                        height=256,
-                        content=ft.Semantics(
-                            identifier="map-tile",
-                            image=True,
-                            label="map tile",
-                            content=ft.Image(
-                                src=data, width=256, height=256, gapless_playback=True
-                            ),
-                        ),
-                    )
-                )
+                layers.append(ft.Container(left=left, top=top, width=256, height=256,
+                    content=ft.Semantics(identifier="map-tile", image=True, label="map tile",
+                        content=ft.Image(src=data, width=256, height=256, gapless_playback=True))))  # fmt: skip
         shown = [b for b in blocks(self.homes, self.estate) if view.shows(*b.centre, pad=40)]
         for block in shown:
             layers.extend(_block(view, block))
@@ -175,33 +156,19 @@ class SiteMap(ft.Column):
         here = self.state.position()
         if here is not None and view.shows(*here):
             hx, hy = view.place(*here)
-            layers.append(
-                ft.Container(
-                    left=hx - 9,
-                    top=hy - 9,
-                    width=18,
-                    height=18,
-                    border_radius=9,
-                    bgcolor=ft.Colors.BLUE_600,
-                    border=ft.Border.all(3, ft.Colors.WHITE),
-                    content=ft.Semantics(
-                        identifier="map-you-are-here",
-                        label="You are here",
-                        content=ft.Container(width=12, height=12),
-                    ),
-                )
-            )
+            layers.append(ft.Container(left=hx - 9, top=hy - 9, width=18, height=18,
+                border_radius=9, bgcolor=ft.Colors.BLUE_600, border=ft.Border.all(3, ft.Colors.WHITE),
+                content=ft.Semantics(identifier="map-you-are-here", label="You are here",
+                                     content=ft.Container(width=12, height=12))))  # fmt: skip
         homes_here = sum(b.homes for b in shown)
         self.window.content = ft.Semantics(
             label=f"Map of {homes_here} homes near you: estate plan of {self.estate}",
             content=ft.Container(
-                width=self.side,
-                height=self.side,
-                border_radius=8,
+                width=self.side, height=self.side, border_radius=8,
                 clip_behavior=ft.ClipBehavior.HARD_EDGE,
                 content=ft.Stack(layers, width=self.side, height=self.side),
             ),
-        )
+        )  # fmt: skip
         self.note.value = (
             f"{len(shown)} blocks · {tiles} map tiles on this tablet"
             if tiles
@@ -217,22 +184,12 @@ class SiteMap(ft.Column):
         else:
             go = lambda _: self.state.go(ROUTES[m.entity], id=m.id)  # noqa: E731
         return ft.Container(
-            left=x - 12,
-            top=y - 12,
-            width=24,
-            height=24,
-            border_radius=12,
-            bgcolor=COLOURS[m.urgency],
-            border=ft.Border.all(2, ft.Colors.WHITE),
-            on_click=go,
+            left=x - 12, top=y - 12, width=24, height=24, border_radius=12,
+            bgcolor=COLOURS[m.urgency], border=ft.Border.all(2, ft.Colors.WHITE), on_click=go,
             tooltip=f"{m.label} ({m.urgency})",
-            content=ft.Semantics(
-                identifier=f"map-marker-{m.entity}",
-                label=m.label,
-                button=True,
-                content=ft.Container(width=20, height=20),
-            ),
-        )
+            content=ft.Semantics(identifier=f"map-marker-{m.entity}", label=m.label, button=True,
+                                 content=ft.Container(width=20, height=20)),
+        )  # fmt: skip
 
 
 def _block(view: View, block: Any) -> list[ft.Control]:
@@ -241,53 +198,24 @@ def _block(view: View, block: Any) -> list[ft.Control]:
     w, h = max(x1 - x0, 16) + 12, max(y1 - y0, 16) + 12
     left, top = (x0 + x1) / 2 - w / 2, (y0 + y1) / 2 - h / 2
     return [
-        ft.Container(
-            left=left,
-            top=top,
-            width=w,
-            height=h,
-            border_radius=4,
-            bgcolor=ft.Colors.with_opacity(0.35, ft.Colors.BROWN_100),
-            border=ft.Border.all(2, ft.Colors.BROWN_700),
-        ),
-        ft.Container(
-            left=left,
-            top=top - 16,
-            content=ft.Semantics(
-                identifier="map-block",
-                label=block.name,
-                content=ft.Text(
-                    block.name,
-                    size=11,
-                    weight=ft.FontWeight.BOLD,
-                    color=ft.Colors.BROWN_900,
-                    bgcolor=ft.Colors.with_opacity(0.7, ft.Colors.WHITE),
-                ),
-            ),
-        ),
-    ]
+        ft.Container(left=left, top=top, width=w, height=h, border_radius=4,
+                     bgcolor=ft.Colors.with_opacity(0.35, ft.Colors.BROWN_100),
+                     border=ft.Border.all(2, ft.Colors.BROWN_700)),
+        ft.Container(left=left, top=top - 16, content=ft.Semantics(
+            identifier="map-block", label=block.name,
+            content=ft.Text(block.name, size=11, weight=ft.FontWeight.BOLD,
+                            color=ft.Colors.BROWN_900, bgcolor=ft.Colors.with_opacity(0.7, ft.Colors.WHITE)))),
+    ]  # fmt: skip
 
 
 def _legend() -> ft.Control:
     def dot(colour: str, text: str) -> ft.Control:
-        return ft.Row(
-            [
-                ft.Container(width=12, height=12, border_radius=6, bgcolor=colour),
-                ft.Text(text, size=12),
-            ],
-            spacing=4,
-        )
+        return ft.Row([ft.Container(width=12, height=12, border_radius=6, bgcolor=colour),
+                       ft.Text(text, size=12)], spacing=4)  # fmt: skip
 
-    return ft.Row(
-        [
-            dot(COLOURS["high"], "urgent"),
-            dot(COLOURS["medium"], "soon"),
-            dot(COLOURS["low"], "routine"),
-            dot(ft.Colors.BLUE_600, "you"),
-        ],
-        wrap=True,
-        spacing=12,
-    )
+    return ft.Row([dot(COLOURS["high"], "urgent"), dot(COLOURS["medium"], "soon"),
+                   dot(COLOURS["low"], "routine"), dot(ft.Colors.BLUE_600, "you")],
+                  wrap=True, spacing=12)  # fmt: skip
 
 
 def homes_map(state: AppState, nearby: Sequence[Nearby]) -> ft.Control:

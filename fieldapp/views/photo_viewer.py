@@ -178,14 +178,9 @@ class PhotoStrip(ft.Column):
         def ask(_: Any) -> None:
             confirm.controls = [
                 common.muted("Delete this photo on every tablet?"),
-                common.button(
-                    "Delete",
-                    really_delete,
-                    icon=ft.Icons.DELETE,
-                    ident="photo-delete-confirm",
-                    danger=True,
-                ),
-            ]
+                common.button("Delete", really_delete, icon=ft.Icons.DELETE,
+                              ident="photo-delete-confirm", danger=True),
+            ]  # fmt: skip
             common.push(confirm)
 
         return [
@@ -209,7 +204,7 @@ class PhotoStrip(ft.Column):
                     close,
                 ],
                 wrap=True,
-            ),
+            ),  # fmt: skip
             confirm,
             said,
         ]

@@ -70,14 +70,9 @@ class PropertyScreen:
         photos = [f for p in parents for f in st.find("photo", "parent_id", p)]
         observations = st.find("observation", "nearest_property_id", pid)
         return {
-            "visits": visits,
-            "cases": cases,
-            "reports": reports,
-            "repairs": repairs,
-            "notes": notes,
-            "photos": photos,
-            "observations": observations,
-        }
+            "visits": visits, "cases": cases, "reports": reports, "repairs": repairs,
+            "notes": notes, "photos": photos, "observations": observations,
+        }  # fmt: skip
 
     def refresh(self) -> None:
         found = self.records()
@@ -85,15 +80,12 @@ class PropertyScreen:
         photos = {str(p["id"]): p for p in found["photos"]}
         rows: list[ft.Control] = []
         for e in self.entries:
-            subtitle = " · ".join(
-                x for x in (when(e.at) if e.at else "time not recorded", e.detail) if x
-            )
+            subtitle = " · ".join(x for x in (when(e.at) if e.at else "time not recorded",
+                                               e.detail) if x)  # fmt: skip
             tile = common.tile(
-                e.title,
-                subtitle,
-                icon=ICONS.get(e.kind),
+                e.title, subtitle, icon=ICONS.get(e.kind),
                 on_click=goto(self.state, e.route, **dict(e.params)) if e.route else None,
-            )
+            )  # fmt: skip
             if e.kind == "photo" and e.record_id in photos:
                 rows.append(ft.Column([tile, photo_strip(self.state, [photos[e.record_id]])]))
             else:
@@ -106,17 +98,10 @@ class PropertyScreen:
             self.note.error = "Write the note first"
             return False
         user = self.state.user or {}
-        record, errors = write(
-            self.state,
-            "note",
-            {
-                "parent_entity": "property",
-                "parent_id": str(self.home["id"]),
-                "text": text,
-                "author_id": user.get("id"),
-                "created_at": to_wire(self.state.now()),
-            },
-        )
+        record, errors = write(self.state, "note", {
+            "parent_entity": "property", "parent_id": str(self.home["id"]), "text": text,
+            "author_id": user.get("id"), "created_at": to_wire(self.state.now()),
+        })  # fmt: skip
         if record is None:
             self.feedback.error(["Note not saved.", *errors.values()])
             return False
@@ -130,64 +115,32 @@ class PropertyScreen:
         facts: list[ft.Control] = [
             ft.Text(f"{k}: {v}", size=15) for k, v in property_facts(self.home)
         ]
-        return ft.Column(
-            [
-                common.heading(property_title(self.home)),
-                ft.Row(facts, wrap=True, spacing=18),
-                ft.Row(
-                    [
-                        common.button(
-                            "Start ATV",
-                            goto(self.state, "/atv", property_id=hid),
-                            icon=ft.Icons.FACT_CHECK,
-                            ident="property-atv",
-                        ),
-                        common.button(
-                            "New repair",
-                            new_record(self.state, "/repair", property_id=hid),
-                            icon=ft.Icons.BUILD,
-                            primary=False,
-                            ident="property-repair",
-                        ),
-                        common.button(
-                            "New ASB report",
-                            new_record(self.state, "/asb", property_id=hid),
-                            icon=ft.Icons.REPORT,
-                            primary=False,
-                            ident="property-asb",
-                        ),
-                    ],
-                    wrap=True,
-                    spacing=common.GAP,
-                ),
-                section(
-                    "Add a note",
-                    grid(self.note, md=12),
-                    self.feedback.box,
-                    common.button(
-                        "Add note",
-                        self.add_note,
-                        icon=ft.Icons.NOTE_ADD,
-                        primary=False,
-                        ident="property-add-note",
-                    ),
-                ),
-                section("History", self.listing),
-            ],
-            spacing=18,
-        )
+        return ft.Column([
+            common.heading(property_title(self.home)),
+            ft.Row(facts, wrap=True, spacing=18),
+            ft.Row([
+                common.button("Start ATV", goto(self.state, "/atv", property_id=hid),
+                              icon=ft.Icons.FACT_CHECK, ident="property-atv"),
+                common.button("New repair", new_record(self.state, "/repair", property_id=hid),
+                              icon=ft.Icons.BUILD, primary=False, ident="property-repair"),
+                common.button("New ASB report", new_record(self.state, "/asb", property_id=hid),
+                              icon=ft.Icons.REPORT, primary=False, ident="property-asb"),
+            ], wrap=True, spacing=common.GAP),
+            section("Add a note", grid(self.note, md=12), self.feedback.box, common.button(
+                "Add note", self.add_note, icon=ft.Icons.NOTE_ADD, primary=False,
+                ident="property-add-note")),
+            section("History", self.listing),
+        ], spacing=18)  # fmt: skip
 
 
 def view(state: AppState, **params: str) -> ft.Control:
     """``/property`` (params: ``id``)."""
     home = state.get("property", params.get("id", "")) if params.get("id") else None
     if home is None:
-        return ft.Column(
-            [
-                common.heading("Property"),
-                common.banner("This property is not on this tablet."),
-            ]
-        )
+        return ft.Column([
+            common.heading("Property"),
+            common.banner("This property is not on this tablet."),
+        ])  # fmt: skip
     screen = PropertyScreen(state, home)
     root = screen.build()
     root.data = screen

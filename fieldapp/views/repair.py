@@ -144,14 +144,8 @@ class RepairForm:
     def decide(self, action: str, confirmed: bool, reason: str | None) -> str | None:
         """Confirm (the class, and the priority for an emergency, are set) or decline with a
         reason; None when done."""
-        decisions, problem = decide(
-            self.decisions,
-            action,
-            confirmed=confirmed,
-            reason=reason,
-            user=self.state.user,
-            now=self.state.now(),
-        )
+        decisions, problem = decide(self.decisions, action, confirmed=confirmed, reason=reason,
+                                    user=self.state.user, now=self.state.now())  # fmt: skip
         if decisions is None:
             return problem
         effects = REPAIR_EFFECTS.get(action, {}) if confirmed else {}
@@ -249,7 +243,7 @@ class RepairForm:
                         ident="repair-add-photos",
                         primary=False,
                     ),
-                ),
+                ),  # fmt: skip
                 self.feedback.box,
                 ft.Row(
                     [
@@ -257,7 +251,7 @@ class RepairForm:
                             "Save repair", self.save, icon=ft.Icons.SAVE, ident="repair-save"
                         ),
                         common.button("Back", self.back, primary=False, ident="repair-back"),
-                    ],
+                    ],  # fmt: skip
                     wrap=True,
                     spacing=common.GAP,
                 ),
@@ -269,12 +263,10 @@ class RepairForm:
 def view(state: AppState, **params: str) -> ft.Control:
     """``/repair`` (params: ``id`` | ``property_id`` | ``observation_id``)."""
     if params.get("id") and state.get("repair", params["id"]) is None:
-        return ft.Column(
-            [
-                common.heading("Repair finding"),
-                common.banner("This repair finding is not on this tablet."),
-            ]
-        )
+        return ft.Column([
+            common.heading("Repair finding"),
+            common.banner("This repair finding is not on this tablet."),
+        ])  # fmt: skip
     form = RepairForm(state, **params)
     root = form.build()
     form.unsaved = guard_leaving(state, root)

@@ -266,7 +266,7 @@ class Shell:
                     common.button(
                         "Leave without saving", leave, primary=False, ident="leave-discard"
                     ),
-                ],
+                ],  # fmt: skip
             )
         )
 

@@ -49,33 +49,21 @@ class SuggestionPanel:
 
     def _card(self, row: Row) -> ft.Control:
         ident = f"{self.prefix}-suggestion-{row.action}"
-        title = ft.Semantics(
-            identifier=ident, content=ft.Text(row.title, size=17, weight=ft.FontWeight.W_600)
-        )
+        title = ft.Semantics(identifier=ident, content=ft.Text(row.title, size=17,
+                                                               weight=ft.FontWeight.W_600))  # fmt: skip
         parts: list[ft.Control] = [title, ft.Text(row.reason, size=15)]
         if row.note:
             parts.append(ft.Text(row.note, size=15, color=_TONES[row.standing]))
         if row.standing != "confirmed":
             parts.append(self.reasons[row.action])
             parts.append(
-                ft.Row(
-                    [
-                        common.button(
-                            "Confirm",
-                            self._handler(row.action, True),
-                            ident=f"{self.prefix}-confirm-{row.action}",
-                        ),
-                        common.button(
-                            "Decline",
-                            self._handler(row.action, False),
-                            primary=False,
-                            ident=f"{self.prefix}-decline-{row.action}",
-                        ),
-                    ],
-                    wrap=True,
-                    spacing=8,
-                )
-            )
+                ft.Row([
+                    common.button("Confirm", self._handler(row.action, True),
+                                  ident=f"{self.prefix}-confirm-{row.action}"),
+                    common.button("Decline", self._handler(row.action, False), primary=False,
+                                  ident=f"{self.prefix}-decline-{row.action}"),
+                ], wrap=True, spacing=8)
+            )  # fmt: skip
         return common.card(parts)
 
     def _handler(self, action: str, confirmed: bool) -> Callable[[Any], bool]:

@@ -98,7 +98,7 @@ def list_view(state: AppState) -> ft.Control:
                 grid(estate),
                 common.button(
                     "Start walkabout", start, icon=ft.Icons.DIRECTIONS_WALK, ident="walkabout-start"
-                ),
+                ),  # fmt: skip
                 feedback.box,
             )
         )
@@ -136,16 +136,14 @@ class WalkaboutScreen:
                 grades.get(item),
                 on_select=self._graded,
                 none_text="Not graded",
-            )
+            )  # fmt: skip
             for item in GRADE_ITEMS
         }
         self.fire = dropdown(
-            "Fire safety in communal areas",
-            FIRE_SAFETY_OPTIONS,
-            fire_safety_value(record.get("fire_safety_met")),
-            on_select=self._graded,
+            "Fire safety in communal areas", FIRE_SAFETY_OPTIONS,
+            fire_safety_value(record.get("fire_safety_met")), on_select=self._graded,
             none_text="Not checked",
-        )
+        )  # fmt: skip
         self.summary = common.field("Summary", value=record.get("summary") or "", multiline=True)
         self.people = ft.Column(spacing=4)
         self.receivers = ft.Container()
@@ -268,17 +266,11 @@ class WalkaboutScreen:
         if not self._save({"ended_at": None}, "Walkabout reopened: it can be changed again."):
             return False
         user = self.state.user or {}
-        write(
-            self.state,
-            "note",
-            {
-                "parent_entity": "walkabout",
-                "parent_id": self.record["id"],
-                "text": f"Reopened by {user.get('name') or 'an officer'} (it had ended {ended}).",
-                "author_id": user.get("id"),
-                "created_at": to_wire(self.state.now()),
-            },
-        )
+        write(self.state, "note", {
+            "parent_entity": "walkabout", "parent_id": self.record["id"],
+            "text": f"Reopened by {user.get('name') or 'an officer'} (it had ended {ended}).",
+            "author_id": user.get("id"), "created_at": to_wire(self.state.now()),
+        })  # fmt: skip
         self.state.go("/walkabout", id=str(self.record["id"]))  # redrawn, editable
         return True
 
@@ -300,15 +292,11 @@ class WalkaboutScreen:
             self.state.all("staff"), self.find_staff.value or "", present=self._present()
         )
         self.matches.controls = [
-            common.button(
-                f"Add {staff_text(p)}", self._adder(p), icon=ft.Icons.PERSON_ADD, primary=False
-            )
+            common.button(f"Add {staff_text(p)}", self._adder(p), icon=ft.Icons.PERSON_ADD,
+                          primary=False)
             for p in found
-        ] or (
-            [common.muted("No one of that name in the staff directory.")]
-            if (self.find_staff.value or "").strip()
-            else []
-        )
+        ] or ([common.muted("No one of that name in the staff directory.")]
+              if (self.find_staff.value or "").strip() else [])  # fmt: skip
 
     def _adder(self, person: Mapping[str, Any]) -> Callable[[Any], bool]:
         return lambda _: self.add_person(staff_participant(person))
@@ -347,14 +335,9 @@ class WalkaboutScreen:
         record, errors = write(
             self.state,
             "note",
-            {
-                "parent_entity": "walkabout",
-                "parent_id": self.record["id"],
-                "text": text,
-                "author_id": user.get("id"),
-                "created_at": to_wire(self.state.now()),
-            },
-        )
+            {"parent_entity": "walkabout", "parent_id": self.record["id"], "text": text,
+             "author_id": user.get("id"), "created_at": to_wire(self.state.now())},
+        )  # fmt: skip
         if record is None:
             self.feedback.error(["Note not saved.", *errors.values()])
             return False
@@ -375,18 +358,10 @@ class WalkaboutScreen:
             for control in (*self.grades.values(), self.fire, self.summary):
                 control.disabled = True
             reopen = (
-                [
-                    common.button(
-                        "Reopen walkabout",
-                        self.reopen,
-                        icon=ft.Icons.LOCK_OPEN,
-                        ident="walkabout-reopen",
-                        primary=False,
-                    )
-                ]
-                if self.staff
-                else []
-            )
+                [common.button("Reopen walkabout", self.reopen, icon=ft.Icons.LOCK_OPEN,
+                               ident="walkabout-reopen", primary=False)]
+                if self.staff else []
+            )  # fmt: skip
             parts.append(
                 ft.Column(
                     [
@@ -399,7 +374,7 @@ class WalkaboutScreen:
                         *reopen,
                     ],
                     spacing=8,
-                )
+                )  # fmt: skip
             )
         if self.staff and not closed:
             present = set(self._present())
@@ -412,7 +387,7 @@ class WalkaboutScreen:
                         self.state.all("patch"),
                     ),
                     self.state.all("staff"),
-                )
+                )  # fmt: skip
                 if uid not in present
             ]
             parts.append(
@@ -432,7 +407,7 @@ class WalkaboutScreen:
                         ),
                     ],
                     spacing=10,
-                )
+                )  # fmt: skip
             )
         log_button = common.button(
             "Log observation",
@@ -442,57 +417,28 @@ class WalkaboutScreen:
         )
         parts += [section("Observations", *([] if closed else [log_button]), self.observations)]
         if self.staff and closed:
-            parts += [
-                section(
-                    "Grading",
-                    grid(*self.grades.values(), self.fire, md=4),
-                    grid(self.summary, md=12),
-                ),
-                self.results.control,
-            ]
+            parts += [section("Grading", grid(*self.grades.values(), self.fire, md=4),
+                              grid(self.summary, md=12)), self.results.control]  # fmt: skip
         elif self.staff:
             parts += [
-                section(
-                    "Grading",
-                    grid(*self.grades.values(), self.fire, md=4),
-                    grid(self.summary, md=12),
-                ),
+                section("Grading", grid(*self.grades.values(), self.fire, md=4),
+                        grid(self.summary, md=12)),
                 self.results.control,
-                ft.Row(
-                    [
-                        common.button(
-                            "Save grades",
-                            self.save_grades,
-                            icon=ft.Icons.SAVE,
-                            ident="walkabout-save-grades",
-                        ),
-                        common.button(
-                            "End walkabout",
-                            self.end,
-                            icon=ft.Icons.FLAG,
-                            ident="walkabout-end",
-                            primary=False,
-                        ),
-                    ],
-                    wrap=True,
-                    spacing=common.GAP,
-                ),
-            ]
-        adding = [
-            grid(self.note_text, md=12),
-            common.button(
-                "Add note",
-                self.add_note,
-                icon=ft.Icons.NOTE_ADD,
-                ident="walkabout-add-note",
-                primary=False,
-            ),
-        ]
+                ft.Row([
+                    common.button("Save grades", self.save_grades, icon=ft.Icons.SAVE,
+                                  ident="walkabout-save-grades"),
+                    common.button("End walkabout", self.end, icon=ft.Icons.FLAG,
+                                  ident="walkabout-end", primary=False),
+                ], wrap=True, spacing=common.GAP),
+            ]  # fmt: skip
+        adding = [grid(self.note_text, md=12),
+                  common.button("Add note", self.add_note, icon=ft.Icons.NOTE_ADD,
+                                ident="walkabout-add-note", primary=False)]  # fmt: skip
         parts += [
             self.feedback.box,
             section("Notes", self.notes, *([] if closed else adding)),
             self.report.control,
-        ]
+        ]  # fmt: skip
         return ft.Column(parts, spacing=18)
 
 
@@ -503,12 +449,10 @@ def view(state: AppState, **params: str) -> ft.Control:
         return list_view(state)
     record = state.get("walkabout", wid)
     if record is None:
-        return ft.Column(
-            [
-                common.heading("Walkabout"),
-                common.banner("This walkabout is not on this tablet (or you did not join it)."),
-            ]
-        )
+        return ft.Column([
+            common.heading("Walkabout"),
+            common.banner("This walkabout is not on this tablet (or you did not join it)."),
+        ])  # fmt: skip
     if params.get("observation"):
         oid = params["observation"]
         return observation_view(state, walkabout_id=wid, id="" if oid == "new" else oid)

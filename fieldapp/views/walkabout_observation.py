@@ -70,9 +70,8 @@ class ObservationForm:
         self.ended = bool(walkabout.get("ended_at"))
         self.position = state.position()
         start = record or {}
-        self.kind = dropdown(
-            "What was seen", KIND_OPTIONS, start.get("kind"), on_select=self._changed
-        )
+        self.kind = dropdown("What was seen", KIND_OPTIONS, start.get("kind"),
+                             on_select=self._changed)  # fmt: skip
         self.offensive = checkbox(
             "Offensive graffiti", start.get("offensive") is True, on_change=self._changed
         )
@@ -154,30 +153,16 @@ class ObservationForm:
         if raised and raised_id:
             route = "/repair" if raised == "repair" else "/asb"
             return [
-                common.button(
-                    f"Open the {label(raised).lower()} raised",
-                    lambda _: self.state.go(route, id=str(raised_id)),
-                    icon=ft.Icons.OPEN_IN_NEW,
-                    ident="observation-open-raised",
-                    primary=False,
-                ),
-            ]
+                common.button(f"Open the {label(raised).lower()} raised", lambda _: self.state.go(
+                    route, id=str(raised_id)), icon=ft.Icons.OPEN_IN_NEW,
+                    ident="observation-open-raised", primary=False),
+            ]  # fmt: skip
         return [
-            common.button(
-                "Raise repair",
-                new_record(self.state, "/repair", observation_id=oid),
-                icon=ft.Icons.BUILD,
-                ident="observation-raise-repair",
-                primary=False,
-            ),
-            common.button(
-                "Raise ASB report",
-                new_record(self.state, "/asb", observation_id=oid),
-                icon=ft.Icons.REPORT,
-                ident="observation-raise-asb",
-                primary=False,
-            ),
-        ]
+            common.button("Raise repair", new_record(self.state, "/repair", observation_id=oid),
+                          icon=ft.Icons.BUILD, ident="observation-raise-repair", primary=False),
+            common.button("Raise ASB report", new_record(self.state, "/asb", observation_id=oid),
+                          icon=ft.Icons.REPORT, ident="observation-raise-asb", primary=False),
+        ]  # fmt: skip
 
     # --- actions ---------------------------------------------------------------------------
     def locate(self, _: Any = None) -> None:
@@ -211,11 +196,9 @@ class ObservationForm:
             self.feedback.ok("No changes to save.")
             return True
         record, errors = write(
-            self.state,
-            "observation",
-            patch,
+            self.state, "observation", patch,
             record_id=None if self.record is None else str(self.record["id"]),
-        )
+        )  # fmt: skip
         leftover = show_errors(self.fields, errors)
         if record is None:
             self.feedback.error(["Not saved.", *leftover])
@@ -262,47 +245,26 @@ class ObservationForm:
             ("Log another", self.another, None, "another", False),
         ]
         locate, add_photos, save, another = (
-            common.button(
-                text,
-                act,
-                icon=icon,
-                ident=f"observation-{ident}",
-                primary=primary,
-                disabled=self.ended,
-            )
+            common.button(text, act, icon=icon, ident=f"observation-{ident}", primary=primary,
+                          disabled=self.ended)
             for text, act, icon, ident, primary in buttons
-        )
+        )  # fmt: skip
         return ft.Column(
             [
                 self.heading,
-                section(
-                    "What was seen",
-                    grid(self.kind, self.offensive),
-                    grid(self.description, md=12),
-                    self.shared_note,
-                ),
+                section("What was seen", grid(self.kind, self.offensive),
+                        grid(self.description, md=12), self.shared_note),
                 section("Where", self.place, locate),
                 self.results.control,
                 section("Photos", self.photos, add_photos),
                 self.feedback.box,
-                ft.Row(
-                    [
-                        save,
-                        another,
-                        common.button(
-                            "Back to walkabout",
-                            self.back,
-                            primary=False,
-                            ident="observation-back",
-                        ),
-                    ],
-                    wrap=True,
-                    spacing=common.GAP,
-                ),
+                ft.Row([save, another, common.button(
+                    "Back to walkabout", self.back, primary=False, ident="observation-back",
+                )], wrap=True, spacing=common.GAP),
                 self.follow_up,
             ],
             spacing=18,
-        )
+        )  # fmt: skip
 
 
 def observation_view(state: AppState, **params: str) -> ft.Control:
@@ -310,12 +272,10 @@ def observation_view(state: AppState, **params: str) -> ft.Control:
     walkabout = state.get("walkabout", params.get("walkabout_id", ""))
     record = state.get("observation", params["id"]) if params.get("id") else None
     if walkabout is None or (params.get("id") and record is None):
-        return ft.Column(
-            [
-                common.heading("Observation"),
-                common.banner("This walkabout or observation is not on this tablet."),
-            ]
-        )
+        return ft.Column([
+            common.heading("Observation"),
+            common.banner("This walkabout or observation is not on this tablet."),
+        ])  # fmt: skip
     form = ObservationForm(state, walkabout, record)
     root = form.build()
     form.unsaved = guard_leaving(state, root)

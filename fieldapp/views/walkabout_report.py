@@ -66,16 +66,11 @@ class ReportActions:
         if link is None:
             return
         self._show(
-            self._message(
-                "The report opens in a new tab. If it did not, use the link below.", "ok"
-            ),
-            ft.TextButton(
-                content="Open the report (PDF)",
-                url=link.url,
-                icon=ft.Icons.PICTURE_AS_PDF,
-                height=common.TOUCH,
-            ),
-        )
+            self._message("The report opens in a new tab. If it did not, use the link below.",
+                          "ok"),
+            ft.TextButton(content="Open the report (PDF)", url=link.url,
+                          icon=ft.Icons.PICTURE_AS_PDF, height=common.TOUCH),
+        )  # fmt: skip
         self._launcher = self._launcher or ft.UrlLauncher()
         await self._launcher.launch_url(link.url)
 
@@ -85,21 +80,13 @@ class ReportActions:
         if link is None:
             return
         self._show(
-            self._message(
-                f"Share link made: anyone with it can open the report (no personal "
-                f"data) until {when(link.expires_at)}.",
-                "ok",
-            ),
+            self._message(f"Share link made: anyone with it can open the report (no personal "
+                          f"data) until {when(link.expires_at)}.", "ok"),
             # Plain text: a selectable one is left out of the accessibility tree.
             ft.Semantics(identifier="walkabout-share-url", content=ft.Text(link.url, size=14)),
-            common.button(
-                "Copy link",
-                self._copier(link.url),
-                icon=ft.Icons.COPY,
-                ident="walkabout-copy-link",
-                primary=False,
-            ),
-        )
+            common.button("Copy link", self._copier(link.url), icon=ft.Icons.COPY,
+                          ident="walkabout-copy-link", primary=False),
+        )  # fmt: skip
 
     def _copier(self, url: str) -> Callable[[Any], Coroutine[Any, Any, None]]:
         async def handler(_: Any = None) -> None:
@@ -116,28 +103,13 @@ class ReportActions:
     def control(self) -> ft.Control:
         return section(
             "Report",
-            common.muted(
-                "The report (PDF, no personal data) opens when the tablet is online "
-                "and the walkabout has synced."
-            ),
-            ft.Row(
-                [
-                    common.button(
-                        "Open report",
-                        self.open_report,
-                        icon=ft.Icons.PICTURE_AS_PDF,
-                        ident="walkabout-open-report",
-                    ),
-                    common.button(
-                        "Share link",
-                        self.share_link,
-                        icon=ft.Icons.SHARE,
-                        ident="walkabout-share-link",
-                        primary=False,
-                    ),
-                ],
-                wrap=True,
-                spacing=common.GAP,
-            ),
+            common.muted("The report (PDF, no personal data) opens when the tablet is online "
+                         "and the walkabout has synced."),
+            ft.Row([
+                common.button("Open report", self.open_report, icon=ft.Icons.PICTURE_AS_PDF,
+                              ident="walkabout-open-report"),
+                common.button("Share link", self.share_link, icon=ft.Icons.SHARE,
+                              ident="walkabout-share-link", primary=False),
+            ], wrap=True, spacing=common.GAP),
             self.box,
-        )
+        )  # fmt: skip
