@@ -284,16 +284,23 @@ class Tablet:
         pattern = re.compile(rf"^\s*{re.escape(label)}")
         box = self.page.locator("flt-semantics[aria-expanded]").filter(has_text=pattern).first
         item = self.page.get_by_role("button", name=option, exact=True).last
-        # A tap that lands while the form is redrawn (the previous choice still settling) is
-        # dropped by Flutter: open the menu again until the option shows, then pick it.
-        for _attempt in range(2):
+        # A tap that lands while the form is redrawn (the previous choice still settling, or
+        # the screen still being built after a tab change) is dropped by Flutter: open the menu
+        # again, while it is closed, until the option shows; only a menu that never offers it
+        # within the deadline fails.
+        deadline = time.monotonic() + 90
+        while True:
             if box.get_attribute("aria-expanded") != "true":
-                box.click()
+                with contextlib.suppress(PlaywrightError):
+                    box.click(timeout=10_000)
             try:
                 item.wait_for(timeout=8_000)
                 break
             except PlaywrightError:
-                continue
+                if time.monotonic() > deadline:
+                    raise AssertionError(
+                        f"{self.app.name}: {label!r} never offered {option!r}\n{self.evidence()}"
+                    ) from None
         item.click()
 
     def nav(self, label: str) -> None:
