@@ -29,7 +29,10 @@ FULL = "flt-semantics[flt-semantics-identifier='photo-full']"
 def _open_observation(t: Tablet) -> None:
     """From anywhere: Walkabouts → the newest Castlefields walkabout → its observation."""
     t.nav("Walkabouts")
-    t.tap_text("Castlefields")  # the newest walkabout is listed first
+    # The newest walkabout is listed first; its row is pressed again if Flutter dropped the tap
+    # (the list redrawn by a sync finishing), until its observations show.
+    walk = t.page.get_by_text(re.compile(r"^Castlefields\s+Started"))
+    t.open_item(walk, "Fly-tipping")
     t.open_item(t.page.get_by_role("button", name=re.compile(r"^Fly-tipping\b.*·")), "Photos")
 
 
