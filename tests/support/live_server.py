@@ -26,21 +26,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from server.services.properties import COLUMNS
 from tests.support.api import PASSWORD
 
 REPO = Path(__file__).resolve().parents[2]
-PROPERTY_COLUMNS = (
-    "uprn",
-    "patch",
-    "estate",
-    "block",
-    "address",
-    "postcode",
-    "lat",
-    "lon",
-    "bedrooms",
-    "tenancy_ref",
-)
+# The property CSV's columns, in the order ``import-properties`` reads them.
+PROPERTY_COLUMNS = COLUMNS
 
 
 def free_port() -> int:
