@@ -162,6 +162,14 @@ def property_label(prop: Mapping[str, Any] | None) -> str:
     return address or "Unknown address"
 
 
+def matches_line(text: str, found: int) -> str:
+    """What a search found, in words: ``2 matches for “WA7 2AB”``, or that nothing did."""
+    said = text.strip()
+    if not found:
+        return f"Nothing matches “{said}” on this tablet."
+    return f"{found} {'match' if found == 1 else 'matches'} for “{said}”"
+
+
 NOT_YET_SENT = "reference not yet sent"
 
 

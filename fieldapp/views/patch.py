@@ -36,6 +36,7 @@ from fieldapp.views.logic_patch import (
     case_title,
     distance_label,
     due_label,
+    matches_line,
     open_cases,
     open_repairs,
     property_label,
@@ -234,8 +235,10 @@ def view(state: AppState, **params: str) -> ft.Control:
             common.tile(label, icon=ft.Icons.SEARCH, on_click=_go(state, route, id=rid))
             for route, rid, label in hits
         ]
-        if len(text.strip()) >= 2 and not hits:
-            results.controls = [common.muted(f"Nothing matches “{text.strip()}” on this tablet.")]
+        if len(text.strip()) >= 2:
+            # Said in words, above the rows: how many this text found (a screen reader hears
+            # it; anyone typing sees the list has caught up with the last key).
+            results.controls.insert(0, common.muted(matches_line(text, len(hits))))
 
     search = common.field(
         "Search address, postcode or reference",

@@ -16,6 +16,7 @@ from fieldapp.views.logic_patch import (
     distance_label,
     due_label,
     local_time,
+    matches_line,
     open_cases,
     open_repairs,
     property_label,
@@ -168,3 +169,15 @@ def test_labels() -> None:
     )
     issued = {"ref": "OLD-1", "reference": "ASB-2026-0007", "category": "noise"}
     assert case_title(issued) == "ASB-2026-0007 · noise"  # the server's reference wins
+
+
+@pytest.mark.parametrize(
+    ("text", "found", "line"),
+    [
+        (" WA7 2AB ", 0, "Nothing matches “WA7 2AB” on this tablet."),
+        ("100023", 1, "1 match for “100023”"),
+        ("Ash", 12, "12 matches for “Ash”"),
+    ],
+)
+def test_matches_line_says_what_the_search_found(text: str, found: int, line: str) -> None:
+    assert matches_line(text, found) == line

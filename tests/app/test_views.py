@@ -177,6 +177,7 @@ def test_my_patch_search_by_postcode_and_reference(device: Device, state: AppSta
         if t.leading and t.leading.icon == ft.Icons.SEARCH
     ]  # type: ignore[union-attr]
     assert len(hits) == 3
+    assert "3 matches for “WA7 2AB”" in ui.texts(screen)  # the count, above the rows
     ui.type_into(box, "ZZ9 9ZZ")
     assert "Nothing matches “ZZ9 9ZZ” on this tablet." in ui.texts(screen)
 

@@ -235,6 +235,32 @@ class Tablet:
             time.sleep(0.3)
         raise AssertionError(f"{self.app.name}: {label!r} holds {value!r}, not {text!r}")
 
+    def search(self, text: str) -> None:
+        """Search My patch for ``text`` until the list says what it found for all of it.
+
+        The list follows each key, so a row found as the keys land can still move (the rows
+        above it narrowing away) and a tap there opens another row. Its "N matches for
+        “text”" line shows once the last key's answer is on screen; a search that reached the
+        box but not the app (under load) is typed again, from empty, within the deadline.
+        """
+        label = "Search address, postcode or reference"
+        said = re.escape(text.strip())
+        line = self.page.get_by_text(re.compile(rf"(match(es)? for|Nothing matches) “{said}”"))
+        self.nav("My patch")
+        deadline = time.monotonic() + 90
+        while True:
+            self.type(label, "")
+            self.type(label, text)
+            try:
+                line.first.wait_for(timeout=20_000)
+                return
+            except PlaywrightError:
+                if time.monotonic() > deadline:
+                    raise AssertionError(
+                        f"{self.app.name}: the search for {text!r} never answered\n"
+                        f"{self.evidence()}"
+                    ) from None
+
     def tap(self, ident: str) -> None:
         self.page.locator(f"flt-semantics[flt-semantics-identifier='{ident}']").click()
 

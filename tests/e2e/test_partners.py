@@ -211,8 +211,7 @@ def test_the_share_link_opens_without_signing_in_until_it_expires_or_is_tampered
 
 
 def _find(t: Tablet, text: str, expect: str) -> None:
-    t.nav("My patch")
-    t.type("Search address, postcode or reference", text)
+    t.search(text)
     hit = t.page.get_by_role("button", name=re.compile("^" + re.escape(text)))
     try:
         hit.first.wait_for(timeout=20_000)

@@ -156,8 +156,7 @@ def test_walkabout_logged_offline_reaches_the_second_tablet(
 
 
 def _open_case(t: Tablet, ref: str) -> None:
-    t.nav("My patch")
-    t.type("Search address, postcode or reference", ref)
+    t.search(ref)
     hit = t.page.get_by_role("button", name=re.compile(re.escape(ref) + ".*—"))
     hit.first.wait_for()
     t.open_item(hit, "Save ASB report")
