@@ -162,11 +162,14 @@ def property_label(prop: Mapping[str, Any] | None) -> str:
     return address or "Unknown address"
 
 
-def matches_line(text: str, found: int) -> str:
-    """What a search found, in words: ``2 matches for “WA7 2AB”``, or that nothing did."""
+def matches_line(text: str, found: int, *, more: bool = False) -> str:
+    """What a search found, in words: ``2 matches for “WA7 2AB”``, or that nothing did; with
+    ``more`` (the list is full) that these are the first ones, and how to find the rest."""
     said = text.strip()
     if not found:
         return f"Nothing matches “{said}” on this tablet."
+    if more:
+        return f"The first {found} matches for “{said}”: type more to narrow the search"
     return f"{found} {'match' if found == 1 else 'matches'} for “{said}”"
 
 

@@ -59,7 +59,12 @@ def _go(state: AppState, route: str, **params: str) -> Callable[[Any], None]:
     return lambda _: state.go(route, **params)
 
 
-def search_records(state: AppState, text: str, *, limit: int = 30) -> list[tuple[str, str, str]]:
+SEARCH_ROWS = 30  # rows a search lists at most (the line above them says when it is full)
+
+
+def search_records(
+    state: AppState, text: str, *, limit: int = SEARCH_ROWS
+) -> list[tuple[str, str, str]]:
     """(route, id, label) for homes and cases matching an address, postcode or reference."""
     text = text.strip()
     if len(text) < 2:
@@ -224,6 +229,7 @@ def view(state: AppState, **params: str) -> ft.Control:
     def on_search(e: Any) -> None:
         text = str(e.control.value or "")
         hits = search_records(state, text)
+        full = len(hits) >= SEARCH_ROWS  # there may be more than are listed
         # Words in case and repair descriptions too (staff only: descriptions are personal).
         known = {rid for _, rid, _ in hits}
         hits += [
@@ -238,7 +244,7 @@ def view(state: AppState, **params: str) -> ft.Control:
         if len(text.strip()) >= 2:
             # Said in words, above the rows: how many this text found (a screen reader hears
             # it; anyone typing sees the list has caught up with the last key).
-            results.controls.insert(0, common.muted(matches_line(text, len(hits))))
+            results.controls.insert(0, common.muted(matches_line(text, len(hits), more=full)))
 
     search = common.field(
         "Search address, postcode or reference",

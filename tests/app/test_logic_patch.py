@@ -181,3 +181,8 @@ def test_labels() -> None:
 )
 def test_matches_line_says_what_the_search_found(text: str, found: int, line: str) -> None:
     assert matches_line(text, found) == line
+
+
+def test_a_full_list_says_there_may_be_more() -> None:
+    said = matches_line("Runcorn", 30, more=True)
+    assert said == "The first 30 matches for “Runcorn”: type more to narrow the search"

@@ -182,6 +182,28 @@ def test_my_patch_search_by_postcode_and_reference(device: Device, state: AppSta
     assert "Nothing matches “ZZ9 9ZZ” on this tablet." in ui.texts(screen)
 
 
+def test_a_search_listing_its_most_says_there_may_be_more(device: Device, state: AppState) -> None:
+    data = _data()
+    home = data["property"][0]
+    data["property"] = [
+        dict(home, id=f"m{n}", address=f"{n} Mill Lane", uprn=f"9000{n:04d}") for n in range(40)
+    ]
+    seed(device, data, user=OFFICER)
+    screen = patch.view(state)
+    box = ui.field(screen, "Search address, postcode or reference")
+    ui.type_into(box, "Mill Lane")
+    listed = [
+        t
+        for t in ui.of_type(screen, ft.ListTile)
+        if t.leading and t.leading.icon == ft.Icons.SEARCH
+    ]  # type: ignore[union-attr]
+    assert len(listed) == patch.SEARCH_ROWS < 40
+    line = f"The first {patch.SEARCH_ROWS} matches for “Mill Lane”: type more to narrow the search"
+    assert line in ui.texts(screen)
+    ui.type_into(box, "7 Mill Lane")  # 7, 17, 27 and 37
+    assert "4 matches for “7 Mill Lane”" in ui.texts(screen)
+
+
 def test_conflict_shows_both_values_and_keeps_one(device: Device, state: AppState) -> None:
     _seeded(device)
     screen = sync.view(state)
