@@ -5,9 +5,9 @@ page reloaded (the same case opens, the status line is live, no second case); a 
 future further report (refused, nothing stored); leaving a form with typed changes (asked
 first); a save with a field in error at the top of a long form (scrolled to it); a death
 (asked first, then undone); an ended walkabout (read-only until reopened, the reopening
-noted); and the offensive box, which shows only for graffiti. Each test opens its own screen by its address
-(``_start``), so nothing one test leaves on the tablet (a dialog, typed changes) carries into
-the next. The fixture fails the test if the tablet logged a traceback.
+noted); and the offensive box, which shows only for graffiti. Each test opens its own screen
+by its address (``_start``), so nothing one test leaves on the tablet (a dialog, typed
+changes) carries into the next. The fixture fails the test if the tablet logged a traceback.
 """
 
 from __future__ import annotations
@@ -106,6 +106,10 @@ def _start(t: Tablet, path: str, expect: str) -> None:
     t.see(expect)  # fails with the evidence
 
 
+def _ident(t: Tablet, ident: str) -> Locator:
+    return t.page.locator(f"flt-semantics[flt-semantics-identifier='{ident}']")
+
+
 def _case_id(t: Tablet) -> str:
     """The case the first test saved (the tests after it open it by its address)."""
     found = t.app.query("SELECT id FROM asb_case WHERE description LIKE ?", DESCRIPTION + "%")
@@ -178,8 +182,7 @@ def test_a_saved_case_reloaded_opens_again_and_the_status_line_is_live(officer: 
     t = officer
     cases = _count(t, "SELECT count(*) FROM asb_case")
     _open_home(t)
-    t.tap("property-asb")
-    t.see("New ASB report")
+    t.press_until(_ident(t, "property-asb"), "Save ASB report")
     t.choose("Category", "Noise (category 2)")
     t.type("Description", DESCRIPTION)
     t.tap("asb-save")
@@ -241,8 +244,8 @@ def test_leaving_a_form_with_changes_asks_first(officer: Tablet) -> None:
 def test_a_failed_save_brings_the_first_field_in_error_into_view(officer: Tablet) -> None:
     t = officer
     _start(t, f"property?id={HOME['id']}", "Add a note")  # the home's screen, by its address
-    t.tap("property-asb")
-    t.see("New ASB report")
+    # The form's own words: the home's screen names its button "New ASB report" too.
+    t.press_until(_ident(t, "property-asb"), "Save ASB report")
     save = t.page.locator("flt-semantics[flt-semantics-identifier='asb-save']")
     save.scroll_into_view_if_needed()
     category = t.page.locator("flt-semantics[aria-expanded]").filter(
@@ -261,8 +264,7 @@ def test_a_failed_save_brings_the_first_field_in_error_into_view(officer: Tablet
 def test_a_death_asks_first_and_can_be_undone(officer: Tablet) -> None:
     t = officer
     _start(t, f"property?id={HOME['id']}", "Add a note")  # the home's screen, by its address
-    t.tap("property-atv")
-    t.see("Household members")
+    t.press_until(_ident(t, "property-atv"), "Household members")
     row = t.page.get_by_role("button", name="Died", exact=True)
     row.first.click()
     t.see(f"Record that {LEAD['name']}")
