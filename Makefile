@@ -18,8 +18,11 @@ lint: setup
 types: setup
 	.venv/bin/mypy
 
+# Two workers for everything but the browser tests (each module stays on one worker); the
+# browser tests after them, one at a time (each drives a Chromium, a server and app processes).
 test: setup
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadfile --ignore=tests/e2e
+	$(PY) -m pytest -q tests/e2e
 
 check: lint types test
 

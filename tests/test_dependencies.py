@@ -28,6 +28,7 @@ NOT_IMPORTED = {
     "flet-web": "ft.run(view=WEB_BROWSER) loads it to serve the app to a browser",
     "flet-cli": "the flet build / flet run commands",
     "pytest-timeout": "a pytest plugin, set by `timeout` in pyproject.toml",
+    "pytest-xdist": "a pytest plugin, asked for by `make test` (-n 2)",
     "ruff": "a command (lint and format)",
     "mypy": "a command (types)",
     "types-requests": "type stubs read by mypy",

@@ -310,10 +310,11 @@ class Tablet:
         pattern = re.compile(rf"^\s*{re.escape(label)}")
         box = self.page.locator("flt-semantics[aria-expanded]").filter(has_text=pattern).first
         item = self.page.get_by_role("button", name=option, exact=True).last
-        # A tap that lands while the form is redrawn (the previous choice still settling, or
-        # the screen still being built after a tab change) is dropped by Flutter: open the menu
-        # again, while it is closed, until the option shows; only a menu that never offers it
-        # within the deadline fails.
+        # A tap that lands while the form is redrawn (the previous choice still settling, the
+        # screen still being built after a tab change, a sync redrawing the form) is dropped by
+        # Flutter, and a redraw can close an open menu under the option's tap: open the menu
+        # again, while it is closed, until the option shows and takes the tap; only a menu
+        # that never offers it within the deadline fails.
         deadline = time.monotonic() + 90
         while True:
             if box.get_attribute("aria-expanded") != "true":
@@ -321,13 +322,13 @@ class Tablet:
                     box.click(timeout=10_000)
             try:
                 item.wait_for(timeout=8_000)
-                break
+                item.click(timeout=8_000)
+                return
             except PlaywrightError:
                 if time.monotonic() > deadline:
                     raise AssertionError(
                         f"{self.app.name}: {label!r} never offered {option!r}\n{self.evidence()}"
                     ) from None
-        item.click()
 
     def nav(self, label: str) -> None:
         # Rail destinations are buttons named "<label> Tab N of M".
