@@ -153,16 +153,21 @@ def test_my_patch_lists_clocks_atvs_and_homes(device: Device, state: AppState) -
     assert state.route == "/property" and state.params == {"id": "h2"}
 
 
+def _search_rows(screen: ft.Control) -> list[ft.ListTile]:
+    """The rows a My patch search listed (its rows carry the search icon)."""
+    return [
+        t
+        for t in ui.of_type(screen, ft.ListTile)
+        if t.leading and t.leading.icon == ft.Icons.SEARCH  # type: ignore[union-attr]
+    ]
+
+
 def test_my_patch_search_by_postcode_and_reference(device: Device, state: AppState) -> None:
     _seeded(device)
     screen = patch.view(state)
     box = ui.field(screen, "Search address, postcode or reference")
     ui.type_into(box, "ASB-0002")
-    hits = [
-        t
-        for t in ui.of_type(screen, ft.ListTile)
-        if t.leading and t.leading.icon == ft.Icons.SEARCH
-    ]  # type: ignore[union-attr]
+    hits = _search_rows(screen)
     # The case itself, then the home it is about (the store also finds homes by case ref).
     assert [ui.texts(h) for h in hits] == [
         "ASB-0002 · crime — 2 Ash Court, WA7 2AB",
@@ -171,11 +176,7 @@ def test_my_patch_search_by_postcode_and_reference(device: Device, state: AppSta
     ui.click(hits[0])
     assert (state.route, state.params) == ("/asb", {"id": "c-soon"})
     ui.type_into(box, "WA7 2AB")
-    hits = [
-        t
-        for t in ui.of_type(screen, ft.ListTile)
-        if t.leading and t.leading.icon == ft.Icons.SEARCH
-    ]  # type: ignore[union-attr]
+    hits = _search_rows(screen)
     assert len(hits) == 3
     assert "3 matches for “WA7 2AB”" in ui.texts(screen)  # the count, above the rows
     ui.type_into(box, "ZZ9 9ZZ")
@@ -192,11 +193,7 @@ def test_a_search_listing_its_most_says_there_may_be_more(device: Device, state:
     screen = patch.view(state)
     box = ui.field(screen, "Search address, postcode or reference")
     ui.type_into(box, "Mill Lane")
-    listed = [
-        t
-        for t in ui.of_type(screen, ft.ListTile)
-        if t.leading and t.leading.icon == ft.Icons.SEARCH
-    ]  # type: ignore[union-attr]
+    listed = _search_rows(screen)
     assert len(listed) == patch.SEARCH_ROWS < 40
     line = f"The first {patch.SEARCH_ROWS} matches for “Mill Lane”: type more to narrow the search"
     assert line in ui.texts(screen)

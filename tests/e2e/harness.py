@@ -261,8 +261,12 @@ class Tablet:
                         f"{self.evidence()}"
                     ) from None
 
+    def ident(self, ident: str) -> Locator:
+        """The control with the semantics identifier ``ident``."""
+        return self.page.locator(f"flt-semantics[flt-semantics-identifier='{ident}']")
+
     def tap(self, ident: str) -> None:
-        self.page.locator(f"flt-semantics[flt-semantics-identifier='{ident}']").click()
+        self.ident(ident).click()
 
     def open_item(self, item: Locator, expect: str, *, attempts: int = 3) -> None:
         """Click a list row until the screen it leads to shows ``expect``.

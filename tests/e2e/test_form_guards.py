@@ -90,7 +90,7 @@ def _start(t: Tablet, path: str, expect: str) -> None:
     a picker left open is cancelled, and changes left typed in a form are let go when the
     app asks, as an officer would."""
     _reload(t, path)
-    leave = t.page.locator("flt-semantics[flt-semantics-identifier='leave-discard']")
+    leave = t.ident("leave-discard")
     shown = t.page.get_by_text(expect, exact=False).first
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -104,10 +104,6 @@ def _start(t: Tablet, path: str, expect: str) -> None:
         except PlaywrightError:
             continue
     t.see(expect)  # fails with the evidence
-
-
-def _ident(t: Tablet, ident: str) -> Locator:
-    return t.page.locator(f"flt-semantics[flt-semantics-identifier='{ident}']")
 
 
 def _case_id(t: Tablet) -> str:
@@ -182,7 +178,7 @@ def test_a_saved_case_reloaded_opens_again_and_the_status_line_is_live(officer: 
     t = officer
     cases = _count(t, "SELECT count(*) FROM asb_case")
     _open_home(t)
-    t.press_until(_ident(t, "property-asb"), "Save ASB report")
+    t.press_until(t.ident("property-asb"), "Save ASB report")
     t.choose("Category", "Noise (category 2)")
     t.type("Description", DESCRIPTION)
     t.tap("asb-save")
@@ -245,7 +241,7 @@ def test_a_failed_save_brings_the_first_field_in_error_into_view(officer: Tablet
     t = officer
     _start(t, f"property?id={HOME['id']}", "Add a note")  # the home's screen, by its address
     # The form's own words: the home's screen names its button "New ASB report" too.
-    t.press_until(_ident(t, "property-asb"), "Save ASB report")
+    t.press_until(t.ident("property-asb"), "Save ASB report")
     save = t.page.locator("flt-semantics[flt-semantics-identifier='asb-save']")
     save.scroll_into_view_if_needed()
     category = t.page.locator("flt-semantics[aria-expanded]").filter(
@@ -264,7 +260,7 @@ def test_a_failed_save_brings_the_first_field_in_error_into_view(officer: Tablet
 def test_a_death_asks_first_and_can_be_undone(officer: Tablet) -> None:
     t = officer
     _start(t, f"property?id={HOME['id']}", "Add a note")  # the home's screen, by its address
-    t.press_until(_ident(t, "property-atv"), "Household members")
+    t.press_until(t.ident("property-atv"), "Household members")
     row = t.page.get_by_role("button", name="Died", exact=True)
     row.first.click()
     t.see(f"Record that {LEAD['name']}")
