@@ -48,12 +48,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.load_floor import raw_floor  # noqa: E402
+from bench.raw_http import Connection  # noqa: E402
 from fieldapp.ids import new_id  # noqa: E402
 from tests.support.live_server import LiveServer  # noqa: E402
 from tests.support.postgres import fresh_database  # noqa: E402
@@ -70,6 +69,7 @@ class Tablet:
     device_id: str = ""
     cases: dict[str, int] = field(default_factory=dict)  # case id → version last told
     cursor: str | None = None
+    conn: Connection | None = None  # its own keep-alive connection (bench/raw_http.py)
     syncs: int = 0
     edits_made: int = 0
 
@@ -117,19 +117,18 @@ def make_tablets(url: str, n: int, secret: str) -> list[Tablet]:
             batch.flush()
             user = conn.execute(select(USER).where(USER.c.id == first)).mappings().one()
             users = [first] + [new_id() for _ in range(1, n)]
-            conn.execute(
-                insert(USER),
-                [
-                    {
-                        **user,
-                        "id": users[i],
-                        "username": f"load{i}",
-                        "name": f"Load {i}",
-                        "patch_ids": json.dumps([patches[i]]),
-                    }
-                    for i in range(1, n)
-                ],
-            )
+            others = [
+                {
+                    **user,
+                    "id": users[i],
+                    "username": f"load{i}",
+                    "name": f"Load {i}",
+                    "patch_ids": json.dumps([patches[i]]),
+                }
+                for i in range(1, n)
+            ]
+            if others:  # an empty list would be one insert of no values
+                conn.execute(insert(USER), others)
             expires = now.replace(year=now.year + 1)
             for t in tablets:
                 t.device_id, t.token = f"load-tablet-{t.n}", secrets.token_urlsafe(32)
@@ -177,8 +176,8 @@ def photo_bytes(tag: int) -> bytes:
 
 # --- one tablet --------------------------------------------------------------------------
 class Driver:
-    def __init__(self, client: httpx.AsyncClient, args: argparse.Namespace) -> None:
-        self.client = client
+    def __init__(self, url: str, args: argparse.Namespace) -> None:
+        self.url = url
         self.args = args
         self.stats = Stats()
         self.photos = 0
@@ -186,11 +185,13 @@ class Driver:
     async def send(self, kind: str, t: Tablet, method: str, path: str, **kw: Any) -> Any:
         """One request, sent again after Retry-After while busy; the answer or None."""
         headers = {"Authorization": f"Bearer {t.token}", **kw.pop("headers", {})}
+        if t.conn is None:
+            t.conn = Connection(self.url)
         while True:
             start = time.perf_counter()
             try:
-                r = await self.client.request(method, API + path, headers=headers, **kw)
-            except httpx.HTTPError as exc:
+                r = await t.conn.request(method, API + path, headers=headers, **kw)
+            except ConnectionError as exc:
                 self.stats.errors[f"{kind} {type(exc).__name__}"] += 1
                 return None
             self.stats.latency[kind].append(time.perf_counter() - start)
@@ -318,15 +319,16 @@ class Driver:
 
 
 async def drive(url: str, tablets: list[Tablet], args: argparse.Namespace) -> tuple[Stats, float]:
-    limits = httpx.Limits(
-        max_connections=len(tablets) + 8, max_keepalive_connections=len(tablets) + 8
-    )
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=120) as client:
-        driver = Driver(client, args)
-        start = time.monotonic()
+    driver = Driver(url, args)
+    start = time.monotonic()
+    try:
         await asyncio.gather(*(driver.tablet(t, start + args.seconds) for t in tablets))
-        # Syncs under way at the deadline finish: they count, and so does their time.
-        return driver.stats, time.monotonic() - start
+    finally:
+        for t in tablets:
+            if t.conn is not None:
+                t.conn.close()
+    # Syncs under way at the deadline finish: they count, and so does their time.
+    return driver.stats, time.monotonic() - start
 
 
 # --- exactly once ------------------------------------------------------------------------
