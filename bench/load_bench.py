@@ -20,6 +20,12 @@ per ``mutation_id``; each record's version equals the mutations acknowledged for
 floor, measured in the same run: the same rows (record, revision, applied mutation, a
 position each) in transactions of the same sizes, written with plain psycopg over the same
 number of connections as the server's pools (plain ``sqlite3``, one connection, on SQLite).
+In closed loop it then measures the stack's own bound: every tablet asking ``GET /auth/me``
+(the token check each request makes, nothing else) as fast as it can. A sync is two such
+requests plus its work, so half that rate times the edits is the most any sync could reach.
+
+Each tablet holds one keep-alive connection of its own (``bench/raw_http.py``): one
+``httpx`` pool for 200 tablets was itself the bottleneck.
 The last line is::
 
     load: devices=N workers=W mode=M mutations_per_s=… push_p95_ms=… pull_p95_ms=… errors=… lost=… duplicated=…
@@ -318,6 +324,32 @@ class Driver:
             due += self.args.interval
 
 
+async def token_checks(url: str, tablets: list[Tablet], seconds: float) -> float:
+    """Requests/s of ``GET /auth/me`` from every tablet at once, each as fast as it can: the
+    token check every request makes and nothing else. A sync is two requests that each make
+    it (push, pull) plus their own work, so this bounds what the server's stack can do."""
+    count = 0
+    until = time.monotonic() + seconds
+
+    async def one(t: Tablet) -> None:
+        nonlocal count
+        conn = Connection(url)
+        try:
+            while time.monotonic() < until:
+                r = await conn.request(
+                    "GET", API + "/auth/me", headers={"Authorization": f"Bearer {t.token}"}
+                )
+                if r.status_code != 200:
+                    raise SystemExit(f"/auth/me answered {r.status_code}")
+                count += 1
+        finally:
+            conn.close()
+
+    start = time.monotonic()
+    await asyncio.gather(*(one(t) for t in tablets))
+    return count / (time.monotonic() - start)
+
+
 async def drive(url: str, tablets: list[Tablet], args: argparse.Namespace) -> tuple[Stats, float]:
     driver = Driver(url, args)
     start = time.monotonic()
@@ -403,6 +435,11 @@ def main() -> None:
         with server:
             stats, took = asyncio.run(drive(server.url, tablets, args))
             lost, duplicated, twice = exactly_once(url, stats)
+            checks = (
+                asyncio.run(token_checks(server.url, tablets, min(args.seconds, 5.0)))
+                if args.mode == "closed"
+                else None
+            )
         floor_url = (
             stack.enter_context(fresh_database("fieldapp_floor"))
             if args.database == "postgres"
@@ -442,6 +479,13 @@ def main() -> None:
         f"{connections if args.database == 'postgres' else 1} connection(s): "
         f"{floor:.0f} mutations/s -> the server did {rate / floor:.0%} of it"
     )
+    if checks is not None:
+        bound = checks / 2 * args.edits
+        print(
+            f"stack: GET /auth/me (the token check alone) {checks:.0f} requests/s; a sync is "
+            f"two checked requests -> at most {bound:.0f} mutations/s with no sync work at all "
+            f"({bound / floor:.0%} of the floor); the server did {rate / bound:.0%} of that"
+        )
     print(
         f"load: devices={args.devices} workers={workers} mode={args.mode} "
         f"mutations_per_s={rate:.0f} push_p95_ms={pct(stats.latency['push'], 0.95):.0f} "

@@ -21,7 +21,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from server.db import writing
+from server.db import is_sqlite, writing
 from server.errors import Forbidden
 from server.services.audit import AuditWriter
 from server.services.auth import Principal, authenticate, touch_device
@@ -70,6 +70,8 @@ def current_user(
 ) -> Principal:
     now = clock()
     with engine.connect() as conn:
+        if not is_sqlite(conn):  # one statement: no BEGIN and ROLLBACK round trips around it
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
         principal, stale = authenticate(
             conn,
             authorization=request.headers.get("authorization"),

@@ -189,6 +189,6 @@ async def change_password(
 
 
 @router.get("/auth/me")
-def me(user: CurrentUser) -> dict[str, Any]:
+async def me(user: CurrentUser) -> dict[str, Any]:
     """Who this token belongs to (and a cheap way to check it still works)."""
     return {"user": user.public(), "device_id": user.device_id, "server_time": server_time()}
