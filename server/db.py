@@ -67,6 +67,7 @@ def side_engine(engine: Engine) -> Engine:
             side = create_engine(
                 engine.url,
                 pool_pre_ping=True,
+                hide_parameters=True,
                 pool_size=2,
                 max_overflow=6,
                 connect_args={"options": f"-c lock_timeout={LOCK_TIMEOUT_MS}"},
@@ -100,12 +101,16 @@ def make_engine(
         return create_engine(
             url,
             pool_pre_ping=True,
+            # A failed statement's error (logged with its traceback) names the SQL but not its
+            # values, which may be a resident's details or a token's hash.
+            hide_parameters=True,
             pool_size=pool_size,
             max_overflow=8,
             connect_args={"options": f"-c lock_timeout={LOCK_TIMEOUT_MS}"},
         )
     engine = create_engine(
         url,
+        hide_parameters=True,  # as above: no values in logged errors
         connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
         pool_size=pool_size,
         max_overflow=8,
@@ -219,8 +224,11 @@ WRITE_ATTEMPTS = 8
 # the same id or storing the same mutation_id at once). Each means "another transaction won
 # this race": nothing was committed, and running the transaction again gives the right answer.
 _RETRY_CODES = {"40001", "40P01", "23505"}
-# Busy, not broken: the database could not be had in time. Answered 503 busy + Retry-After.
-_BUSY_CODES = {"55P03", "57014", "53300", "53400"}
+# Busy, not broken: the database could not be had in time, or its connection was lost under
+# the request (a backend ended by an administrator, a failover, a restart): nothing of it was
+# committed that a retry would not find (a push replays its stored results). Answered 503 busy
+# + Retry-After, and the pool drops the dead connection.
+_BUSY_CODES = {"55P03", "57014", "53300", "53400", "57P01", "57P02", "57P03"}
 _SQLITE_BUSY = ("database is locked", "database table is locked", "database is busy")
 
 
@@ -246,6 +254,8 @@ def is_busy(exc: BaseException) -> bool:
         isinstance(exc, sa_exc.OperationalError) and isinstance(exc.orig, sqlite3.OperationalError)
     ):
         return any(text_ in str(exc).lower() for text_ in _SQLITE_BUSY)
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True  # the connection was lost under the request (see _BUSY_CODES)
     return isinstance(exc, sa_exc.DBAPIError) and _sqlstate(exc) in (_BUSY_CODES | _RETRY_CODES)
 
 
