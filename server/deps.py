@@ -2,9 +2,8 @@
 device.
 
 The accessors of ``app.state`` are ``async def``: FastAPI runs a plain ``def`` dependency on
-the thread pool, and a hop there and back for each of four attribute reads cost more than the
-push it served (200 tablets at once: a third of the event loop's time went to thread
-hand-offs). What blocks (the caller's sign-in, read from the database) stays ``def``.
+the thread pool, so each request made a hop there and back for each of four attribute reads.
+What blocks (the caller's token, read from the database) stays ``def``.
 
 Routes declare what they need (``user: CurrentUser``) and never build these themselves;
 everything comes from ``app.state``, set by ``create_app(settings)``. The clock is the
