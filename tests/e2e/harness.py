@@ -287,12 +287,7 @@ class Tablet:
         """
         # The target must show first: the screen being left may still show ``expect`` (a
         # detail screen the rail is taking away), and that is not the press's answer.
-        try:
-            target.first.wait_for(timeout=30_000)
-        except PlaywrightError:
-            raise AssertionError(
-                f"{self.app.name}: never showed {target}\n{self.evidence()}"
-            ) from None
+        self.wait_shown(target)
         shown = self.page.get_by_text(expect, exact=False).first
         for _attempt in range(attempts):
             if target.count():
@@ -308,6 +303,32 @@ class Tablet:
     def tap_text(self, text: str) -> None:
         self.see(text)
         self.page.get_by_text(text, exact=False).first.click()
+
+    def press_until_status(self, target: Locator, pattern: str, *, attempts: int = 3) -> str:
+        """Press ``target`` (a save) until the status line matches ``pattern``; returns it.
+
+        Under load Flutter can drop the tap on a form's save while the form redraws (a menu
+        just closed): nothing is saved and the status never changes. The button is pressed
+        again only while it is still there and the status has not moved; a save that did
+        land and is pressed again writes nothing new (only changed fields are written).
+        """
+        self.wait_shown(target)
+        for _attempt in range(attempts):
+            if target.count():
+                with contextlib.suppress(PlaywrightError):
+                    target.first.click(timeout=5_000)
+            with contextlib.suppress(AssertionError):
+                return self.wait_status(pattern, timeout=10.0)
+        return self.wait_status(pattern)
+
+    def wait_shown(self, target: Locator) -> None:
+        """Wait for ``target`` to be on the screen before pressing it (30 s)."""
+        try:
+            target.first.wait_for(timeout=30_000)
+        except PlaywrightError:
+            raise AssertionError(
+                f"{self.app.name}: never showed {target}\n{self.evidence()}"
+            ) from None
 
     def choose(self, label: str, option: str) -> None:
         """Pick ``option`` in the dropdown labelled ``label`` (a button with aria-expanded)."""

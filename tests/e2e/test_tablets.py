@@ -171,8 +171,7 @@ def test_offline_clash_is_shown_and_resolved(
     for t, status in ((a, "Action plan"), (b, "Monitoring")):
         _open_case(t, ref)
         t.choose("Status", status)
-        t.tap("asb-save")
-        t.wait_status(r"\d+ pending")
+        t.press_until_status(t.ident("asb-save"), r"\d+ pending")
     server.start()
     _sync(a)  # first to reach the server: its value is the one kept
     b.nav("Sync")
