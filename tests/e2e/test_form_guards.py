@@ -181,10 +181,8 @@ def test_a_saved_case_reloaded_opens_again_and_the_status_line_is_live(officer: 
     t.press_until(t.ident("property-asb"), "Save ASB report")
     t.choose("Category", "Noise (category 2)")
     t.type("Description", DESCRIPTION)
-    t.tap("asb-save")
-    t.see("ASB case saved")
-    t.tap("asb-save")  # a second tap: nothing new
-    t.see("No changes to save")
+    t.press_until(t.ident("asb-save"), "ASB case saved")
+    t.press_until(t.ident("asb-save"), "No changes to save")  # a second tap: nothing new
     _wait_count(t, "SELECT count(*) FROM asb_case", cases + 1)
     assert "draft=" in t.page.url  # the address names the record the form saves
 
@@ -192,8 +190,7 @@ def test_a_saved_case_reloaded_opens_again_and_the_status_line_is_live(officer: 
     t.see("Further reports")  # the saved case, not a blank new form
     assert "New ASB report" not in t.text()
     assert _value(t, "Description", DESCRIPTION) == DESCRIPTION
-    t.tap("asb-save")
-    t.see("No changes to save")
+    t.press_until(t.ident("asb-save"), "No changes to save")
     # Live after the reload: the change reaches the server and the status line says so.
     t.wait_status(r"^Online · all saved", timeout=60)
     assert _count(t, "SELECT count(*) FROM asb_case") == cases + 1
@@ -203,18 +200,15 @@ def test_a_blank_or_future_further_report_is_refused(officer: Tablet) -> None:
     t = officer
     _start(t, f"asb?id={_case_id(t)}", "Further reports")
     reports = _count(t, "SELECT count(*) FROM asb_report")
-    t.tap("asb-add-report")
-    t.see("Required: say what happened")
+    t.press_until(t.ident("asb-add-report"), "Required: say what happened")
     _type(t, "Further report description", "Shouting on the landing")
     now = datetime.now(ZoneInfo("Europe/London"))
     _type(t, "Further report incident time", now.strftime("%d/%m/%Y 00:05"))
     _type(t, "Further report time", f"02/06/{now.year + 1} 10:00")
-    t.tap("asb-add-report")
-    t.see("Cannot be in the future: check the date and time")
+    t.press_until(t.ident("asb-add-report"), "Cannot be in the future: check the date and time")
     assert _count(t, "SELECT count(*) FROM asb_report") == reports
     _type(t, "Further report time", now.strftime("%d/%m/%Y %H:%M"))
-    t.tap("asb-add-report")
-    t.see("Report added to the case")
+    t.press_until(t.ident("asb-add-report"), "Report added to the case")
     _wait_count(t, "SELECT count(*) FROM asb_report", reports + 1)
 
 
@@ -252,8 +246,7 @@ def test_a_failed_save_brings_the_first_field_in_error_into_view(officer: Tablet
     while category.count() and category.first.is_visible() and time.monotonic() < deadline:
         t.page.mouse.wheel(0, 1000)
         time.sleep(0.2)
-    t.tap("asb-save")
-    t.see("Please correct the fields marked in red")
+    t.press_until(t.ident("asb-save"), "Please correct the fields marked in red")
     expect(category.first).to_be_in_viewport(timeout=10_000)
 
 
