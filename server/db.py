@@ -141,6 +141,15 @@ def make_engine(
 
 
 @contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A connection for one read statement. On PostgreSQL it runs in autocommit: no
+    ``BEGIN`` and ``ROLLBACK`` round trips around the statement (SQLite's are local calls,
+    and its transactions are ours to begin, see ``_on_begin``)."""
+    with engine.connect() as conn:
+        yield conn if is_sqlite(conn) else conn.execution_options(isolation_level="AUTOCOMMIT")
+
+
+@contextmanager
 def writing(engine: Engine) -> Iterator[Connection]:
     """A write transaction (on SQLite holding the write lock); commits on success."""
     with engine.connect() as conn:

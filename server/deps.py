@@ -20,7 +20,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from server.db import is_sqlite, writing
+from server.db import reading, writing
 from server.errors import Forbidden
 from server.services.audit import AuditWriter
 from server.services.auth import Principal, authenticate, touch_device
@@ -68,9 +68,7 @@ def current_user(
     request: Request, engine: EngineDep, settings: SettingsDep, clock: ClockDep
 ) -> Principal:
     now = clock()
-    with engine.connect() as conn:
-        if not is_sqlite(conn):  # one statement: no BEGIN and ROLLBACK round trips around it
-            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+    with reading(engine) as conn:  # one statement
         principal, stale = authenticate(
             conn,
             authorization=request.headers.get("authorization"),

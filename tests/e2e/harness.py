@@ -21,6 +21,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -285,20 +286,11 @@ class Tablet:
         It is pressed again only while it is still there and nothing has shown, so a slow
         answer to the first press is never doubled.
         """
-        # The target must show first: the screen being left may still show ``expect`` (a
-        # detail screen the rail is taking away), and that is not the press's answer.
-        self.wait_shown(target)
+        # The target is waited for first (``_press_again``): the screen being left may still
+        # show ``expect`` (a detail screen the rail is taking away), not the press's answer.
         shown = self.page.get_by_text(expect, exact=False).first
-        for _attempt in range(attempts):
-            if target.count():
-                with contextlib.suppress(PlaywrightError):
-                    target.first.click(timeout=5_000)
-            try:
-                shown.wait_for(timeout=10_000)
-                return
-            except PlaywrightError:
-                continue
-        self.see(expect)
+        if not self._press_again(target, lambda s: shown.wait_for(timeout=s * 1000), attempts):
+            self.see(expect)
 
     def tap_text(self, text: str) -> None:
         self.see(text)
@@ -312,14 +304,26 @@ class Tablet:
         again only while it is still there and the status has not moved; a save that did
         land and is pressed again writes nothing new (only changed fields are written).
         """
+        self._press_again(target, lambda s: self.wait_status(pattern, timeout=s), attempts)
+        return self.wait_status(pattern)
+
+    def _press_again(
+        self, target: Locator, answered: Callable[[float], object], attempts: int
+    ) -> bool:
+        """Press ``target`` once it shows, and again (``attempts`` presses in all) only while
+        it is still there and ``answered(seconds)`` has raised (no answer within 10 s);
+        whether an answer came."""
         self.wait_shown(target)
         for _attempt in range(attempts):
             if target.count():
                 with contextlib.suppress(PlaywrightError):
                     target.first.click(timeout=5_000)
-            with contextlib.suppress(AssertionError):
-                return self.wait_status(pattern, timeout=10.0)
-        return self.wait_status(pattern)
+            try:
+                answered(10.0)
+                return True
+            except (PlaywrightError, AssertionError):
+                continue
+        return False
 
     def wait_shown(self, target: Locator) -> None:
         """Wait for ``target`` to be on the screen before pressing it (30 s)."""

@@ -236,7 +236,7 @@ def test_a_failed_save_brings_the_first_field_in_error_into_view(officer: Tablet
     _start(t, f"property?id={HOME['id']}", "Add a note")  # the home's screen, by its address
     # The form's own words: the home's screen names its button "New ASB report" too.
     t.press_until(t.ident("property-asb"), "Save ASB report")
-    save = t.page.locator("flt-semantics[flt-semantics-identifier='asb-save']")
+    save = t.ident("asb-save")
     save.scroll_into_view_if_needed()
     category = t.page.locator("flt-semantics[aria-expanded]").filter(
         has_text=re.compile(r"^\s*Category")
@@ -277,7 +277,7 @@ def test_an_ended_walkabout_is_read_only_until_reopened(officer: Tablet) -> None
     assert ended, "the demo has past walkabouts"
     wid = ended[0][0]
     _start(t, f"walkabout?id={wid}", "This walkabout has ended: it is read-only")
-    assert t.page.locator("flt-semantics[flt-semantics-identifier='walkabout-end']").count() == 0
+    assert t.ident("walkabout-end").count() == 0
     t.tap("walkabout-reopen")
     t.see("Reopened by")  # the reopening is kept as a note
     t.app.wait_for_rows("SELECT ended_at FROM walkabout WHERE id = ?", wid, expect=[(None,)])
@@ -322,7 +322,7 @@ def test_at_412_px_nothing_is_clipped_and_targets_are_48_px(
     phone = Tablet(officer.app, browser, width=412).open()
     phone.see("My patch today")
     phone.wait_status(r"^Online")
-    chip = phone.page.locator("flt-semantics[flt-semantics-identifier='sync-status']")
+    chip = phone.ident("sync-status")
     box = chip.bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 412, box
     for screen in ("My patch", "ASB form"):

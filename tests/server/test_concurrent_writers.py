@@ -22,7 +22,7 @@ from server.db import make_engine, utcnow, writing
 from server.services.records import WriteBatch
 from tests.support.api import Api, mutation
 from tests.support.live_server import LiveServer
-from tests.support.postgres import fresh_database
+from tests.support.postgres import fresh_database, psycopg_dsn
 
 CASE = {"category": "noise", "received_at": "2026-06-10T09:00:00Z", "status": "open"}
 
@@ -158,7 +158,7 @@ def test_a_write_kept_waiting_on_a_held_record_is_503_busy(tmp_path: Path) -> No
             rid = new_id()
             assert api.push_one(mutation("asb_case", rid, CASE))["version"] == 1
             edit = mutation("asb_case", rid, {"description": "later"}, base_version=1)
-            dsn = url.replace("postgresql+psycopg://", "postgresql://")
+            dsn = psycopg_dsn(url)
             with psycopg.connect(dsn) as holder:  # another writer holds the record
                 holder.execute("SELECT 1 FROM record WHERE id = %s FOR UPDATE", (rid,))
                 busy = api.push_raw([edit])

@@ -14,28 +14,14 @@ import json
 import pytest
 
 from bench.raw_http import Connection
+from tests.server.conftest import HOMES
 from tests.support.live_server import LiveServer
 
 pytestmark = pytest.mark.timeout(120)
 
 
 def test_answers_are_read_whole_on_one_kept_connection(live_server: LiveServer) -> None:
-    live_server.import_properties(
-        [
-            {
-                "uprn": "100000000001",
-                "patch": "North",
-                "estate": "Oak",
-                "block": "A",
-                "address": "1 Oak Road",
-                "postcode": "WA7 1AB",
-                "lat": 53.3,
-                "lon": -2.7,
-                "bedrooms": 2,
-                "tenancy_ref": "T1",
-            }
-        ]
-    )
+    live_server.import_properties(HOMES[:1])  # one home of the North patch
     live_server.add_user("officer1", role="officer", patches=["North"])
     token = live_server.login("officer1")["access_token"]
 

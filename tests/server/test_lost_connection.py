@@ -17,12 +17,13 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import Engine, exc, text
 
 from fieldapp.ids import new_id
 from server.db import make_engine, side_engine
 from tests.support.api import Api, mutation
 from tests.support.live_server import LiveServer
-from tests.support.postgres import fresh_database
+from tests.support.postgres import fresh_database, psycopg_dsn
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -43,7 +44,7 @@ def test_a_connection_cut_mid_request_is_503_busy_and_the_next_request_works(
         live.add_user("ann", role="officer", patches=["North"])
         with Api(live.url).login("ann") as api:
             assert api.push_one(mutation("asb_case", new_id(), CASE))["version"] == 1
-            dsn = url.replace("postgresql+psycopg://", "postgresql://")
+            dsn = psycopg_dsn(url)
             answer: list[httpx.Response] = []
             with psycopg.connect(dsn) as holder, psycopg.connect(dsn, autocommit=True) as admin:
                 holder.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
@@ -98,18 +99,16 @@ def test_logged_database_errors_carry_no_values(tmp_path: Path, db: str) -> None
         _check_hidden([engine, side_engine(engine)])
 
 
-def _check_hidden(engines: list[object]) -> None:
-    from sqlalchemy import exc, text
-
+def _check_hidden(engines: list[Engine]) -> None:
     for engine in engines:
         try:
-            with engine.connect() as conn:  # type: ignore[attr-defined]
+            with engine.connect() as conn:
                 with pytest.raises(exc.DBAPIError) as failed:
                     conn.execute(text("SELECT * FROM no_such_table WHERE x = :v"), {"v": "Smith"})
             assert "Smith" not in str(failed.value)
             assert "hidden due to hide_parameters" in str(failed.value)
         finally:
-            engine.dispose()  # type: ignore[attr-defined]
+            engine.dispose()
 
 
 @pytest.mark.postgres
@@ -121,7 +120,7 @@ def test_health_answers_while_every_request_thread_waits_on_the_database(tmp_pat
     with fresh_database() as url, LiveServer(data_dir=tmp_path, database_url=url) as live:
         live.add_user("ann", role="officer", patches=["North"])
         with Api(live.url).login("ann") as api:
-            dsn = url.replace("postgresql+psycopg://", "postgresql://")
+            dsn = psycopg_dsn(url)
             answered: list[int] = []
             with psycopg.connect(dsn) as holder, psycopg.connect(dsn, autocommit=True) as admin:
                 holder.execute("LOCK TABLE session_token IN ACCESS EXCLUSIVE MODE")

@@ -61,6 +61,11 @@ def ensure_running(timeout: float = 30.0) -> None:
             time.sleep(0.2)
 
 
+def psycopg_dsn(url: str) -> str:
+    """The plain psycopg form of a SQLAlchemy URL from ``fresh_database``."""
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
 @contextmanager
 def fresh_database(prefix: str = "fieldapp_test") -> Iterator[str]:
     """A new, uniquely named, empty database; yields its SQLAlchemy URL; drops it after."""
