@@ -32,6 +32,7 @@ from fieldapp.views.form_kit import (
     grid,
     guard_leaving,
     new_record,
+    saved_message,
     section,
     set_choices,
     show_errors,
@@ -407,7 +408,7 @@ class AtvForm:
             self.feedback.error(["Not saved.", *leftover])
             return False
         self.visit = record
-        self.feedback.ok("Visit saved. It will sync when a connection is available.")
+        self.feedback.ok(saved_message(self.state, "Visit"))
         self.unsaved.saved()
         self.state.toast("Tenancy visit saved")
         return True

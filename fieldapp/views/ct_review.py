@@ -23,6 +23,7 @@ from fieldapp.views.form_kit import (
     dropdown,
     goto,
     grid,
+    saved_message,
     section,
     show_errors,
     value_of,
@@ -227,7 +228,7 @@ class CtReviewForm:
             self.feedback.error(["Not saved.", *leftover])
             return False
         self.record = record
-        self.feedback.ok("Community Trigger record saved. It will sync when a connection allows.")
+        self.feedback.ok(saved_message(self.state, "Community Trigger record"))
         self.state.toast("Community Trigger record saved")
         return True
 

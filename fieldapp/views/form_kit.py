@@ -24,7 +24,7 @@ from fieldapp.photos import PhotoError
 from fieldapp.state import AppState
 from fieldapp.store.errors import StoreError, ValidationError
 from fieldapp.views import common, palette, photo_viewer
-from fieldapp.views.logic_forms import Line, field_messages
+from fieldapp.views.logic_forms import Line, field_messages, saved_line
 
 log = logging.getLogger(__name__)
 
@@ -220,6 +220,11 @@ def write(
     if record_id is None:
         return attempt(lambda: state.create(entity, patch))
     return attempt(lambda: state.update(entity, record_id, patch))
+
+
+def saved_message(state: AppState, what: str) -> str:
+    """The form's line once ``what`` is saved, true to the connection as it stands."""
+    return saved_line(what, getattr(state.sync, "status", None))
 
 
 class Unsaved:

@@ -274,3 +274,11 @@ def policy_of(state: object) -> Policy:
     """The landlord's policy if the app state carries one, else the defaults."""
     found = getattr(state, "policy", None)
     return found if isinstance(found, Policy) else DEFAULT_POLICY
+
+
+def saved_line(what: str, status: str | None) -> str:
+    """What a form says once ``what`` is saved, by the sync ``status``: it is on this tablet
+    at once; with a connection it is being sent now, without one it waits for one."""
+    if status in ("online", "syncing"):
+        return f"{what} saved on this tablet and being sent to the server now."
+    return f"{what} saved on this tablet. It will be sent when there is a connection."

@@ -32,7 +32,13 @@ from fieldapp.domain.geo import nearest, position
 from fieldapp.domain.policy import DEFAULT_POLICY, Policy
 from fieldapp.domain.wire import parse_time
 from fieldapp.domain.work import case_open, next_awaab_stage, repair_open
-from fieldapp.views.logic_patch import Urgency, case_title, urgency
+from fieldapp.views.logic_patch import (
+    Urgency,
+    case_title,
+    place_label,
+    repair_reference_title,
+    urgency,
+)
 
 DUE_SOON_HOURS = 24  # policy: a clock this close is "due soon" on the overview
 DUE_SOON = timedelta(hours=DUE_SOON_HOURS)
@@ -70,6 +76,7 @@ class Clock:
     stage: str  # what is due: "Response", "Investigate", "Make safe", ...
     due_at: datetime
     state: Urgency
+    where: str = ""  # its home's address, or the walkabout spot it was found at
 
 
 @dataclass(frozen=True)
@@ -197,6 +204,7 @@ def build_overview(
                     "Response",
                     due,
                     state,
+                    place_label(case, finder.by_id),
                 )
             )
 
@@ -216,11 +224,12 @@ def build_overview(
                 Clock(
                     "repair",
                     str(repair["id"]),
-                    repair_title(repair),
+                    repair_reference_title(repair, repair_title(repair)),
                     name_of(pid),
                     stage,
                     due,
                     state,
+                    place_label(repair, finder.by_id),
                 )
             )
 

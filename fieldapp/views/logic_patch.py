@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from fieldapp.domain.atv import home_atv_due_by, home_atv_due_on
 from fieldapp.domain.calendar import local_date
+from fieldapp.domain.geo import by_distance as ranked_by_distance
 from fieldapp.domain.geo import haversine_m, position
 from fieldapp.domain.policy import DEFAULT_POLICY, Policy
 from fieldapp.domain.wire import parse_time
@@ -160,6 +161,28 @@ def property_label(prop: Mapping[str, Any] | None) -> str:
     if postcode and postcode not in address:
         return f"{address}, {postcode}" if address else postcode
     return address or "Unknown address"
+
+
+def by_id(records: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+    """Records by their id (the ``homes`` ``place_label`` is given)."""
+    return {str(r["id"]): r for r in records if r.get("id")}
+
+
+def place_label(record: Mapping[str, Any], homes: Mapping[str, Mapping[str, Any]]) -> str:
+    """Where a case or repair is, for a list row: its home's address; for a finding recorded
+    at a walkabout spot with no home, the spot, by the nearest home on this tablet
+    (``Walkabout spot 40 m from 1 Oak House, WA7 1AA``) or its coordinates."""
+    home_id = str(record.get("property_id") or "")
+    if home_id:
+        return property_label(homes.get(home_id))
+    where = position(record)
+    if where is None:
+        return "No address recorded"
+    ranked = ranked_by_distance(*where, homes.values())
+    if not ranked:
+        return f"Walkabout spot at {where[0]:.5f}, {where[1]:.5f}"
+    metres, home = ranked[0]
+    return f"Walkabout spot {distance_label(metres)} from {property_label(home)}"
 
 
 def matches_line(text: str, found: int, *, more: bool = False) -> str:

@@ -85,7 +85,7 @@ def _section(title: str, rows: Sequence[ft.Control], empty: str) -> ft.Control:
 def _clock_tile(state: AppState, clock: Clock, route: str) -> ft.Control:
     return common.tile(
         clock.title,
-        f"{clock.patch} · {clock.stage}",
+        " · ".join(part for part in (clock.patch, clock.stage, clock.where) if part),
         icon=ft.Icons.REPORT_OUTLINED if clock.entity == "asb_case" else ft.Icons.BUILD_OUTLINED,
         trailing=due_label(clock.due_at, state.now()),
         trailing_color=_CLOCK_COLOURS.get(clock.state),

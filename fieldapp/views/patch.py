@@ -33,12 +33,14 @@ from fieldapp.views.logic_patch import (
     atv_label,
     atvs_due,
     by_distance,
+    by_id,
     case_title,
     distance_label,
     due_label,
     matches_line,
     open_cases,
     open_repairs,
+    place_label,
     property_label,
     reference_of,
     repair_reference_title,
@@ -71,15 +73,21 @@ def search_records(
         return []
     hits: list[tuple[str, str, str]] = []
     needle = text.lower()
-    for case in state.all("asb_case"):
-        if needle in (reference_of(case) or "").lower():
-            prop = state.get("property", str(case.get("property_id") or ""))
-            hits.append(("/asb", str(case["id"]), f"{case_title(case)} — {property_label(prop)}"))
-    for repair in state.all("repair"):
-        if needle in (reference_of(repair) or "").lower():
-            prop = state.get("property", str(repair.get("property_id") or ""))
-            title = repair_reference_title(repair, repair_title(repair))
-            hits.append(("/repair", str(repair["id"]), f"{title} — {property_label(prop)}"))
+    found = [
+        (entity, record)
+        for entity in ("asb_case", "repair")
+        for record in state.all(entity)
+        if needle in (reference_of(record) or "").lower()
+    ]
+    homes = by_id(state.all("property")) if found else {}
+    for entity, record in found:
+        if entity == "asb_case":
+            hits.append(
+                ("/asb", str(record["id"]), f"{case_title(record)} — {place_label(record, homes)}")
+            )
+        else:
+            title = repair_reference_title(record, repair_title(record))
+            hits.append(("/repair", str(record["id"]), f"{title} — {place_label(record, homes)}"))
     for prop in state.search_properties(text, limit=limit):
         hits.append(("/property", str(prop["id"]), property_label(prop)))
     return hits[:limit]
@@ -108,12 +116,11 @@ def _cases(
     cases = filtered(open_cases(state.all("asb_case")), chosen, homes=homes,
                      category_field="category", now=state.now())  # fmt: skip
     for case in shown(cases, chosen):
-        prop = homes.get(str(case.get("property_id") or ""))
         cid = str(case["id"])
         rows.append(
             common.tile(
                 case_title(case),
-                property_label(prop),
+                place_label(case, homes),
                 icon=ft.Icons.REPORT_OUTLINED,
                 trailing=due_label(case.get("due_at"), state.now()),
                 trailing_color=_clock_colour(case.get("due_at"), state),
@@ -133,7 +140,6 @@ def _repairs(
     running = [r for r in open_repairs(state.all("repair")) if r.get("due_at")]
     repairs = filtered(running, chosen, homes=homes, category_field="priority", now=state.now())
     for repair in shown(repairs, chosen):
-        prop = homes.get(str(repair.get("property_id") or ""))
         rid = str(repair["id"])
         what = str(repair.get("hazard") or repair.get("room") or "repair").replace("_", " ")
         rows.append(
@@ -141,7 +147,7 @@ def _repairs(
                 repair_reference_title(
                     repair, f"{str(repair.get('priority') or '').capitalize()} repair · {what}"
                 ),
-                property_label(prop),
+                place_label(repair, homes),
                 icon=ft.Icons.BUILD_OUTLINED,
                 trailing=due_label(repair.get("due_at"), state.now()),
                 trailing_color=_clock_colour(repair.get("due_at"), state),
@@ -297,7 +303,7 @@ def view(state: AppState, **params: str) -> ft.Control:
 
     def body() -> ft.Control:
         homes = state.all("property")
-        by_id = {str(h["id"]): h for h in homes}
+        homes_by_id = by_id(homes)
         user = state.user or {}
         return ft.Column(
             [
@@ -305,8 +311,8 @@ def view(state: AppState, **params: str) -> ft.Control:
                     f"{user.get('name') or ''} · {state.now().astimezone(LOCAL):%A %d %B}"
                 ),
                 filters,
-                _cases(state, chosen[0], by_id, flip),
-                _repairs(state, chosen[0], by_id, flip),
+                _cases(state, chosen[0], homes_by_id, flip),
+                _repairs(state, chosen[0], homes_by_id, flip),
                 _atvs(state, homes),
                 _nearby(state, homes, show_map),
             ],

@@ -15,7 +15,7 @@ import flet as ft
 
 from fieldapp.ids import new_id
 from fieldapp.state import AppState
-from fieldapp.views.form_kit import Feedback, Unsaved, show_errors, write
+from fieldapp.views.form_kit import Feedback, Unsaved, saved_message, show_errors, write
 from fieldapp.views.logic_forms import FormResult, changed
 
 
@@ -110,7 +110,7 @@ def save_raised(form: RaisedForm, entity: str, built: FormResult, *, what: str) 
     if created and form.observation is not None:
         link_observation(form.state, form.observation, entity, record["id"])
     form.unsaved.saved()
-    form.feedback.ok(f"{what} saved. It will sync when a connection is available.")
+    form.feedback.ok(saved_message(form.state, what))
     form.state.toast(f"{what} saved")
     return True
 

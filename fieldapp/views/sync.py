@@ -14,7 +14,7 @@ import flet as ft
 
 from fieldapp.state import AppState
 from fieldapp.views import common
-from fieldapp.views.logic_patch import case_title, local_time, property_label
+from fieldapp.views.logic_patch import by_id, case_title, local_time, place_label, property_label
 from fieldapp.views.logic_sync import (
     connection,
     error_text,
@@ -40,8 +40,11 @@ def record_label(state: AppState, entity: str, record_id: str) -> str:
     if entity == "property":
         return property_label(record)
     if entity in ("repair", "tenancy_visit"):
-        prop = state.get("property", str(record.get("property_id") or ""))
-        return f"{entity.replace('_', ' ').capitalize()} at {property_label(prop)}"
+        home_id = str(record.get("property_id") or "")
+        prop = state.get("property", home_id) if home_id else None
+        # A finding at a walkabout spot names no home: it is placed by the nearest one.
+        homes = {home_id: prop} if prop else {} if home_id else by_id(state.all("property"))
+        return f"{entity.replace('_', ' ').capitalize()} at {place_label(record, homes)}"
     if entity == "walkabout":
         return f"Walkabout on {record.get('estate') or 'an estate'}"
     return entity.replace("_", " ").capitalize()

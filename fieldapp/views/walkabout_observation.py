@@ -27,6 +27,7 @@ from fieldapp.views.form_kit import (
     new_record,
     photo_strip,
     pick_photos,
+    saved_message,
     section,
     show_errors,
     value_of,
@@ -205,7 +206,7 @@ class ObservationForm:
             return False
         self.record = record
         self.unsaved.saved()
-        self.feedback.ok("Observation saved. It will sync when a connection is available.")
+        self.feedback.ok(saved_message(self.state, "Observation"))
         self.state.toast("Observation saved")
         self._show_saved()
         self._changed()

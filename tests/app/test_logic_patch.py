@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -12,6 +13,7 @@ from fieldapp.views.logic_patch import (
     atv_label,
     atvs_due,
     by_distance,
+    by_id,
     case_title,
     distance_label,
     due_label,
@@ -19,6 +21,7 @@ from fieldapp.views.logic_patch import (
     matches_line,
     open_cases,
     open_repairs,
+    place_label,
     property_label,
     urgency,
 )
@@ -186,3 +189,27 @@ def test_matches_line_says_what_the_search_found(text: str, found: int, line: st
 def test_a_full_list_says_there_may_be_more() -> None:
     said = matches_line("Runcorn", 30, more=True)
     assert said == "The first 30 matches for “Runcorn”: type more to narrow the search"
+
+
+OAK = {"id": "h1", "address": "1 Oak House", "postcode": "WA7 1AA", "lat": 53.34, "lon": -2.69}
+ELM = {"id": "h2", "address": "9 Elm Court", "postcode": "WA8 2BB", "lat": 53.38, "lon": -2.78}
+
+
+@pytest.mark.parametrize(
+    ("record", "homes", "label"),
+    [
+        ({"property_id": "h2", "lat": 53.34, "lon": -2.69}, [OAK, ELM], "9 Elm Court, WA8 2BB"),
+        # A home named but not on this tablet: said so, not placed elsewhere.
+        ({"property_id": "gone"}, [OAK, ELM], "Unknown address"),
+        # A walkabout spot with no home: the nearest home on the tablet, and how far.
+        (
+            {"lat": 53.3402, "lon": -2.69},
+            [ELM, OAK],
+            "Walkabout spot 20 m from 1 Oak House, WA7 1AA",
+        ),
+        ({"lat": 53.3402, "lon": -2.69}, [], "Walkabout spot at 53.34020, -2.69000"),
+        ({"property_id": None}, [OAK], "No address recorded"),
+    ],
+)
+def test_place_label(record: dict[str, Any], homes: list[dict[str, Any]], label: str) -> None:
+    assert place_label(record, by_id(homes)) == label

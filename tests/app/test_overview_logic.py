@@ -188,7 +188,10 @@ def test_awaab_repairs_counted_and_sorted() -> None:
     ]
     ov = _overview(repairs=repairs)
     assert [(c.id, c.state) for c in ov.awaab] == [("late", "overdue"), ("soon", "due_soon")]
-    assert ov.awaab[1].title == "Emergency repair · uncombusted fuel gas"
+    assert (
+        ov.awaab[1].title
+        == "Repair, reference not yet sent · Emergency repair · uncombusted fuel gas"
+    )
     assert ov.awaab[1].stage == "Investigate, make safe"
     assert (_row(ov, "Runcorn East").awaab_open, _row(ov, "Runcorn East").awaab_overdue) == (1, 1)
     assert (_row(ov, "Widnes West").awaab_open, _row(ov, "Widnes West").awaab_overdue) == (1, 0)
@@ -308,3 +311,31 @@ def test_demo_patch_shows_what_the_overview_is_for() -> None:
     assert ov.totals.atvs_overdue >= 20 and len(ov.ct_awaiting) >= 2
     overdue_by = [now - c.due_at for c in ov.overdue_cases]
     assert overdue_by == sorted(overdue_by, reverse=True)
+
+
+def test_awaab_clocks_name_the_reference_and_the_place() -> None:
+    """A manager reads which repair and where: its reference and its home's address, or the
+    walkabout spot (by the nearest home) for one recorded with no home."""
+    homes = [
+        {**HOMES[0], "address": "1 Oak House", "postcode": "WA7 1AA"},
+        {**HOMES[1], "address": "9 Elm Court", "postcode": "WA8 2BB"},
+    ]
+    repair = {
+        "priority": "urgent",
+        "hazard": "damp_and_mould",
+        "awaab": "significant",
+        "status": "open",
+        "investigate_by": _w(NOW - timedelta(days=2)),
+    }
+    repairs = [
+        {**repair, "id": "r1", "reference": "REP-2026-0007", "property_id": "h2"},
+        # Found on a walkabout, 40-odd metres from h1, with no home chosen.
+        {**repair, "id": "r2", "reference": "REP-2026-0008", "lat": 53.3376, "lon": -2.6918},
+    ]
+    ov = build_overview(patches=PATCHES, properties=homes, cases=[], repairs=repairs, now=NOW)
+    by_id = {c.id: c for c in ov.awaab}
+    assert by_id["r1"].title == "REP-2026-0007 · Urgent repair · damp and mould"
+    assert by_id["r1"].where == "9 Elm Court, WA8 2BB"
+    assert by_id["r2"].title.startswith("REP-2026-0008 · ")
+    assert by_id["r2"].where == "Walkabout spot 40 m from 1 Oak House, WA7 1AA"
+    assert by_id["r2"].patch == "Runcorn East"  # placed by the nearest home, as before

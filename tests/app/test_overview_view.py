@@ -85,6 +85,7 @@ DATA: dict[str, list[dict[str, Any]]] = {
     "repair": [
         {
             "id": "r-damp",
+            "reference": "REP-2026-0003",
             "property_id": "h1",
             "priority": "routine",
             "hazard": "damp_and_mould",
@@ -146,7 +147,12 @@ def test_manager_sees_every_patch(device: Device, state: AppState, shell: Record
     # Most overdue first: ASB-0001 (due 5 June) before ASB-0003 (due 9 June).
     assert text.index("ASB-0001 · noise") < text.index("ASB-0003 · other")
     ui.click(_tile(screen, "ASB-0003 · other"))
-    ui.click(_tile(screen, "Routine repair · damp and mould"))
+    damp = _tile(screen, "REP-2026-0003 · Routine repair · damp and mould")
+    # Which home: the manager can tell one damp repair from another without opening it.
+    assert isinstance(damp.subtitle, ft.Text) and "1 Ash Court, Runcorn, WA7 2AB" in str(
+        damp.subtitle.value
+    )
+    ui.click(damp)
     ui.click(_tile(screen, "Open conflicts: 1"))
     assert shell.routes == [
         ("/asb", {"id": "c-late2"}),

@@ -1096,3 +1096,17 @@ def test_who_logged_an_observation_is_named_from_the_directory_or_the_participan
     assert W.logged_by_text({"logged_by": "u-meg"}, staff, guests) == "by Meg Dennett (Councillor)"
     assert W.logged_by_text({"logged_by": "u-nobody"}, staff, guests) == ""
     assert W.logged_by_text({}, staff, guests) == ""
+
+
+@pytest.mark.parametrize(
+    ("status", "line"),
+    [
+        ("online", "Visit saved on this tablet and being sent to the server now."),
+        ("syncing", "Visit saved on this tablet and being sent to the server now."),
+        ("offline", "Visit saved on this tablet. It will be sent when there is a connection."),
+        ("error", "Visit saved on this tablet. It will be sent when there is a connection."),
+        (None, "Visit saved on this tablet. It will be sent when there is a connection."),
+    ],
+)
+def test_saved_line_is_true_to_the_connection(status: str | None, line: str) -> None:
+    assert F.saved_line("Visit", status) == line

@@ -12,7 +12,7 @@ from PIL import Image
 
 from fieldapp.services import Device
 from fieldapp.state import AppState
-from fieldapp.views import asb, atv, property, repair, walkabout
+from fieldapp.views import asb, atv, patch, property, repair, walkabout
 from fieldapp.views.form_kit import add_photos, photo_strip
 from tests.app import ui
 from tests.app.conftest import Recorder, seed
@@ -330,6 +330,32 @@ def test_raise_a_repair_from_an_observation(
     root = walkabout.view(state, id="w-joined", observation=obs["id"])
     ui.click(ui.by_id(root, "observation-open-raised"))
     assert shell.routes[-1] == ("/repair", {"id": made["id"]})
+
+
+def test_a_repair_at_a_walkabout_spot_is_listed_by_its_place(
+    device: Device, state: AppState, shell: Recorder
+) -> None:
+    """A finding recorded at a spot with no home chosen: My patch places it by the nearest
+    home (not "Unknown address"), and the form says where the record is while offline."""
+    _seed(device)
+    state.set_position(53.3312, -2.69)  # 20 m from 1 Ash Court
+    root = walkabout.view(state, id="w-joined", observation="new")
+    pick(root, "What was seen", "lighting")
+    ui.click(ui.by_id(root, "observation-save"))
+    ui.click(ui.by_id(root, "observation-raise-repair"))
+    root = repair.view(state, **shell.routes[-1][1])
+    pick(root, "Property", None)  # the officer records the spot, not a home
+    pick(root, "Priority", "urgent")
+    ui.click(ui.by_id(root, "repair-save"))
+    [made] = state.all("repair")
+    assert made["property_id"] is None and made["due_at"]
+    # This tablet has no connection (the tests' server address is closed).
+    assert "Repair finding saved on this tablet. It will be sent when there is a connection." in (
+        ui.texts(root)
+    )
+    texts = ui.texts(patch.view(state))
+    assert "Walkabout spot 20 m from 1 Ash Court, WA7 2AB" in texts
+    assert "Unknown address" not in texts
 
 
 def test_raise_an_asb_report_from_an_observation(
