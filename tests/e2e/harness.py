@@ -28,7 +28,7 @@ from typing import Any
 from playwright.sync_api import Browser, Locator, Page
 from playwright.sync_api import Error as PlaywrightError
 
-from tests.support.live_server import REPO, LiveServer, free_port
+from tests.support.live_server import REPO, LiveServer, free_port, serves_port
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -127,7 +127,8 @@ class AppProcess:
                 raise RuntimeError(f"app {self.name} exited:\n{self.log()}")
             try:
                 with urllib.request.urlopen(self.url, timeout=2) as resp:
-                    if resp.status == 200:
+                    # Not another process that took the port first (see ``serves_port``).
+                    if resp.status == 200 and serves_port(self.proc.pid, self.port):
                         return self
             except (urllib.error.URLError, OSError):
                 time.sleep(0.2)
