@@ -10,6 +10,7 @@ Further reports attach to the saved case (append-only ``asb_report``) and re-run
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import flet as ft
@@ -26,6 +27,7 @@ from fieldapp.views.form_kit import (
     goto,
     grid,
     guard_leaving,
+    live_heading,
     section,
     set_choices,
     show_errors,
@@ -122,7 +124,7 @@ class AsbForm:
             "incident_at": self.incident_at,
             "received_at": self.received_at,
         }
-        self.heading = ft.Container()
+        self.heading = live_heading(state, "asb_case", lambda: self.record, self._title)
         self.trigger = ft.Container()
         self.reports = ReportsPanel(self)
         self._property_changed(start.property_id, keep=start.complainant_id)
@@ -211,14 +213,14 @@ class AsbForm:
         self.reports.set_people(self.household(property_id))
         self._changed()
 
+    def _title(self, record: Mapping[str, Any] | None) -> str:
+        if record is None:
+            new = "New ASB report"
+            return new if self.observation is None else f"{new} from a walkabout observation"
+        return f"ASB case {reference_of(record) or '(' + NOT_YET_SENT + ')'}"
+
     def _show_saved(self) -> None:
-        if self.record is None:
-            title = "New ASB report"
-            if self.observation is not None:
-                title += " from a walkabout observation"
-        else:
-            title = f"ASB case {reference_of(self.record) or '(' + NOT_YET_SENT + ')'}"
-        self.heading.content = common.heading(title)
+        self.heading.content = common.heading(self._title(self.record))
         self.reports.refresh()
 
     # --- actions ---------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from fieldapp.state import AppState
 from fieldapp.store.errors import StoreError, ValidationError
 from fieldapp.views import common, palette, photo_viewer
 from fieldapp.views.logic_forms import Line, field_messages, saved_line
+from fieldapp.views.logic_patch import reference_of
 
 log = logging.getLogger(__name__)
 
@@ -220,6 +221,27 @@ def write(
     if record_id is None:
         return attempt(lambda: state.create(entity, patch))
     return attempt(lambda: state.update(entity, record_id, patch))
+
+
+def live_heading(
+    state: AppState,
+    entity: str,
+    record: Callable[[], Mapping[str, Any] | None],
+    title: Callable[[Mapping[str, Any] | None], str],
+) -> ft.Container:
+    """A form's heading, ``title`` of its record as stored, drawn again when a sync brings
+    the record's reference (``ASB case (reference not yet sent)`` becomes ``ASB case
+    ASB-2026-0042`` while the form is open)."""
+
+    def stored() -> Mapping[str, Any] | None:
+        held = record()
+        return None if held is None else state.get(entity, str(held["id"])) or held
+
+    return common.live(
+        state,
+        lambda: common.heading(title(stored())),
+        key=lambda: reference_of(stored() or {}),
+    )
 
 
 def saved_message(state: AppState, what: str) -> str:

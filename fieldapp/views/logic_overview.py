@@ -33,9 +33,9 @@ from fieldapp.domain.policy import DEFAULT_POLICY, Policy
 from fieldapp.domain.wire import parse_time
 from fieldapp.domain.work import case_open, next_awaab_stage, repair_open
 from fieldapp.views.logic_patch import (
+    Places,
     Urgency,
     case_title,
-    place_label,
     repair_reference_title,
     urgency,
 )
@@ -103,14 +103,19 @@ class Overview:
 
 
 class PatchFinder:
-    """Which patch a record belongs to: its home's, else the nearest home's, else none."""
+    """Which patch a record belongs to: its home's; for a finding at a walkabout spot, the
+    home its observation was placed near, else the nearest home; else none."""
 
-    def __init__(self, properties: Iterable[Record]) -> None:
+    def __init__(self, properties: Iterable[Record], observations: Iterable[Record] = ()) -> None:
         self.homes = [p for p in properties if p.get("id")]
-        self.by_id = {str(p["id"]): p for p in self.homes}
+        self.places = Places(self.homes, observations)
+        self.by_id = self.places.homes
 
     def patch_id(self, record: Record) -> str | None:
         home = self.by_id.get(str(record.get("property_id") or ""))
+        if home is None and not record.get("property_id"):
+            spot = self.places.observation_of(record)
+            home = self.by_id.get(str((spot or {}).get("nearest_property_id") or ""))
         if home is None:
             where = position(record)
             home = None if where is None else nearest(*where, self.homes)
@@ -144,6 +149,7 @@ def build_overview(
     properties: Iterable[Record],
     cases: Iterable[Record],
     repairs: Iterable[Record],
+    observations: Iterable[Record] = (),
     reviews: Iterable[Record] = (),
     conflicts: Iterable[Record] = (),
     now: datetime,
@@ -157,7 +163,7 @@ def build_overview(
     the server already limits an officer's tablet to their patches.
     """
     homes = list(properties)
-    finder = PatchFinder(homes)
+    finder = PatchFinder(homes, observations)
     names = {str(p["id"]): str(p.get("name") or p["id"]) for p in patches if p.get("id")}
     wanted = set(names) if patch_ids is None else set(patch_ids)
     counts: dict[str | None, dict[str, int]] = {pid: dict.fromkeys(_COUNTS, 0) for pid in wanted}
@@ -204,7 +210,7 @@ def build_overview(
                     "Response",
                     due,
                     state,
-                    place_label(case, finder.by_id),
+                    finder.places.label(case),
                 )
             )
 
@@ -229,7 +235,7 @@ def build_overview(
                     stage,
                     due,
                     state,
-                    place_label(repair, finder.by_id),
+                    finder.places.label(repair),
                 )
             )
 

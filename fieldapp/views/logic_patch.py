@@ -168,14 +168,29 @@ def by_id(records: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
     return {str(r["id"]): r for r in records if r.get("id")}
 
 
-def place_label(record: Mapping[str, Any], homes: Mapping[str, Mapping[str, Any]]) -> str:
+def place_label(
+    record: Mapping[str, Any],
+    homes: Mapping[str, Mapping[str, Any]],
+    observation: Mapping[str, Any] | None = None,
+) -> str:
     """Where a case or repair is, for a list row: its home's address; for a finding recorded
-    at a walkabout spot with no home, the spot, by the nearest home on this tablet
-    (``Walkabout spot 40 m from 1 Oak House, WA7 1AA``) or its coordinates."""
+    at a walkabout spot with no home, the spot (``Walkabout spot 40 m from 1 Oak House, WA7
+    1AA``): by the home the walkabout placed its ``observation`` near (on the walkabout's
+    estate, as the observation itself says), else by the nearest home on this tablet, else
+    by its coordinates."""
     home_id = str(record.get("property_id") or "")
     if home_id:
         return property_label(homes.get(home_id))
-    where = position(record)
+    where = position(record) or (None if observation is None else position(observation))
+    seen_near = homes.get(str((observation or {}).get("nearest_property_id") or ""))
+    if seen_near is not None:
+        there = position(seen_near)
+        if where is None or there is None:
+            return f"Walkabout spot near {property_label(seen_near)}"
+        return (
+            f"Walkabout spot {distance_label(haversine_m(*where, *there))} from "
+            f"{property_label(seen_near)}"
+        )
     if where is None:
         return "No address recorded"
     ranked = ranked_by_distance(*where, homes.values())
@@ -183,6 +198,29 @@ def place_label(record: Mapping[str, Any], homes: Mapping[str, Mapping[str, Any]
         return f"Walkabout spot at {where[0]:.5f}, {where[1]:.5f}"
     metres, home = ranked[0]
     return f"Walkabout spot {distance_label(metres)} from {property_label(home)}"
+
+
+class Places:
+    """``place_label`` for many records: the homes on this tablet by id, and the walkabout
+    observations a finding may have been raised from (named by its ``observation_id``, or
+    by the observation's ``raised_id``)."""
+
+    def __init__(
+        self, homes: Iterable[Mapping[str, Any]], observations: Iterable[Mapping[str, Any]] = ()
+    ) -> None:
+        self.homes = by_id(homes)
+        seen = list(observations)
+        self.observations = by_id(seen)
+        self.raised = {str(o["raised_id"]): o for o in seen if o.get("raised_id")}
+
+    def observation_of(self, record: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        """The observation ``record`` was raised from, if it is on this tablet."""
+        named = self.observations.get(str(record.get("observation_id") or ""))
+        return named if named is not None else self.raised.get(str(record.get("id") or ""))
+
+    def label(self, record: Mapping[str, Any]) -> str:
+        spot = None if record.get("property_id") else self.observation_of(record)
+        return place_label(record, self.homes, spot)
 
 
 def matches_line(text: str, found: int, *, more: bool = False) -> str:

@@ -43,6 +43,7 @@ def overview_for(state: AppState) -> Overview:
         properties=state.all("property"),
         cases=state.all("asb_case"),
         repairs=state.all("repair"),
+        observations=state.all("observation"),
         reviews=state.all("ct_review"),
         conflicts=state.open_conflicts(),
         now=state.now(),

@@ -30,17 +30,16 @@ from fieldapp.views.logic_lists import (
 from fieldapp.views.logic_overview import repair_title
 from fieldapp.views.logic_patch import (
     LOCAL,
+    Places,
     atv_label,
     atvs_due,
     by_distance,
-    by_id,
     case_title,
     distance_label,
     due_label,
     matches_line,
     open_cases,
     open_repairs,
-    place_label,
     property_label,
     reference_of,
     repair_reference_title,
@@ -64,6 +63,11 @@ def _go(state: AppState, route: str, **params: str) -> Callable[[Any], None]:
 SEARCH_ROWS = 30  # rows a search lists at most (the line above them says when it is full)
 
 
+def places_of(state: AppState) -> Places:
+    """Where this tablet's cases and repairs are (``Places``)."""
+    return Places(state.all("property"), state.all("observation"))
+
+
 def search_records(
     state: AppState, text: str, *, limit: int = SEARCH_ROWS
 ) -> list[tuple[str, str, str]]:
@@ -79,15 +83,16 @@ def search_records(
         for record in state.all(entity)
         if needle in (reference_of(record) or "").lower()
     ]
-    homes = by_id(state.all("property")) if found else {}
+    places = places_of(state) if found else None
     for entity, record in found:
+        assert places is not None  # made when anything was found
         if entity == "asb_case":
             hits.append(
-                ("/asb", str(record["id"]), f"{case_title(record)} — {place_label(record, homes)}")
+                ("/asb", str(record["id"]), f"{case_title(record)} — {places.label(record)}")
             )
         else:
             title = repair_reference_title(record, repair_title(record))
-            hits.append(("/repair", str(record["id"]), f"{title} — {place_label(record, homes)}"))
+            hits.append(("/repair", str(record["id"]), f"{title} — {places.label(record)}"))
     for prop in state.search_properties(text, limit=limit):
         hits.append(("/property", str(prop["id"]), property_label(prop)))
     return hits[:limit]
@@ -109,18 +114,17 @@ def _show_all(
 
 
 def _cases(
-    state: AppState, chosen: ListFilter, homes: Mapping[str, Mapping[str, Any]],
-    flip: Callable[[Any], None],
-) -> ft.Control:  # fmt: skip
+    state: AppState, chosen: ListFilter, places: Places, flip: Callable[[Any], None]
+) -> ft.Control:
     rows: list[ft.Control] = []
-    cases = filtered(open_cases(state.all("asb_case")), chosen, homes=homes,
+    cases = filtered(open_cases(state.all("asb_case")), chosen, homes=places.homes,
                      category_field="category", now=state.now())  # fmt: skip
     for case in shown(cases, chosen):
         cid = str(case["id"])
         rows.append(
             common.tile(
                 case_title(case),
-                place_label(case, homes),
+                places.label(case),
                 icon=ft.Icons.REPORT_OUTLINED,
                 trailing=due_label(case.get("due_at"), state.now()),
                 trailing_color=_clock_colour(case.get("due_at"), state),
@@ -133,12 +137,13 @@ def _cases(
 
 
 def _repairs(
-    state: AppState, chosen: ListFilter, homes: Mapping[str, Mapping[str, Any]],
-    flip: Callable[[Any], None],
-) -> ft.Control:  # fmt: skip
+    state: AppState, chosen: ListFilter, places: Places, flip: Callable[[Any], None]
+) -> ft.Control:
     rows: list[ft.Control] = []
     running = [r for r in open_repairs(state.all("repair")) if r.get("due_at")]
-    repairs = filtered(running, chosen, homes=homes, category_field="priority", now=state.now())
+    repairs = filtered(
+        running, chosen, homes=places.homes, category_field="priority", now=state.now()
+    )
     for repair in shown(repairs, chosen):
         rid = str(repair["id"])
         what = str(repair.get("hazard") or repair.get("room") or "repair").replace("_", " ")
@@ -147,7 +152,7 @@ def _repairs(
                 repair_reference_title(
                     repair, f"{str(repair.get('priority') or '').capitalize()} repair · {what}"
                 ),
-                place_label(repair, homes),
+                places.label(repair),
                 icon=ft.Icons.BUILD_OUTLINED,
                 trailing=due_label(repair.get("due_at"), state.now()),
                 trailing_color=_clock_colour(repair.get("due_at"), state),
@@ -303,7 +308,7 @@ def view(state: AppState, **params: str) -> ft.Control:
 
     def body() -> ft.Control:
         homes = state.all("property")
-        homes_by_id = by_id(homes)
+        places = Places(homes, state.all("observation"))
         user = state.user or {}
         return ft.Column(
             [
@@ -311,8 +316,8 @@ def view(state: AppState, **params: str) -> ft.Control:
                     f"{user.get('name') or ''} · {state.now().astimezone(LOCAL):%A %d %B}"
                 ),
                 filters,
-                _cases(state, chosen[0], homes_by_id, flip),
-                _repairs(state, chosen[0], homes_by_id, flip),
+                _cases(state, chosen[0], places, flip),
+                _repairs(state, chosen[0], places, flip),
                 _atvs(state, homes),
                 _nearby(state, homes, show_map),
             ],

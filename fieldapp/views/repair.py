@@ -12,6 +12,7 @@ under its field.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import flet as ft
@@ -27,6 +28,7 @@ from fieldapp.views.form_kit import (
     dropdown,
     grid,
     guard_leaving,
+    live_heading,
     photo_strip,
     pick_photos,
     section,
@@ -103,7 +105,7 @@ class RepairForm:
         self.status = dropdown("Status", STATUS_OPTIONS, start.status, on_select=on)
         self.concluded_now = checkbox("Investigation concluded now", on_change=self._concluded)
         self.photos = ft.Container()
-        self.heading = ft.Container()
+        self.heading = live_heading(state, "repair", lambda: self.record, self._title)
         self.fields: dict[str, ft.Control] = {
             "property_id": self.property.dropdown,
             "room": self.room,
@@ -167,13 +169,14 @@ class RepairForm:
             self.concluded_at.value = time_input(self.state.now())
         self._changed()
 
+    def _title(self, record: Mapping[str, Any] | None) -> str:
+        if record is None:
+            new = "New repair finding"
+            return new if self.observation is None else f"{new} from a walkabout observation"
+        return f"Repair finding {reference_of(record) or '(' + NOT_YET_SENT + ')'}"
+
     def _show_saved(self) -> None:
-        title = "New repair finding"
-        if self.record:
-            title = f"Repair finding {reference_of(self.record) or '(' + NOT_YET_SENT + ')'}"
-        if self.observation is not None and self.record is None:
-            title += " from a walkabout observation"
-        self.heading.content = common.heading(title)
+        self.heading.content = common.heading(self._title(self.record))
         if self.record is None:
             self.photos.content = common.muted("Photos can be added once the finding is saved.")
         else:

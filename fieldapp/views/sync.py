@@ -14,7 +14,7 @@ import flet as ft
 
 from fieldapp.state import AppState
 from fieldapp.views import common
-from fieldapp.views.logic_patch import by_id, case_title, local_time, place_label, property_label
+from fieldapp.views.logic_patch import case_title, local_time, property_label
 from fieldapp.views.logic_sync import (
     connection,
     error_text,
@@ -26,6 +26,7 @@ from fieldapp.views.logic_sync import (
     transfer_label,
     transfer_progress,
 )
+from fieldapp.views.patch import places_of
 
 PENDING_ROWS = 20
 
@@ -42,9 +43,9 @@ def record_label(state: AppState, entity: str, record_id: str) -> str:
     if entity in ("repair", "tenancy_visit"):
         home_id = str(record.get("property_id") or "")
         prop = state.get("property", home_id) if home_id else None
-        # A finding at a walkabout spot names no home: it is placed by the nearest one.
-        homes = {home_id: prop} if prop else {} if home_id else by_id(state.all("property"))
-        return f"{entity.replace('_', ' ').capitalize()} at {place_label(record, homes)}"
+        # A finding at a walkabout spot names no home: it is placed as its observation was.
+        where = property_label(prop) if home_id else places_of(state).label(record)
+        return f"{entity.replace('_', ' ').capitalize()} at {where}"
     if entity == "walkabout":
         return f"Walkabout on {record.get('estate') or 'an estate'}"
     return entity.replace("_", " ").capitalize()

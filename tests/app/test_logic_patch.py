@@ -10,6 +10,7 @@ import pytest
 from fieldapp.ids import to_wire
 from fieldapp.views.logic_patch import (
     DUE_SOON,
+    Places,
     atv_label,
     atvs_due,
     by_distance,
@@ -213,3 +214,21 @@ ELM = {"id": "h2", "address": "9 Elm Court", "postcode": "WA8 2BB", "lat": 53.38
 )
 def test_place_label(record: dict[str, Any], homes: list[dict[str, Any]], label: str) -> None:
     assert place_label(record, by_id(homes)) == label
+
+
+def test_a_spot_finding_is_placed_as_its_observation_was() -> None:
+    """The walkabout placed its observation by the nearest home on the walkabout's estate;
+    a repair or case raised from it at the spot says the same place, not the nearest home
+    of another estate (the walk found "350 m from Beechwood Court" under an observation
+    that read "near 1 Leaside Way")."""
+    spot = {"lat": 53.3402, "lon": -2.69}  # 20 m from Oak House; Elm Court is far off
+    seen = {"id": "o1", **spot, "nearest_property_id": "h2", "raised_id": "c1"}
+    places = Places([OAK, ELM], [seen])
+    repair = {"id": "r1", "observation_id": "o1", **spot}
+    case = {"id": "c1", **spot}  # a case names no observation: the observation names it
+    far = "Walkabout spot 7.4 km from 9 Elm Court, WA8 2BB"
+    assert places.label(repair) == far and places.label(case) == far
+    # Not raised from an observation on this tablet: the nearest home.
+    assert places.label({"id": "r2", **spot}) == "Walkabout spot 20 m from 1 Oak House, WA7 1AA"
+    # At a home: the home, whatever the observation said.
+    assert places.label({**repair, "property_id": "h1"}) == "1 Oak House, WA7 1AA"

@@ -332,10 +332,19 @@ def test_awaab_clocks_name_the_reference_and_the_place() -> None:
         # Found on a walkabout, 40-odd metres from h1, with no home chosen.
         {**repair, "id": "r2", "reference": "REP-2026-0008", "lat": 53.3376, "lon": -2.6918},
     ]
-    ov = build_overview(patches=PATCHES, properties=homes, cases=[], repairs=repairs, now=NOW)
+    # Raised from an observation the walkabout placed near h2 (on its estate): placed there.
+    repairs.append({**repairs[1], "id": "r3", "observation_id": "o1"})
+    seen = [{"id": "o1", "lat": 53.3376, "lon": -2.6918, "nearest_property_id": "h2"}]
+    ov = build_overview(
+        patches=PATCHES, properties=homes, cases=[], repairs=repairs, observations=seen, now=NOW
+    )
     by_id = {c.id: c for c in ov.awaab}
     assert by_id["r1"].title == "REP-2026-0007 · Urgent repair · damp and mould"
     assert by_id["r1"].where == "9 Elm Court, WA8 2BB"
     assert by_id["r2"].title.startswith("REP-2026-0008 · ")
     assert by_id["r2"].where == "Walkabout spot 40 m from 1 Oak House, WA7 1AA"
     assert by_id["r2"].patch == "Runcorn East"  # placed by the nearest home, as before
+    assert by_id["r3"].patch == "Widnes West"
+    assert (
+        by_id["r3"].where.startswith("Walkabout spot ") and "from 9 Elm Court" in by_id["r3"].where
+    )

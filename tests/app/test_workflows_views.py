@@ -791,3 +791,37 @@ def test_the_report_buttons_say_why_when_the_server_cannot_be_reached(
         assert "No connection to the server: the report opens when the tablet is online." in (
             ui.texts(root)
         )
+
+
+def test_an_open_form_shows_the_reference_a_sync_brings(device: Device, state: AppState) -> None:
+    """The heading said "reference not yet sent" until the officer left and came back."""
+    repair_row = {
+        "id": "r-new",
+        "property_id": "h1",
+        "priority": "urgent",
+        "hazard": "damp_and_mould",
+        "reported_at": "2026-06-10T08:00:00Z",
+        "status": "open",
+    }
+    _seed(device, repair=[repair_row])
+    root = repair.view(state, id="r-new")
+    assert "Repair finding (reference not yet sent)" in ui.texts(root)
+    device.store.apply_pull_page(
+        {
+            "changes": [
+                {
+                    "entity": "repair",
+                    "id": "r-new",
+                    "version": 2,
+                    "deleted": False,
+                    "data": {**repair_row, "reference": "REP-2026-0009"},
+                }
+            ],
+            "removes": [],
+            "next_cursor": "c2",
+            "has_more": False,
+        }
+    )
+    device._notify()  # what a finished sync round tells the screens
+    assert "Repair finding REP-2026-0009" in ui.texts(root)
+    assert "Repair finding (reference not yet sent)" not in ui.texts(root)
