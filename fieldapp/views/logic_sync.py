@@ -116,14 +116,14 @@ FIELD_LABELS: Mapping[str, str] = {
     "risk_answers": "Risk assessment", "awaab": "Awaab's Law class", "hazard": "HHSRS hazard",
     "participants": "Who joined", "grades": "Grades", "fire_safety_met": "Fire safety",
     "property_id": "Property", "complainant_id": "Complainant", "reporter_id": "Reported by",
-    "raised_entity": "Raised from it", "raised_id": "Raised from it",
+    "raised_entity": "Raised",
     "observation_id": "Walkabout observation", "partner_id": "Partner",
     "ct_eligible": "Community Trigger", "id_verified": "ID seen", "urgent_crime": "Urgent crime",
     "over_75": "Over 75", "complaint_ids": "Complaints counted",
 }  # fmt: skip
 HIDDEN_FIELDS = frozenset({
     "case_id", "parent_entity", "parent_id", "walkabout_id", "author_id", "logged_by",
-    "created_at", "logged_at",
+    "created_at", "logged_at", "raised_id",
 })  # fmt: skip
 ENTITY_LABELS: Mapping[str, str] = {
     "asb_case": "ASB case", "asb_report": "further ASB report", "tenancy_visit": "tenancy visit",

@@ -35,6 +35,7 @@ from fieldapp.views.form_kit import (
     write,
 )
 from fieldapp.views.logic_forms import changed, label, policy_of, when
+from fieldapp.views.logic_patch import NOT_YET_SENT, reference_of
 from fieldapp.views.logic_people import (
     added_text,
     guest,
@@ -45,6 +46,7 @@ from fieldapp.views.logic_people import (
     staff_participant,
     staff_text,
 )
+from fieldapp.views.logic_sync import entity_label
 from fieldapp.views.logic_walkabout import (
     FIRE_SAFETY_OPTIONS,
     GRADE_ITEM_LABELS,
@@ -119,6 +121,19 @@ def list_view(state: AppState) -> ft.Control:
 
 
 # --- one walkabout -------------------------------------------------------------------------
+
+
+def raised_text(state: AppState, observation: Mapping[str, Any]) -> str:
+    """`` · raised repair REP-2026-0007`` (or "reference not yet sent"); empty when it raised
+    nothing (or nothing this role may see: the link is not sent to partners)."""
+    entity = observation.get("raised_entity")
+    if not entity:
+        return ""
+    raised = state.get(str(entity), str(observation.get("raised_id") or ""))
+    reference = None if raised is None else reference_of(raised)
+    return f" · raised {entity_label(str(entity))} {reference or f'({NOT_YET_SENT})'}"
+
+
 class WalkaboutScreen:
     """One walkabout: participants, observations, grading, notes, end and report."""
 
@@ -190,7 +205,7 @@ class WalkaboutScreen:
         directory = self.state.all("staff")
         for seen in observations_newest_first(self.observations_list()):
             near, o = nearest_place(seen, homes)
-            raised = f" · raised {label(o['raised_entity'])}" if o.get("raised_entity") else ""
+            raised = raised_text(self.state, o)
             by = logged_by_text(o, directory, people)
             obs_rows.append(
                 common.tile(

@@ -171,6 +171,16 @@ def test_field_label() -> None:
             "New further ASB report",
         ),
         ({"entity": "note", "op": "delete"}, "Delete note"),
+        # An observation linked to the repair raised from it (the walk read "Raised from it
+        # Repair, Raised from it").
+        (
+            {
+                "entity": "observation",
+                "base_version": 1,
+                "patch": {"raised_entity": "repair", "raised_id": "r1"},
+            },
+            "Change to observation: Raised Repair",
+        ),
     ],
 )
 def test_mutation_summary(entry: dict[str, Any], text: str) -> None:

@@ -326,6 +326,10 @@ def test_raise_a_repair_from_an_observation(
         "repair",
         made["id"],
     )
+    # The walkabout's list says what it raised, by reference once the server has given one.
+    assert "raised repair (reference not yet sent)" in ui.texts(
+        walkabout.view(state, id="w-joined")
+    )
     # Reopened, the observation offers the repair instead of raising another.
     root = walkabout.view(state, id="w-joined", observation=obs["id"])
     ui.click(ui.by_id(root, "observation-open-raised"))
@@ -825,3 +829,27 @@ def test_an_open_form_shows_the_reference_a_sync_brings(device: Device, state: A
     device._notify()  # what a finished sync round tells the screens
     assert "Repair finding REP-2026-0009" in ui.texts(root)
     assert "Repair finding (reference not yet sent)" not in ui.texts(root)
+
+
+def test_a_walkabout_lists_what_its_observations_raised_by_reference(
+    device: Device, state: AppState
+) -> None:
+    seen = {
+        "id": "o-lamp",
+        "walkabout_id": "w-joined",
+        "kind": "lighting",
+        "logged_at": "2026-06-10T08:30:00Z",
+        "raised_entity": "repair",
+        "raised_id": "r-lamp",
+    }
+    fixed = {
+        "id": "r-lamp",
+        "reference": "REP-2026-0011",
+        "property_id": "h1",
+        "priority": "routine",
+        "hazard": "lighting",
+        "reported_at": "2026-06-10T08:40:00Z",
+        "observation_id": "o-lamp",
+    }
+    _seed(device, observation=[seen], repair=[fixed])
+    assert "raised repair REP-2026-0011" in ui.texts(walkabout.view(state, id="w-joined"))
