@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from fieldapp.sync.protocol import STAFF_ROLES
-from fieldapp.views.logic_patch import case_title, urgency
+from fieldapp.views.logic_patch import case_title, repair_reference_title, urgency
 
 When = Literal["all", "overdue", "due_soon"]
 Sort = Literal["due", "newest", "oldest"]
@@ -97,7 +97,7 @@ def keyword_hits(
         for r in records:
             said = str(r.get("description") or "")
             if said and all(w in said.lower() for w in words):
-                title = case_title(r) if route == "/asb" else "Repair"
+                title = case_title(r) if route == "/asb" else repair_reference_title(r, "repair")
                 snippet = said if len(said) <= 60 else said[:57] + "…"
                 hits.append((route, str(r["id"]), f"{title}: “{snippet}”"))
     return hits[:limit]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from fieldapp.domain.wire import parse_time
@@ -143,6 +143,17 @@ def property_title(prop: Mapping[str, Any]) -> str:
     return f"{address}, {postcode}" if postcode else address
 
 
+def day_text(value: Any) -> str:
+    """A wire date as the other screens show days (``2027-12-02`` → ``Thu 02 Dec 2027``);
+    empty for none, and as given when it is not a date."""
+    if not value:
+        return ""
+    try:
+        return date.fromisoformat(str(value)).strftime("%a %d %b %Y")
+    except ValueError:
+        return str(value)
+
+
 def property_facts(prop: Mapping[str, Any]) -> list[tuple[str, str]]:
     """The facts of a home shown at the top of its history (what this role may see)."""
     facts = [
@@ -151,7 +162,7 @@ def property_facts(prop: Mapping[str, Any]) -> list[tuple[str, str]]:
         ("Bedrooms", str(prop.get("bedrooms") if prop.get("bedrooms") is not None else "")),
         ("UPRN", str(prop.get("uprn") or "")),
         ("Tenancy", str(prop.get("tenancy_ref") or "")),
-        ("Last ATV", str(prop.get("last_atv_on") or "")),
-        ("ATV due", str(prop.get("atv_due_on") or "")),
+        ("Last ATV", day_text(prop.get("last_atv_on"))),
+        ("ATV due", day_text(prop.get("atv_due_on"))),
     ]
     return [(k, v) for k, v in facts if v]

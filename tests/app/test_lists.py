@@ -72,9 +72,17 @@ def test_keyword_search_is_for_staff_only() -> None:
     assert keyword_hits("music night", role="officer", cases=cases, repairs=repairs) == [
         ("/asb", "c1", "ASB-0001 · noise: “Loud music and shouting at night”")
     ]
-    assert [h[1] for h in keyword_hits("MOULD", role="manager", cases=cases, repairs=repairs)] == [
-        "r1"
+    assert keyword_hits("MOULD", role="manager", cases=cases, repairs=repairs) == [
+        (
+            "/repair",
+            "r1",
+            "Repair, reference not yet sent · repair: “Black mould behind the wardrobe”",
+        )
     ]
+    sent = [{**repairs[0], "reference": "REP-2026-0007"}]
+    assert keyword_hits("mould", role="officer", cases=cases, repairs=sent)[0][2].startswith(
+        "REP-2026-0007 · repair: “Black mould"
+    )
     for partner in ("pcso", "councillor"):
         assert keyword_hits("mould", role=partner, cases=cases, repairs=repairs) == []
     assert keyword_hits("music opera", role="officer", cases=cases, repairs=repairs) == []

@@ -1058,6 +1058,11 @@ def test_timeline_is_newest_first_with_untimed_last() -> None:
 def test_property_facts_skip_what_is_missing() -> None:
     home = {"estate": "Castlefields", "block": None, "bedrooms": 0, "uprn": "1"}
     assert P.property_facts(home) == [("Estate", "Castlefields"), ("Bedrooms", "0"), ("UPRN", "1")]
+    visited = {"last_atv_on": "2026-12-02", "atv_due_on": "2027-12-02"}
+    assert P.property_facts(visited) == [
+        ("Last ATV", "Wed 02 Dec 2026"),
+        ("ATV due", "Thu 02 Dec 2027"),
+    ]
     assert P.property_title({"address": "1 Ash Court", "postcode": "WA7 2AB"}) == (
         "1 Ash Court, WA7 2AB"
     )
