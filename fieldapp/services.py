@@ -18,6 +18,7 @@ import os
 import random
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,6 +34,7 @@ from fieldapp.store.store import Store
 from fieldapp.sync.engine import SyncEngine, backoff_delay
 from fieldapp.sync.errors import SyncError
 from fieldapp.sync.photo_downloads import MB
+from fieldapp.sync.protocol import API_PREFIX
 from fieldapp.sync.reports import ReportLink, report_link
 from fieldapp.sync.state import SyncState
 from fieldapp.sync.tiles import DEFAULT_TILE_BUDGET_MB, TileCache, http_fetcher
@@ -43,6 +45,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_SERVER_URL = "http://127.0.0.1:8700"
 SYNC_INTERVAL = 20.0  # seconds between background attempts when nothing asks sooner
+PROBE_EVERY = 5.0  # seconds between health checks while the server cannot be reached
+PROBE_TIMEOUT = 3.0  # a health check that takes longer counts as no answer
 SETTINGS_FILE = "settings.json"
 
 
@@ -58,6 +62,7 @@ class AppConfig:
     server_url: str = DEFAULT_SERVER_URL
     device_name: str = ""
     sync_interval: float = SYNC_INTERVAL
+    probe_every: float = PROBE_EVERY
     tile_budget_mb: int = DEFAULT_TILE_BUDGET_MB  # map tiles cached over the patch
 
     @classmethod
@@ -332,9 +337,37 @@ class Device:
             else:
                 failures = failures + 1 if state.status in ("offline", "error") else 0
             # Back off while the server is unreachable, but a local write, "Sync now" or the
-            # network coming back (``request_sync``) starts the next round at once.
+            # network coming back (``request_sync``) starts the next round at once; so does
+            # the server answering again, asked cheaply every few seconds while unreachable.
             delay = backoff_delay(failures, random.random, interval=self.config.sync_interval)
-            self._wake.wait(min(delay, self.config.sync_interval * 3))
+            delay = min(delay, self.config.sync_interval * 3)
+            if failures and self._sync.status == "offline":
+                self._wait_for_server(delay)
+            else:
+                self._wake.wait(delay)
+
+    def _wait_for_server(self, delay: float) -> None:
+        """Wait up to ``delay`` (the back-off), asking ``/health`` every ``probe_every``
+        seconds (jittered, so tablets that lost the server together do not return together):
+        a server back up is noticed in seconds, not after the back-off (up to a minute)."""
+        deadline = time.monotonic() + delay
+        while not self._stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            if self._wake.wait(min(left, self.config.probe_every * (0.5 + random.random()))):
+                return
+            if self._server_answers():
+                return
+
+    def _server_answers(self) -> bool:
+        with self._lock:
+            transport = self._engine.transport
+        try:
+            answer = transport.request("GET", f"{API_PREFIX}/health", timeout=PROBE_TIMEOUT)
+        except SyncError:
+            return False
+        return answer.status == 200
 
     # --- change notifications --------------------------------------------------------------
     def subscribe(self, listener: Listener) -> Callable[[], None]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from fieldapp import services
 from fieldapp.services import AppConfig, Device, open_device
 from fieldapp.state import AppState
 from fieldapp.views.logic_signin import sign_in_message
+from tests.support import live_server
 from tests.support.live_server import LiveServer
 
 ESTATE = "Ash Estate"
@@ -158,3 +160,40 @@ def test_one_device_per_folder(tmp_path: Path) -> None:
         first.stop()
         first.store.close()
         services._devices.pop(config.data_dir.resolve(), None)
+
+
+def test_a_server_back_up_is_noticed_without_waiting_out_the_back_off(
+    tmp_path: Path, server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deep in its back-off (here ten minutes) a tablet asked the server again only when the
+    back-off ended: the walk saw 55 s to "Online" after a restart. It now asks /health every
+    few seconds while the server cannot be reached, and syncs as soon as it answers."""
+    monkeypatch.setattr(services, "backoff_delay", lambda *a, **k: 600.0)
+    config = AppConfig(data_dir=tmp_path / "t", server_url=server.url, probe_every=0.2)
+    dev = Device(config)
+    try:
+        dev.sign_in(server_url=server.url, username="olive", password="olive-pw-walkabout")
+        dev.start()
+        assert _until(lambda: dev.sync.status == "online"), "first sync never finished"
+        port = server.port
+        server.stop()
+        dev.request_sync()
+        assert _until(lambda: dev.sync.status == "offline"), dev.sync.status
+        monkeypatch.setattr(live_server, "free_port", lambda: port)  # back where it was
+        server.start()
+        assert _until(lambda: dev.sync.status == "online"), (
+            f"still {dev.sync.status} 30 s after the server came back"
+        )
+    finally:
+        dev.stop()
+        dev.store.close()
+
+
+def _until(check: Callable[[], bool], timeout: float = 30.0) -> bool:
+    """Poll ``check`` (a background thread's outcome) until true or ``timeout``."""
+    wait = threading.Event()
+    for _ in range(int(timeout / 0.05)):
+        if check():
+            return True
+        wait.wait(0.05)
+    return check()
