@@ -61,3 +61,21 @@ def next_awaab_stage(repair: Mapping[str, Any]) -> tuple[str, datetime] | None:
     first = min(due for due, _ in pending)
     stages = [words for due, words in pending if due == first]
     return stages[0] + "".join(f", {s.lower()}" for s in stages[1:]), first
+
+
+def repair_next_due(repair: Mapping[str, Any]) -> tuple[str, datetime] | None:
+    """What is due next on a repair and when: its response target (``due_at``, "Response")
+    or, when one falls sooner, its next Awaab's Law stage (``next_awaab_stage``); None when
+    neither is set. An emergency hazard's make-safe deadline (24 hours) comes before a
+    routine repair's 20 working days, whatever priority the officer chose."""
+    found: list[tuple[datetime, str]] = []
+    due = parse_time(repair.get("due_at"))
+    if due is not None:
+        found.append((due, "Response"))
+    stage = next_awaab_stage(repair)
+    if stage is not None:
+        found.append((stage[1], stage[0]))
+    if not found:
+        return None
+    when, what = min(found, key=lambda item: item[0])
+    return what, when

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from fieldapp.sync.protocol import STAFF_ROLES
+from fieldapp.views.logic_overview import repair_title
 from fieldapp.views.logic_patch import case_title, repair_reference_title, urgency
 
 When = Literal["all", "overdue", "due_soon"]
@@ -77,6 +78,18 @@ def estates(homes: Iterable[Mapping[str, Any]]) -> list[str]:
     return sorted({str(h["estate"]) for h in homes if h.get("estate")})
 
 
+def snippet_at(text: str, word: str, width: int = 60) -> str:
+    """At most ``width`` characters of ``text`` showing where ``word`` is found in it, with
+    an ellipsis where text was left out."""
+    if len(text) <= width:
+        return text
+    start = max(0, text.lower().find(word) - 20)
+    end = start + width - 1 - (start > 0)  # room for the ellipses
+    if end >= len(text):  # the match is near the end: show the whole tail
+        start, end = len(text) - (width - 1), len(text)
+    return ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
+
+
 def keyword_hits(
     text: str,
     *,
@@ -97,7 +110,8 @@ def keyword_hits(
         for r in records:
             said = str(r.get("description") or "")
             if said and all(w in said.lower() for w in words):
-                title = case_title(r) if route == "/asb" else repair_reference_title(r, "repair")
-                snippet = said if len(said) <= 60 else said[:57] + "…"
-                hits.append((route, str(r["id"]), f"{title}: “{snippet}”"))
+                title = (
+                    case_title(r) if route == "/asb" else repair_reference_title(r, repair_title(r))
+                )
+                hits.append((route, str(r["id"]), f"{title}: “{snippet_at(said, words[0])}”"))
     return hits[:limit]

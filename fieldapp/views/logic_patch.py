@@ -20,8 +20,8 @@ from fieldapp.domain.calendar import local_date
 from fieldapp.domain.geo import by_distance as ranked_by_distance
 from fieldapp.domain.geo import haversine_m, position
 from fieldapp.domain.policy import DEFAULT_POLICY, Policy
-from fieldapp.domain.wire import parse_time
-from fieldapp.domain.work import case_open, repair_open
+from fieldapp.domain.wire import parse_time, time_out
+from fieldapp.domain.work import case_open, repair_next_due, repair_open
 
 LOCAL: ZoneInfo = ZoneInfo("Europe/London")
 DUE_SOON = timedelta(hours=48)  # an SLA clock this close counts as "due soon"
@@ -87,6 +87,21 @@ def open_repairs(repairs: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]
     """Repairs still open, the most pressing clock first."""
     live = [r for r in repairs if repair_open(r)]
     return sorted(live, key=_due_key)
+
+
+NEXT_STEP = "next_step"  # the key ``repair_clocks`` adds: what is due next
+
+
+def repair_clocks(repairs: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The open repairs with a clock, each with ``due_at`` as its next deadline and
+    ``next_step`` saying what it is (``repair_next_due``: the response target, or an Awaab's
+    Law stage that falls sooner), for lists that sort and colour by ``due_at``."""
+    clocks = []
+    for repair in open_repairs(repairs):
+        step = repair_next_due(repair)
+        if step is not None:
+            clocks.append({**repair, "due_at": time_out(step[1]), NEXT_STEP: step[0]})
+    return clocks
 
 
 def atvs_due(

@@ -30,6 +30,7 @@ from fieldapp.views.logic_lists import (
 from fieldapp.views.logic_overview import repair_title
 from fieldapp.views.logic_patch import (
     LOCAL,
+    NEXT_STEP,
     Places,
     atv_label,
     atvs_due,
@@ -39,9 +40,9 @@ from fieldapp.views.logic_patch import (
     due_label,
     matches_line,
     open_cases,
-    open_repairs,
     property_label,
     reference_of,
+    repair_clocks,
     repair_reference_title,
     urgency,
 )
@@ -136,11 +137,16 @@ def _cases(
     return _section(title, rows, "No open cases match.")
 
 
+def awaab_step(step: Any) -> str:
+    """``Awaab's Law: make safe`` when a repair's next deadline is one of its stages."""
+    return "" if step in (None, "Response") else f"Awaab's Law: {str(step).lower()}"
+
+
 def _repairs(
     state: AppState, chosen: ListFilter, places: Places, flip: Callable[[Any], None]
 ) -> ft.Control:
     rows: list[ft.Control] = []
-    running = [r for r in open_repairs(state.all("repair")) if r.get("due_at")]
+    running = repair_clocks(state.all("repair"))
     repairs = filtered(
         running, chosen, homes=places.homes, category_field="priority", now=state.now()
     )
@@ -152,7 +158,11 @@ def _repairs(
                 repair_reference_title(
                     repair, f"{str(repair.get('priority') or '').capitalize()} repair · {what}"
                 ),
-                places.label(repair),
+                " · ".join(
+                    part
+                    for part in (awaab_step(repair.get(NEXT_STEP)), places.label(repair))
+                    if part
+                ),
                 icon=ft.Icons.BUILD_OUTLINED,
                 trailing=due_label(repair.get("due_at"), state.now()),
                 trailing_color=_clock_colour(repair.get("due_at"), state),

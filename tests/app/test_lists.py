@@ -76,13 +76,18 @@ def test_keyword_search_is_for_staff_only() -> None:
         (
             "/repair",
             "r1",
-            "Repair, reference not yet sent · repair: “Black mould behind the wardrobe”",
+            "Repair, reference not yet sent · Unprioritised repair · repair: "
+            "“Black mould behind the wardrobe”",
         )
     ]
-    sent = [{**repairs[0], "reference": "REP-2026-0007"}]
+    sent = [{**repairs[0], "reference": "REP-2026-0007", "priority": "urgent", "hazard": "damp"}]
     assert keyword_hits("mould", role="officer", cases=cases, repairs=sent)[0][2].startswith(
-        "REP-2026-0007 · repair: “Black mould"
+        "REP-2026-0007 · Urgent repair · damp: “Black mould"
     )
+    # A long description shows where the word was found, not only its first 60 characters.
+    long = [{**sent[0], "description": "Seen on a walkabout: " + "grass verge, " * 8 + "a wombat"}]
+    [(_, _, text)] = keyword_hits("wombat", role="officer", cases=[], repairs=long)
+    assert text.endswith("a wombat”") and "“…" in text
     for partner in ("pcso", "councillor"):
         assert keyword_hits("mould", role=partner, cases=cases, repairs=repairs) == []
     assert keyword_hits("music opera", role="officer", cases=cases, repairs=repairs) == []

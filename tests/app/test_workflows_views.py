@@ -853,3 +853,23 @@ def test_a_walkabout_lists_what_its_observations_raised_by_reference(
     }
     _seed(device, observation=[seen], repair=[fixed])
     assert "raised repair REP-2026-0011" in ui.texts(walkabout.view(state, id="w-joined"))
+
+
+def test_my_patch_clocks_a_repair_by_its_next_deadline(device: Device, state: AppState) -> None:
+    """A routine repair with an emergency hazard under Awaab's Law was listed "due in 33 days"
+    (its 20 working days) while it had to be made safe within 24 hours."""
+    base = {"property_id": "h1", "status": "open", "reported_at": "2026-06-10T08:00:00Z"}
+    repairs = [
+        {**base, "id": "r-soon", "priority": "urgent", "hazard": "damp_and_mould",
+         "due_at": "2026-06-15T22:59:59Z"},
+        {**base, "id": "r-gas", "priority": "routine", "hazard": "uncombusted_fuel_gas",
+         "awaab": "emergency", "due_at": "2026-07-08T22:59:59Z",
+         "investigate_by": "2026-06-11T08:00:00Z", "make_safe_by": "2026-06-11T08:00:00Z"},
+    ]  # fmt: skip
+    _seed(device, repair=repairs)
+    lines = ui.texts(patch.view(state)).splitlines()
+    gas = next(i for i, t in enumerate(lines) if "uncombusted fuel gas" in t)
+    soon = next(i for i, t in enumerate(lines) if "damp and mould" in t)
+    assert gas < soon  # the most pressing first
+    assert lines[gas + 1].startswith("Awaab's Law: investigate, make safe · 1 Ash Court")
+    assert lines[gas + 2] == "due in 23 h"

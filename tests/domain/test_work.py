@@ -10,7 +10,7 @@ import pytest
 
 from fieldapp.domain.atv import home_atv_due_by, home_atv_due_on
 from fieldapp.domain.policy import Policy
-from fieldapp.domain.work import case_open, next_awaab_stage, repair_open
+from fieldapp.domain.work import case_open, next_awaab_stage, repair_next_due, repair_open
 from fieldapp.ids import to_wire
 
 P = Policy()
@@ -82,6 +82,24 @@ def test_open(status: str | None, case: bool, repair: bool) -> None:
 )
 def test_next_awaab_stage(repair: dict[str, Any], expected: tuple[str, datetime] | None) -> None:
     assert next_awaab_stage(repair) == expected
+
+
+@pytest.mark.parametrize(
+    ("repair", "expected"),
+    [
+        # A routine repair with an emergency hazard: making safe (24 h) comes first.
+        (
+            {"status": "open", "due_at": _w(T4), "make_safe_by": _w(T1), "investigate_by": _w(T1)},
+            ("Investigate, make safe", T1),
+        ),
+        ({"status": "open", "due_at": _w(T1), "investigate_by": _w(T2)}, ("Response", T1)),
+        ({"status": "open", "due_at": _w(T2)}, ("Response", T2)),  # no Awaab's Law stage
+        ({"status": "open", "investigate_by": _w(T3)}, ("Investigate", T3)),
+        ({"status": "open"}, None),
+    ],
+)
+def test_repair_next_due(repair: dict[str, Any], expected: tuple[str, datetime] | None) -> None:
+    assert repair_next_due(repair) == expected
 
 
 @pytest.mark.parametrize(
