@@ -79,15 +79,19 @@ def estates(homes: Iterable[Mapping[str, Any]]) -> list[str]:
 
 
 def snippet_at(text: str, word: str, width: int = 60) -> str:
-    """At most ``width`` characters of ``text`` showing where ``word`` is found in it, with
-    an ellipsis where text was left out."""
+    """At most ``width`` characters of ``text`` showing where ``word`` is found in it, cut
+    between words where one is near, with an ellipsis where text was left out."""
     if len(text) <= width:
         return text
     start = max(0, text.lower().find(word) - 20)
     end = start + width - 1 - (start > 0)  # room for the ellipses
     if end >= len(text):  # the match is near the end: show the whole tail
         start, end = len(text) - (width - 1), len(text)
-    return ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
+    if start and text[start - 1] != " " and 0 <= text.find(" ", start) < start + 15:
+        start = text.find(" ", start) + 1  # begin at a word, not inside one
+    if end < len(text) and text[end] != " " and text.rfind(" ", start, end) > end - 15:
+        end = text.rfind(" ", start, end)  # and end after one
+    return ("…" if start else "") + text[start:end].strip() + ("…" if end < len(text) else "")
 
 
 def keyword_hits(

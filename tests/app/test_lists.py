@@ -14,7 +14,7 @@ from fieldapp.ids import to_wire
 from fieldapp.services import Device
 from fieldapp.state import AppState
 from fieldapp.views import patch
-from fieldapp.views.logic_lists import ListFilter, filtered, keyword_hits, shown
+from fieldapp.views.logic_lists import ListFilter, filtered, keyword_hits, shown, snippet_at
 from tests.app import ui
 from tests.app.test_workflows_views import HOMES, OFFICER, _seed, pick
 
@@ -109,3 +109,20 @@ def test_my_patch_lists_filter_and_show_all(device: Device, state: AppState) -> 
     tiles = [t for t in ui.of_type(root, ft.ListTile) if "case 13" in ui.texts(t)]
     assert tiles, "the description search found the case"
     assert OFFICER["role"] == "officer"
+
+
+@pytest.mark.parametrize(
+    ("word", "snippet"),
+    [
+        ("water", "Water under the sink smells and there is a small stuffed…"),
+        ("wombat", "…a small stuffed toy wombat left by the tenant near the…"),
+        ("cupboard", "…toy wombat left by the tenant near the boiler cupboard door"),
+    ],
+)
+def test_a_snippet_shows_the_word_found_cut_between_words(word: str, snippet: str) -> None:
+    said = (
+        "Water under the sink smells and there is a small stuffed toy wombat left by the "
+        "tenant near the boiler cupboard door"
+    )
+    assert snippet_at(said, word) == snippet
+    assert len(snippet) <= 60
