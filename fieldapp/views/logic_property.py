@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from fieldapp.domain.wire import parse_time
+from fieldapp.domain.wire import parse_day, parse_time
 from fieldapp.views.logic_forms import label
 from fieldapp.views.logic_patch import reference_text
 from fieldapp.views.logic_repair import hazard_label
@@ -146,12 +146,8 @@ def property_title(prop: Mapping[str, Any]) -> str:
 def day_text(value: Any) -> str:
     """A wire date as the other screens show days (``2027-12-02`` → ``Thu 02 Dec 2027``);
     empty for none, and as given when it is not a date."""
-    if not value:
-        return ""
-    try:
-        return date.fromisoformat(str(value)).strftime("%a %d %b %Y")
-    except ValueError:
-        return str(value)
+    day = parse_day(value)
+    return day.strftime("%a %d %b %Y") if day is not None else str(value or "")
 
 
 def property_facts(prop: Mapping[str, Any]) -> list[tuple[str, str]]:

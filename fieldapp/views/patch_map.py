@@ -31,7 +31,7 @@ from fieldapp.domain.siteplan import (
 from fieldapp.state import AppState
 from fieldapp.views import common
 from fieldapp.views.form_kit import dropdown, value_of
-from fieldapp.views.logic_patch import Nearby
+from fieldapp.views.logic_patch import Nearby, by_id
 
 SIDE = 340
 MIN_ZOOM, MAX_ZOOM = 12, 19
@@ -53,7 +53,7 @@ def open_markers(state: AppState) -> tuple[list[Marker], dict[str, str]]:
     """Markers of open cases, open repairs and walks in progress; observation → walkabout."""
     walking = {str(w["id"]) for w in state.all("walkabout") if not w.get("ended_at")}
     observations = [o for o in state.all("observation") if o.get("walkabout_id") in walking]
-    homes = {str(h["id"]): h for h in state.all("property")}
+    homes = by_id(state.all("property"))
     found = markers(
         homes=homes,
         cases=state.all("asb_case"),
