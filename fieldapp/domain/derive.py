@@ -228,8 +228,9 @@ def _observation(
     where = position(record)
     walk = _get(lookup, "walkabout", record.get("walkabout_id"))
     candidates = () if walk is None else _find(lookup, "property", "estate", walk.get("estate"))
-    near = None if where is None else nearest(*where, candidates)
-    block = None if where is None else nearest_block(*where, candidates)
+    reach = policy.near_home_max_m
+    near = None if where is None else nearest(*where, candidates, within=reach)
+    block = None if where is None else nearest_block(*where, candidates, within=reach)
     kind = record.get("kind")
     action = observation_action(
         kind if isinstance(kind, str) else None,

@@ -54,16 +54,31 @@ def by_distance(
 
 
 def nearest(
-    lat: float, lon: float, candidates: Iterable[Mapping[str, Any]]
+    lat: float,
+    lon: float,
+    candidates: Iterable[Mapping[str, Any]],
+    *,
+    within: float | None = None,
 ) -> Mapping[str, Any] | None:
-    """The nearest candidate with a position, or None."""
+    """The nearest candidate with a position (no farther than ``within`` metres), or None."""
     ranked = by_distance(lat, lon, candidates)
-    return ranked[0][1] if ranked else None
+    if not ranked or (within is not None and ranked[0][0] > within):
+        return None
+    return ranked[0][1]
 
 
-def nearest_block(lat: float, lon: float, candidates: Iterable[Mapping[str, Any]]) -> str | None:
-    """The ``block`` of the nearest candidate that belongs to a block, or None."""
-    for _, c in by_distance(lat, lon, candidates):
+def nearest_block(
+    lat: float,
+    lon: float,
+    candidates: Iterable[Mapping[str, Any]],
+    *,
+    within: float | None = None,
+) -> str | None:
+    """The ``block`` of the nearest candidate that belongs to a block (no farther than
+    ``within`` metres), or None."""
+    for metres, c in by_distance(lat, lon, candidates):
+        if within is not None and metres > within:
+            return None
         block = c.get("block")
         if isinstance(block, str) and block.strip():
             return block

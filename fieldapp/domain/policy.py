@@ -195,6 +195,10 @@ class Policy:
         )
     )
     fire_safety_action_target: Deadline | None = None  # a Not met raises an action, untimed
+    # An observation is placed at a home or a block only this close to it: one logged in a
+    # car park or on a path names no resident's home from across the estate (nor counts
+    # towards that home's cases when a report is raised from it).
+    near_home_max_m: float = 100.0
 
     def __hash__(self) -> int:
         # Read-only mappings are not hashable; hash their items so a policy can key a cache.

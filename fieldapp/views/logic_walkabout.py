@@ -208,27 +208,29 @@ def place_text(obs: Mapping[str, Any], nearest: Mapping[str, Any] | None) -> str
         return ", ".join(str(p) for p in parts)
     lat, lon = obs.get("lat"), obs.get("lon")
     if isinstance(lat, (int, float)) and isinstance(lon, (int, float)):
-        return f"{lat:.5f}, {lon:.5f} (no property nearby on this tablet)"
+        return f"{lat:.5f}, {lon:.5f} (no home nearby)"
     return "No location recorded"
 
 
 def nearest_place(
-    obs: Mapping[str, Any], properties: Iterable[Mapping[str, Any]]
+    obs: Mapping[str, Any], properties: Iterable[Mapping[str, Any]], *, policy: Policy
 ) -> tuple[Mapping[str, Any] | None, dict[str, Any]]:
     """The property nearest an observation, and the observation with its block filled in.
 
     The store derives both on save; a record that arrived without them (an older server, a
-    partner's projection) gets them computed here from its coordinates.
+    partner's projection) gets them computed here from its coordinates, by the same rule:
+    only a home or block within ``policy.near_home_max_m``.
     """
     homes = list(properties)
     by_id = {str(p.get("id")): p for p in homes}
     found = by_id.get(str(obs.get("nearest_property_id")))
     filled = dict(obs)
     where = position(obs)
+    reach = policy.near_home_max_m
     if found is None and where is not None:
-        found = nearest(where[0], where[1], homes)
+        found = nearest(where[0], where[1], homes, within=reach)
     if not filled.get("nearest_block") and where is not None:
-        filled["nearest_block"] = nearest_block(where[0], where[1], homes)
+        filled["nearest_block"] = nearest_block(where[0], where[1], homes, within=reach)
     return found, filled
 
 

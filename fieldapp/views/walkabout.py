@@ -203,8 +203,9 @@ class WalkaboutScreen:
         obs_rows: list[ft.Control] = []
         homes = self.state.all("property")
         directory = self.state.all("staff")
+        rules = policy_of(self.state)
         for seen in observations_newest_first(self.observations_list()):
-            near, o = nearest_place(seen, homes)
+            near, o = nearest_place(seen, homes, policy=rules)
             raised = raised_text(self.state, o)
             by = logged_by_text(o, directory, people)
             obs_rows.append(

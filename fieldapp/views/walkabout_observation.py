@@ -129,7 +129,7 @@ class ObservationForm:
             self.photos.content = common.muted("Photos can be added once it is saved.")
             self.follow_up.controls = []
             return
-        near, rec = nearest_place(rec, self.state.all("property"))
+        near, rec = nearest_place(rec, self.state.all("property"), policy=policy_of(self.state))
         by = logged_by_text(rec, self.state.all("staff"), self.walkabout.get("participants") or [])
         logged = " ".join(p for p in ("logged", when(rec.get("logged_at")), by) if p)
         self.place.content = ft.Semantics(

@@ -768,7 +768,7 @@ def test_estates_staff_and_ordering() -> None:
         (
             {"lat": 53.123456, "lon": -2.5},
             None,
-            "53.12346, -2.50000 (no property nearby on this tablet)",
+            "53.12346, -2.50000 (no home nearby)",
         ),
         ({}, None, "No location recorded"),
     ],
@@ -1077,8 +1077,10 @@ HOMES = [
 @pytest.mark.parametrize(
     ("obs", "home", "block"),
     [
-        ({"lat": 53.3321, "lon": -2.69}, "h2", "Ash Court"),  # nearest home has no block
+        ({"lat": 53.3321, "lon": -2.69}, "h2", None),  # no block: Ash Court is 122 m off
+        ({"lat": 53.3318, "lon": -2.69}, "h2", "Ash Court"),  # Ash Court 89 m off
         ({"lat": 53.3309, "lon": -2.69}, "h1", "Ash Court"),
+        ({"lat": 53.3340, "lon": -2.69}, None, None),  # 222 m from the nearest home
         (
             {"nearest_property_id": "h1", "nearest_block": "B", "lat": 53.3321, "lon": -2.69},
             "h1",
@@ -1088,7 +1090,7 @@ HOMES = [
     ],
 )
 def test_nearest_place(obs: dict[str, Any], home: str | None, block: str | None) -> None:
-    near, filled = W.nearest_place(obs, HOMES)
+    near, filled = W.nearest_place(obs, HOMES, policy=DEFAULT_POLICY)
     assert (near or {}).get("id") == home
     assert filled.get("nearest_block") == block
 

@@ -4,12 +4,14 @@ reads through the lookup, and no exception on partial or junk records."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
 import pytest
 
 from fieldapp.domain.derive import dependents, derive
+from fieldapp.domain.geo import haversine_m
 from fieldapp.domain.policy import Policy
 from fieldapp.sync.protocol import ENTITIES
 from tests.domain.helpers import MemoryLookup, born, utc
@@ -241,6 +243,20 @@ def test_observation_nearest_among_the_walkabout_estate() -> None:
     }
     no_position = derive("observation", dict(obs, lat=None), world(), P, NOW)
     assert no_position["nearest_property_id"] is None and no_position["nearest_block"] is None
+
+
+def test_observation_far_from_every_home_names_none() -> None:
+    """Found on a walk: an observation 1.7 km from the estate named a resident's home, and an
+    ASB case raised from it was filed against that home."""
+    obs = {"walkabout_id": "w1", "kind": "litter", "lat": 53.0016, "lon": -2.0}
+    # h2 (53.0004) is 133 m away, h1 (53.0) 178 m: both beyond the 100 m reach
+    assert haversine_m(53.0016, -2.0, 53.0004, -2.0) > P.near_home_max_m
+    far = derive("observation", obs, world(), P, NOW)
+    assert far["nearest_property_id"] is None and far["nearest_block"] is None
+    near = derive("observation", dict(obs, lat=53.0012), world(), P, NOW)  # h2 at 89 m
+    assert near["nearest_property_id"] == "h2" and near["nearest_block"] is None
+    wider = replace(P, near_home_max_m=200.0)
+    assert derive("observation", obs, world(), wider, NOW)["nearest_block"] == "Ash House"
 
 
 def test_wire_forms() -> None:

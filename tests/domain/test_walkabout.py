@@ -155,6 +155,17 @@ def test_nearest_property_and_block() -> None:
     assert nearest(53.0, -2.0, []) is None and nearest_block(53.0, -2.0, homes[2:3]) is None
 
 
+def test_nearest_within_a_reach() -> None:
+    homes: list[dict[str, Any]] = [
+        {"id": "h1", "lat": 53.0010, "lon": -2.0, "block": "Ash House"},  # 111 m
+        {"id": "h2", "lat": 53.0008, "lon": -2.0, "block": None},  # 89 m
+    ]
+    assert nearest(53.0, -2.0, homes, within=100) == homes[1]
+    assert nearest(53.0, -2.0, homes, within=80) is None
+    assert nearest_block(53.0, -2.0, homes, within=100) is None  # its block is 111 m off
+    assert nearest_block(53.0, -2.0, homes, within=120) == "Ash House"
+
+
 def test_nearest_tie_goes_to_lower_id() -> None:
     twins = [{"id": "b", "lat": 53.001, "lon": -2.0}, {"id": "a", "lat": 52.999, "lon": -2.0}]
     assert nearest(53.0, -2.0, twins) == twins[1]
