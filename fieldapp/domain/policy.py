@@ -172,6 +172,10 @@ class Policy:
     money_advice_weeks: float = 4.0  # arrears / weekly rent at or above this -> money advice
     follow_up_days: int = 28  # tenant absent or ID not seen -> follow-up visit within 28 days
 
+    # --- clocks on the screens ---------------------------------------------------------
+    # A response or repair clock this close is "due soon" (My patch, the overview, the forms).
+    due_soon_hours: float = 24.0
+
     # --- walkabout --------------------------------------------------------------------
     grade_points: Mapping[str, int] = field(
         default_factory=lambda: _frozen_map(

@@ -266,7 +266,7 @@ def due_text(value: Any, now: datetime) -> str:
 
 
 def due_tone(value: Any, now: datetime) -> Tone:
-    """``alert`` once overdue, ``warn`` within two days (My patch's "due soon"), else ``info``."""
+    """``alert`` once overdue, ``warn`` once due soon (``Policy.due_soon_hours``), else ``info``."""
     return _TONES.get(urgency(value, now), "info")
 
 

@@ -1,9 +1,9 @@
 """The manager's SLA and Community Trigger overview, as one pure function of the records and now.
 
 ``build_overview`` counts, per patch, the open ASB cases and how many are due soon (within
-``DUE_SOON``, 24 hours by policy) or overdue; lists the overdue cases, most overdue first;
-gives each open Awaab's Law repair its next deadline (investigate, written summary, make
-safe, start preventative work) and counts the overdue ones; counts the Annual Tenancy
+``Policy.due_soon_hours``, as on My patch) or overdue; lists the overdue cases, most overdue
+first; gives each open Awaab's Law repair its next deadline (investigate, written summary,
+make safe, start preventative work) and counts the overdue ones; counts the Annual Tenancy
 Visits overdue; counts the open sync conflicts; and lists the cases eligible for a Community
 Trigger that have no ``ct_review`` yet. No Flet, no store: the view passes what ``AppState``
 holds, and each rule here is unit-tested as a table.
@@ -33,6 +33,7 @@ from fieldapp.domain.policy import DEFAULT_POLICY, Policy
 from fieldapp.domain.wire import parse_time
 from fieldapp.domain.work import case_open, next_awaab_stage, repair_open
 from fieldapp.views.logic_patch import (
+    DUE_SOON,
     Places,
     Urgency,
     case_title,
@@ -40,8 +41,6 @@ from fieldapp.views.logic_patch import (
     urgency,
 )
 
-DUE_SOON_HOURS = 24  # policy: a clock this close is "due soon" on the overview
-DUE_SOON = timedelta(hours=DUE_SOON_HOURS)
 NO_PATCH = "Patch not known"
 AWAAB_CLASSES = frozenset({"emergency", "significant"})
 Record = Mapping[str, Any]
@@ -269,7 +268,7 @@ def count_cells(row: PatchCounts) -> list[tuple[str, int, str]]:
     """(label, number, tone) for one patch's card, in the order shown."""
     return [
         ("Open ASB cases", row.open_cases, "info"),
-        (f"Due within {DUE_SOON_HOURS} h", row.due_soon, "warn" if row.due_soon else "info"),
+        (f"Due within {DEFAULT_POLICY.due_soon_hours:g} h", row.due_soon, "warn" if row.due_soon else "info"),
         ("Overdue", row.overdue, "alert" if row.overdue else "ok"),
         ("Awaab's Law repairs open", row.awaab_open, "info"),
         ("Awaab's Law overdue", row.awaab_overdue, "alert" if row.awaab_overdue else "ok"),

@@ -24,7 +24,7 @@ from fieldapp.domain.wire import parse_time, time_out
 from fieldapp.domain.work import case_open, repair_next_due, repair_open
 
 LOCAL: ZoneInfo = ZoneInfo("Europe/London")
-DUE_SOON = timedelta(hours=48)  # an SLA clock this close counts as "due soon"
+DUE_SOON = timedelta(hours=DEFAULT_POLICY.due_soon_hours)  # a clock this close is "due soon"
 ATV_LOOKAHEAD = timedelta(days=30)  # ATVs falling due within a month are listed
 
 Urgency = Literal["overdue", "due_soon", "later", "none"]

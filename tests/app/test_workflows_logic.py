@@ -143,11 +143,13 @@ def test_changed(
     [
         (timedelta(seconds=-1), "alert"),
         (timedelta(0), "warn"),
-        (timedelta(hours=48), "warn"),
-        (timedelta(hours=48, seconds=1), "info"),
+        (timedelta(hours=24), "warn"),
+        (timedelta(hours=24, seconds=1), "info"),
     ],
 )
 def test_due_tone(offset: timedelta, tone: str) -> None:
+    """Found on a walk: My patch called a clock 30 hours off "due soon" (48 h) while the
+    overview did not (24 h). One number now: ``Policy.due_soon_hours``."""
     assert F.due_tone(F.to_wire(NOW + offset), NOW) == tone
     assert F.due_tone(None, NOW) == "info"
 
