@@ -123,9 +123,11 @@ class PatchFinder:
 
 
 def repair_title(repair: Record) -> str:
-    """``Emergency repair · uncombusted fuel gas`` (or the room when no hazard is recorded)."""
-    what = str(repair.get("hazard") or repair.get("room") or "repair").replace("_", " ")
-    return f"{str(repair.get('priority') or 'unprioritised').capitalize()} repair · {what}"
+    """``Emergency repair · uncombusted fuel gas`` (or the room when no hazard is recorded;
+    ``Routine repair`` alone when neither is)."""
+    head = f"{str(repair.get('priority') or 'unprioritised').capitalize()} repair"
+    what = str(repair.get("hazard") or repair.get("room") or "").replace("_", " ").strip()
+    return f"{head} · {what}" if what else head
 
 
 def trigger_reason(case: Record) -> str:

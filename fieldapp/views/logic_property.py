@@ -159,6 +159,14 @@ def property_facts(prop: Mapping[str, Any]) -> list[tuple[str, str]]:
         ("UPRN", str(prop.get("uprn") or "")),
         ("Tenancy", str(prop.get("tenancy_ref") or "")),
         ("Last ATV", day_text(prop.get("last_atv_on"))),
-        ("ATV due", day_text(prop.get("atv_due_on"))),
+        ("ATV due", day_text(prop.get("atv_due_on")) or _never_visited(prop)),
     ]
     return [(k, v) for k, v in facts if v]
+
+
+def _never_visited(prop: Mapping[str, Any]) -> str:
+    """A tenanted home with no visit on record is due now (``fieldapp.domain.atv``); a void
+    home, or one whose tenancy this role may not see, says nothing."""
+    if prop.get("tenancy_ref") and not prop.get("last_atv_on"):
+        return "now (no visit on record)"
+    return ""

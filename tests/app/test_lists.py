@@ -76,7 +76,7 @@ def test_keyword_search_is_for_staff_only() -> None:
         (
             "/repair",
             "r1",
-            "Repair, reference not yet sent · Unprioritised repair · repair: "
+            "Repair, reference not yet sent · Unprioritised repair: "
             "“Black mould behind the wardrobe”",
         )
     ]

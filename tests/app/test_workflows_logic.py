@@ -1065,6 +1065,10 @@ def test_property_facts_skip_what_is_missing() -> None:
         ("Last ATV", "Wed 02 Dec 2026"),
         ("ATV due", "Thu 02 Dec 2027"),
     ]
+    # Found on a walk: a tenanted home never visited said nothing of its ATV.
+    never = {"tenancy_ref": "T1", "last_atv_on": None, "atv_due_on": None}
+    assert P.property_facts(never) == [("Tenancy", "T1"), ("ATV due", "now (no visit on record)")]
+    assert ("ATV due", "now (no visit on record)") not in P.property_facts(home)  # void/partner
     assert P.property_title({"address": "1 Ash Court", "postcode": "WA7 2AB"}) == (
         "1 Ash Court, WA7 2AB"
     )
