@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
 import os
 import signal
 import socket
@@ -24,6 +25,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
+from typing import IO
 
 DEFAULT_APP_PORT = 8550
 DEFAULT_SERVER_PORT = 8700
@@ -37,6 +39,14 @@ def port_free(port: int) -> bool:
         except OSError:
             return False
         return True
+
+
+def _starting(data_dir: Path) -> IO[str]:
+    """Hold the data folder's start-up lock (released when the returned file is closed, or
+    when this process ends)."""
+    lock = (data_dir / ".demo-start.lock").open("w")
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    return lock
 
 
 def free_port_from(port: int, *, tries: int = 50) -> int:
@@ -157,6 +167,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     app: subprocess.Popen[bytes] | None = None
     server_url = f"http://127.0.0.1:{args.server_port}"
     try:
+        # Two demo runs started at once (a second and a third tablet) must not both take the
+        # same free port: the one that lost would stop at once while this one's "started"
+        # check saw the other's app on it. Choosing ports and starting waits its turn.
+        starting = _starting(data_dir)
         if healthy(server_url):
             print(f"demo: using the server already running at {server_url}")
         else:
@@ -206,6 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         if not wait_until(lambda: not port_free(app_port), timeout=60, proc=app):
             raise SystemExit("demo: the app did not start (see its messages above)")
+        starting.close()  # the next demo run may choose its ports now
         print()
         print(f"  Tablet '{device}':  {app_url}   (open it in a browser)")
         print(f"  Sync server:      {server_url}")

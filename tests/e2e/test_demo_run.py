@@ -78,6 +78,7 @@ def test_demo_run_starts_server_and_tablets_and_stops_them(tmp_path: Path) -> No
         tmp_path / "first.log",
     )
     second: subprocess.Popen[bytes] | None = None
+    third: subprocess.Popen[bytes] | None = None
     try:
         text = _wait_for(tmp_path / "first.log", r"Stop with Ctrl-C", first)
         app_url = re.search(r"Tablet 'tablet1':\s+(\S+)", text).group(1)  # type: ignore[union-attr]
@@ -91,29 +92,28 @@ def test_demo_run_starts_server_and_tablets_and_stops_them(tmp_path: Path) -> No
         assert alone, text
         server_dir = Path(alone.group(1))
 
-        second = _start(
-            [
-                "--data-dir",
-                str(data),
-                "--app-port",
-                str(app_port),
-                "--server-port",
-                str(server_port),
-                "--device",
-                "tablet2",
-            ],
-            tmp_path / "second.log",
-        )
+        # A second and a third tablet started at the same moment (found on a walk: both took
+        # the same port, and the one that lost stopped while the other printed its address).
+        args = ["--data-dir", str(data), "--app-port", str(app_port)]
+        args += ["--server-port", str(server_port)]
+        second = _start([*args, "--device", "tablet2"], tmp_path / "second.log")
+        third = _start([*args, "--device", "tablet3"], tmp_path / "third.log")
         text2 = _wait_for(tmp_path / "second.log", r"Stop with Ctrl-C", second)
+        text3 = _wait_for(tmp_path / "third.log", r"Stop with Ctrl-C", third)
         assert "using the server already running" in text2
         app2 = re.search(r"Tablet 'tablet2':\s+(\S+)", text2).group(1)  # type: ignore[union-attr]
-        assert app2 != app_url and _ok(app2)
+        app3 = re.search(r"Tablet 'tablet3':\s+(\S+)", text3).group(1)  # type: ignore[union-attr]
+        assert len({app_url, app2, app3}) == 3 and _ok(app2) and _ok(app3)
+        assert second.poll() is None and third.poll() is None  # both apps still serving
+        assert _interrupt(third) == 0
+        assert _ok(app2)  # the third tablet stopped its own app only
         assert _interrupt(second) == 0
-        assert _ok(server_url + "/api/v1/health")  # the second tablet leaves the server alone
+        assert _ok(server_url + "/api/v1/health")  # the other tablets leave the server alone
     finally:
-        if second is not None and second.poll() is None:
-            second.kill()
-            second.wait(timeout=10)
+        for extra in (second, third):
+            if extra is not None and extra.poll() is None:
+                extra.kill()
+                extra.wait(timeout=10)
         code = _interrupt(first) if first.poll() is None else first.returncode
     assert code == 0
     assert not _ok(app_url) and not _ok(server_url + "/api/v1/health")
