@@ -1,7 +1,7 @@
 """The lists of My patch as plain functions: filters, sort, "show all", keyword search.
 
 Cases and repairs are filtered by clock (overdue, due soon), by ASB category or repair
-priority and by estate, and sorted by due time or by when they were reported. Keyword search
+priority and by estate (the ATVs due by estate and clock too), and sorted by due time or by when they were reported. Keyword search
 looks in case and repair descriptions (personal text: officers and managers only, never
 partners, whose tablets do not hold it anyway). No Flet: each rule is tested as a table.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from fieldapp.sync.protocol import STAFF_ROLES
@@ -66,6 +66,24 @@ def filtered(
         out.sort(key=lambda r: (r.get("due_at") is None, str(r.get("due_at") or "")))
     else:
         out.sort(key=_reported, reverse=chosen.sort == "newest")
+    return out
+
+
+def atvs_filtered(
+    due: Iterable[tuple[Mapping[str, Any], date | None]], chosen: ListFilter, *, today: date
+) -> list[tuple[Mapping[str, Any], date | None]]:
+    """The ATVs due (``logic_patch.atvs_due``: home, due date) that pass the same filter as
+    the cases and repairs: the estate; "Overdue" keeps those due before ``today`` or never
+    visited, "Due soon" those not overdue yet. An ATV has no category: that choice leaves
+    them all."""
+    out = []
+    for home, day in due:
+        if chosen.estate and home.get("estate") != chosen.estate:
+            continue
+        overdue = day is None or day < today
+        if (chosen.when == "overdue" and not overdue) or (chosen.when == "due_soon" and overdue):
+            continue
+        out.append((home, day))
     return out
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import flet as ft
 
+from fieldapp.domain.calendar import local_date
 from fieldapp.state import AppState
 from fieldapp.sync.protocol import ASB_CATEGORIES, REPAIR_PRIORITIES
 from fieldapp.views import common
@@ -22,6 +23,7 @@ from fieldapp.views.logic_lists import (
     SORT_OPTIONS,
     WHEN_OPTIONS,
     ListFilter,
+    atvs_filtered,
     estates,
     filtered,
     keyword_hits,
@@ -173,9 +175,11 @@ def _repairs(
     return _section(f"Repairs due ({len(repairs)})", rows, "No repairs with a clock running match.")
 
 
-def _atvs(state: AppState, homes: Sequence[Mapping[str, Any]]) -> ft.Control:
+def _atvs(state: AppState, chosen: ListFilter, homes: Sequence[Mapping[str, Any]]) -> ft.Control:
     rows: list[ft.Control] = []
-    due = atvs_due(homes, state.now(), policy=policy_of(state))
+    rules = policy_of(state)
+    today = local_date(state.now(), rules)
+    due = atvs_filtered(atvs_due(homes, state.now(), policy=rules), chosen, today=today)
     for prop, day in due[:LIST_ROWS]:
         pid = str(prop["id"])
         overdue = "overdue" in atv_label(day, state.now())
@@ -328,7 +332,7 @@ def view(state: AppState, **params: str) -> ft.Control:
                 filters,
                 _cases(state, chosen[0], places, flip),
                 _repairs(state, chosen[0], places, flip),
-                _atvs(state, homes),
+                _atvs(state, chosen[0], homes),
                 _nearby(state, homes, show_map),
             ],
             spacing=common.GAP * 2,

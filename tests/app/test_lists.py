@@ -4,7 +4,7 @@ over a real device store."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import flet as ft
@@ -14,7 +14,14 @@ from fieldapp.ids import to_wire
 from fieldapp.services import Device
 from fieldapp.state import AppState
 from fieldapp.views import patch
-from fieldapp.views.logic_lists import ListFilter, filtered, keyword_hits, shown, snippet_at
+from fieldapp.views.logic_lists import (
+    ListFilter,
+    atvs_filtered,
+    filtered,
+    keyword_hits,
+    shown,
+    snippet_at,
+)
 from tests.app import ui
 from tests.app.test_workflows_views import HOMES, OFFICER, _seed, pick
 
@@ -109,6 +116,42 @@ def test_my_patch_lists_filter_and_show_all(device: Device, state: AppState) -> 
     tiles = [t for t in ui.of_type(root, ft.ListTile) if "case 13" in ui.texts(t)]
     assert tiles, "the description search found the case"
     assert OFFICER["role"] == "officer"
+
+
+DUE_ATVS = [
+    ({"id": "a", "estate": "Castlefields"}, None),  # never visited
+    ({"id": "b", "estate": "Castlefields"}, date(2026, 6, 9)),  # due yesterday
+    ({"id": "c", "estate": "Elm Grove"}, date(2026, 6, 10)),  # due today
+    ({"id": "d", "estate": "Castlefields"}, date(2026, 7, 1)),
+]
+
+
+@pytest.mark.parametrize(
+    ("chosen", "ids"),
+    [
+        (ListFilter(), ["a", "b", "c", "d"]),
+        (ListFilter(when="overdue"), ["a", "b"]),
+        (ListFilter(when="due_soon"), ["c", "d"]),
+        (ListFilter(estate="Elm Grove"), ["c"]),
+        (ListFilter(estate="Castlefields", when="due_soon"), ["d"]),
+        (ListFilter(category="noise"), ["a", "b", "c", "d"]),  # an ATV has no category
+    ],
+)
+def test_atvs_follow_the_estate_and_clock_filter(chosen: ListFilter, ids: list[str]) -> None:
+    """Found on a walk: choosing an estate or "Overdue" narrowed the cases and repairs but the
+    ATV list below them stayed whole."""
+    kept = atvs_filtered(DUE_ATVS, chosen, today=date(2026, 6, 10))
+    assert [home["id"] for home, _ in kept] == ids
+
+
+def test_my_patch_atv_list_follows_the_estate_filter(device: Device, state: AppState) -> None:
+    homes = [{**h, "tenancy_ref": f"T-{h['id']}"} for h in HOMES]  # tenanted, never visited
+    _seed(device, property=homes)
+    root = patch.view(state)
+    assert f"Annual Tenancy Visits due ({len(homes)})" in ui.texts(root)
+    pick(root, "Estate", "Elm Grove")
+    assert "Annual Tenancy Visits due (1)" in ui.texts(root)
+    assert "1 Elm Grove, WA7 9ZZ" in ui.texts(root)
 
 
 @pytest.mark.parametrize(
