@@ -8,7 +8,7 @@ partners, whose tablets do not hold it anyway). No Flet: each rule is tested as 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, Literal
@@ -119,8 +119,11 @@ def keyword_hits(
     cases: Iterable[Mapping[str, Any]],
     repairs: Iterable[Mapping[str, Any]],
     limit: int = 30,
+    where: Callable[[Mapping[str, Any]], str] | None = None,
 ) -> list[tuple[str, str, str]]:
-    """(route, id, label) of cases and repairs whose description holds every word typed.
+    """(route, id, label) of cases and repairs whose description holds every word typed,
+    each labelled with its reference and kind, ``where`` it is (``Places.label``) when given,
+    and the words around the one found.
 
     Officers and managers only: descriptions are personal data, never searched for partners.
     """
@@ -135,5 +138,7 @@ def keyword_hits(
                 title = (
                     case_title(r) if route == "/asb" else repair_reference_title(r, repair_title(r))
                 )
-                hits.append((route, str(r["id"]), f"{title}: “{snippet_at(said, words[0])}”"))
+                place = f" — {where(r)}" if where is not None else ""
+                snippet = snippet_at(said, words[0])
+                hits.append((route, str(r["id"]), f"{title}{place}: “{snippet}”"))
     return hits[:limit]

@@ -257,9 +257,11 @@ def view(state: AppState, **params: str) -> ft.Control:
         full = len(hits) >= SEARCH_ROWS  # there may be more than are listed
         # Words in case and repair descriptions too (staff only: descriptions are personal).
         known = {rid for _, rid, _ in hits}
+        places = places_of(state) if len(text.strip()) >= 2 else None
         hits += [
             hit for hit in keyword_hits(text, role=state.role, cases=state.all("asb_case"),
-                                        repairs=state.all("repair"))
+                                        repairs=state.all("repair"),
+                                        where=places.label if places else None)
             if hit[1] not in known
         ]  # fmt: skip
         results.controls = [

@@ -91,6 +91,11 @@ def test_keyword_search_is_for_staff_only() -> None:
     assert keyword_hits("mould", role="officer", cases=cases, repairs=sent)[0][2].startswith(
         "REP-2026-0007 · Urgent repair · damp: “Black mould"
     )
+    # Found on a walk: a description hit did not say where the case or repair was.
+    [(_, _, placed)] = keyword_hits(
+        "mould", role="officer", cases=[], repairs=sent, where=lambda r: "1 Ash Court, WA7 2AB"
+    )
+    assert placed.startswith("REP-2026-0007 · Urgent repair · damp — 1 Ash Court, WA7 2AB: “")
     # A long description shows where the word was found, not only its first 60 characters.
     long = [{**sent[0], "description": "Seen on a walkabout: " + "grass verge, " * 8 + "a wombat"}]
     [(_, _, text)] = keyword_hits("wombat", role="officer", cases=[], repairs=long)
@@ -102,7 +107,7 @@ def test_keyword_search_is_for_staff_only() -> None:
 
 def test_my_patch_lists_filter_and_show_all(device: Device, state: AppState) -> None:
     many = [_case(n, due_in_h=n - 3) for n in range(1, 15)]
-    _seed(device, asb_case=many)
+    _seed(device, asb_case=many, property=HOMES)
     root = patch.view(state)
     assert "Open ASB cases (14)" in ui.texts(root)
     assert "ASB-0011" not in ui.texts(root)  # ten shown
@@ -115,6 +120,7 @@ def test_my_patch_lists_filter_and_show_all(device: Device, state: AppState) -> 
     ui.fire(search.on_change, ui.Event(search))
     tiles = [t for t in ui.of_type(root, ft.ListTile) if "case 13" in ui.texts(t)]
     assert tiles, "the description search found the case"
+    assert "1 Ash Court, WA7 2AB" in ui.texts(tiles[0])  # where it is
     assert OFFICER["role"] == "officer"
 
 
