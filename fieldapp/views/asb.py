@@ -31,6 +31,7 @@ from fieldapp.views.form_kit import (
     section,
     set_choices,
     show_errors,
+    spot_of,
     value_of,
     write,
 )
@@ -81,7 +82,10 @@ class AsbForm:
         on = self._changed
         self.results = Results("Triage", prefix="triage")
         self.feedback = Feedback("asb-message")
-        self.property = PropertyPicker(state, start.property_id, on_change=self._property_changed)
+        spot = spot_of(self.record, self.observation, start)
+        self.property = PropertyPicker(
+            state, start.property_id, on_change=self._property_changed, spot=spot
+        )
         self.complainant = dropdown(
             "Complainant", [], None, on_select=on, none_text="None recorded / not a resident"
         )
@@ -241,7 +245,11 @@ class AsbForm:
         return ft.Column(
             [
                 self.heading,
-                section("Where and who", grid(*self.property.controls, self.complainant)),
+                section(
+                    "Where and who",
+                    grid(*self.property.controls, self.complainant),
+                    self.property.spot_line,
+                ),
                 section(
                     "What happened",
                     grid(self.category, self.harm, self.urgent, self.hate),

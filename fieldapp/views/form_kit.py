@@ -25,7 +25,7 @@ from fieldapp.state import AppState
 from fieldapp.store.errors import StoreError, ValidationError
 from fieldapp.views import common, palette, photo_viewer
 from fieldapp.views.logic_forms import Line, field_messages, saved_line
-from fieldapp.views.logic_patch import reference_of
+from fieldapp.views.logic_patch import Places, reference_of
 
 log = logging.getLogger(__name__)
 
@@ -465,6 +465,19 @@ def property_text(prop: Mapping[str, Any]) -> str:
     return f"{address}, {postcode}" if postcode else address
 
 
+def spot_of(
+    record: Mapping[str, Any] | None, observation: Mapping[str, Any] | None, start: Any
+) -> Mapping[str, Any] | None:
+    """Where a case or repair form's finding was made, for ``PropertyPicker(spot=…)``: the
+    saved record, or a new one raised from a walkabout ``observation`` at its position
+    (``start``: the form's prefilled inputs, with ``lat`` and ``lon``)."""
+    if record is not None:
+        return record
+    if observation is None:
+        return None
+    return {"lat": start.lat, "lon": start.lon, "observation_id": observation.get("id")}
+
+
 class PropertyPicker:
     """A search box and a dropdown of the homes found (nearest homes before any search)."""
 
@@ -476,10 +489,16 @@ class PropertyPicker:
         label: str = "Property",
         none_text: str | None = "No property (communal area)",
         on_change: Callable[[str | None], None] | None = None,
+        spot: Mapping[str, Any] | None = None,
     ) -> None:
         self.state = state
         self.none_text = none_text
         self.on_change = on_change
+        # A finding made at a walkabout spot (its ``lat``/``lon``, its ``observation_id``):
+        # with no home chosen, ``spot_line`` (placed by the form under the picker) says where
+        # the spot is.
+        self.spot = spot
+        self.spot_line = ft.Text("", color=palette.MUTED, size=14, visible=False)
         self.found: dict[str, Mapping[str, Any]] = {}
         self.search = common.field(
             "Find property", hint="Address, postcode or UPRN", on_change=self._searched
@@ -488,6 +507,18 @@ class PropertyPicker:
         chosen = state.get("property", value) if value else None
         self._offer([chosen, *self._nearby()])
         self.dropdown.value = value if chosen else self.dropdown.value
+        self._show_spot()
+
+    def _show_spot(self) -> None:
+        text = ""
+        if self.spot is not None and not self.value:
+            where = Places(self.state.all("property"), self.state.all("observation"))
+            text = where.label({k: v for k, v in self.spot.items() if k != "property_id"})
+            if text.startswith("Walkabout spot"):
+                text += ": no home chosen, so it is filed at the spot"
+            else:
+                text = ""
+        self.spot_line.value, self.spot_line.visible = text, bool(text)
 
     def _nearby(self, limit: int = 15) -> list[Mapping[str, Any]]:
         where = self.state.position()
@@ -512,6 +543,7 @@ class PropertyPicker:
         )
 
     def _picked(self, _: Any = None) -> None:
+        self._show_spot()
         if self.on_change is not None:
             self.on_change(self.value)
 

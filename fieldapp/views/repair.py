@@ -32,6 +32,7 @@ from fieldapp.views.form_kit import (
     photo_strip,
     pick_photos,
     section,
+    spot_of,
     value_of,
     write,
 )
@@ -76,7 +77,10 @@ class RepairForm:
         self.results = Results("Deadlines", prefix="repair")
         self.feedback = Feedback("repair-message")
         on = self._changed
-        self.property = PropertyPicker(state, start.property_id, on_change=lambda _: on())
+        spot = spot_of(self.record, self.observation, start)
+        self.property = PropertyPicker(
+            state, start.property_id, on_change=lambda _: on(), spot=spot
+        )
         self.room = common.field("Room", value=start.room, on_change=on)
         self.hazard = dropdown(
             "HHSRS hazard", HAZARD_OPTIONS, start.hazard, on_select=on, none_text="Not recorded"
@@ -222,6 +226,7 @@ class RepairForm:
                 section(
                     "Where",
                     grid(*self.property.controls, self.room),
+                    self.property.spot_line,
                 ),
                 section(
                     "What was found",

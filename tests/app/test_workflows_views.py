@@ -13,7 +13,7 @@ from PIL import Image
 from fieldapp.services import Device
 from fieldapp.state import AppState
 from fieldapp.views import asb, atv, patch, property, repair, walkabout
-from fieldapp.views.form_kit import add_photos, photo_strip
+from fieldapp.views.form_kit import NONE_KEY, add_photos, photo_strip
 from tests.app import ui
 from tests.app.conftest import Recorder, seed
 
@@ -349,6 +349,10 @@ def test_a_repair_at_a_walkabout_spot_is_listed_by_its_place(
     ui.click(ui.by_id(root, "observation-raise-repair"))
     root = repair.view(state, **shell.routes[-1][1])
     pick(root, "Property", None)  # the officer records the spot, not a home
+    assert (
+        "Walkabout spot 20 m from 1 Ash Court, WA7 2AB: no home chosen, so it is filed at the spot"
+        in ui.texts(root)
+    )
     pick(root, "Priority", "urgent")
     ui.click(ui.by_id(root, "repair-save"))
     [made] = state.all("repair")
@@ -360,6 +364,32 @@ def test_a_repair_at_a_walkabout_spot_is_listed_by_its_place(
     texts = ui.texts(patch.view(state))
     assert "Walkabout spot 20 m from 1 Ash Court, WA7 2AB" in texts
     assert "Unknown address" not in texts
+
+
+def test_a_finding_raised_far_from_every_home_names_no_home(
+    device: Device, state: AppState, shell: Recorder
+) -> None:
+    """Found on a walk: fly-tipping logged 1.7 km off the estate named a resident's home, and
+    the case raised from it came pre-filled with that home."""
+    _seed(device)
+    state.set_position(53.336, -2.69)  # 333 m north of 3 Ash Court, the nearest home
+    root = walkabout.view(state, id="w-joined", observation="new")
+    pick(root, "What was seen", "fly_tipping")
+    ui.click(ui.by_id(root, "observation-save"))
+    [obs] = state.find("observation", "walkabout_id", "w-joined")
+    assert obs["nearest_property_id"] is None and obs["nearest_block"] is None
+    assert "53.33600, -2.69000 (no home nearby)" in ui.texts(root)
+    spot = (
+        "Walkabout spot 330 m from 3 Ash Court, WA7 2AB: no home chosen, so it is filed at the spot"
+    )
+    for button, form in (("observation-raise-asb", asb), ("observation-raise-repair", repair)):
+        root = walkabout.view(state, id="w-joined", observation=obs["id"])
+        ui.click(ui.by_id(root, button))
+        root = form.view(state, **shell.routes[-1][1])
+        assert dd(root, "Property").value in (None, NONE_KEY)
+        assert spot in ui.texts(root)
+        pick(root, "Property", "h3")  # the officer may still choose a home: the line goes
+        assert spot not in ui.texts(root)
 
 
 def test_raise_an_asb_report_from_an_observation(
