@@ -200,8 +200,8 @@ class Policy:
     )
     fire_safety_action_target: Deadline | None = None  # a Not met raises an action, untimed
     # An observation is placed at a home or a block only this close to it: one logged in a
-    # car park or on a path names no resident's home from across the estate (nor counts
-    # towards that home's cases when a report is raised from it).
+    # car park or on a path names no resident's home from across the estate, and a case or
+    # repair raised from it is not filed against that home.
     near_home_max_m: float = 100.0
 
     def __hash__(self) -> int:

@@ -1,9 +1,10 @@
 """The lists of My patch as plain functions: filters, sort, "show all", keyword search.
 
 Cases and repairs are filtered by clock (overdue, due soon), by ASB category or repair
-priority and by estate (the ATVs due by estate and clock too), and sorted by due time or by when they were reported. Keyword search
-looks in case and repair descriptions (personal text: officers and managers only, never
-partners, whose tablets do not hold it anyway). No Flet: each rule is tested as a table.
+priority and by estate (the ATVs due by estate and clock too), and sorted by due time or by
+when they were reported. Keyword search looks in case and repair descriptions (personal text:
+officers and managers only, never partners, whose tablets do not hold it anyway). No Flet:
+each rule is tested as a table.
 """
 
 from __future__ import annotations

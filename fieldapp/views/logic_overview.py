@@ -41,6 +41,7 @@ from fieldapp.views.logic_patch import (
     urgency,
 )
 
+SOON_HOURS = DEFAULT_POLICY.due_soon_hours
 NO_PATCH = "Patch not known"
 AWAAB_CLASSES = frozenset({"emergency", "significant"})
 Record = Mapping[str, Any]
@@ -270,7 +271,7 @@ def count_cells(row: PatchCounts) -> list[tuple[str, int, str]]:
     """(label, number, tone) for one patch's card, in the order shown."""
     return [
         ("Open ASB cases", row.open_cases, "info"),
-        (f"Due within {DEFAULT_POLICY.due_soon_hours:g} h", row.due_soon, "warn" if row.due_soon else "info"),
+        (f"Due within {SOON_HOURS:g} h", row.due_soon, "warn" if row.due_soon else "info"),
         ("Overdue", row.overdue, "alert" if row.overdue else "ok"),
         ("Awaab's Law repairs open", row.awaab_open, "info"),
         ("Awaab's Law overdue", row.awaab_overdue, "alert" if row.awaab_overdue else "ok"),
