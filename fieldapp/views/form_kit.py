@@ -246,7 +246,8 @@ def live_heading(
 
 def saved_message(state: AppState, what: str) -> str:
     """The form's line once ``what`` is saved, true to the connection as it stands."""
-    return saved_line(what, getattr(state.sync, "status", None))
+    sync = state.sync
+    return saved_line(what, getattr(sync, "status", None), getattr(sync, "last_error", None))
 
 
 class Unsaved:

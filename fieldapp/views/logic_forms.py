@@ -276,9 +276,13 @@ def policy_of(state: object) -> Policy:
     return found if isinstance(found, Policy) else DEFAULT_POLICY
 
 
-def saved_line(what: str, status: str | None) -> str:
+def saved_line(what: str, status: str | None, last_error: str | None = None) -> str:
     """What a form says once ``what`` is saved, by the sync ``status``: it is on this tablet
-    at once; with a connection it is being sent now, without one it waits for one."""
-    if status in ("online", "syncing"):
+    at once; with a connection it is being sent now, without one it waits for one.
+
+    A round under way (``syncing``) after one that failed (``last_error``) has no connection
+    yet as far as anyone knows (found on a walk: a case saved just after an observation, with
+    the server down, was "being sent to the server now")."""
+    if status == "online" or (status == "syncing" and last_error is None):
         return f"{what} saved on this tablet and being sent to the server now."
     return f"{what} saved on this tablet. It will be sent when there is a connection."

@@ -271,8 +271,10 @@ def count_cells(row: PatchCounts) -> list[tuple[str, int, str]]:
     """(label, number, tone) for one patch's card, in the order shown."""
     return [
         ("Open ASB cases", row.open_cases, "info"),
-        (f"Due within {SOON_HOURS:g} h", row.due_soon, "warn" if row.due_soon else "info"),
-        ("Overdue", row.overdue, "alert" if row.overdue else "ok"),
+        # Cases only: repairs are counted by their Awaab's Law clocks below (found on a walk:
+        # "Due within 24 h" read as everything due, and disagreed with My patch's list).
+        (f"ASB due within {SOON_HOURS:g} h", row.due_soon, "warn" if row.due_soon else "info"),
+        ("ASB overdue", row.overdue, "alert" if row.overdue else "ok"),
         ("Awaab's Law repairs open", row.awaab_open, "info"),
         ("Awaab's Law overdue", row.awaab_overdue, "alert" if row.awaab_overdue else "ok"),
         ("ATVs overdue", row.atvs_overdue, "warn" if row.atvs_overdue else "ok"),

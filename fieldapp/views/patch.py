@@ -154,12 +154,9 @@ def _repairs(
     )
     for repair in shown(repairs, chosen):
         rid = str(repair["id"])
-        what = str(repair.get("hazard") or repair.get("room") or "repair").replace("_", " ")
         rows.append(
             common.tile(
-                repair_reference_title(
-                    repair, f"{str(repair.get('priority') or '').capitalize()} repair · {what}"
-                ),
+                repair_reference_title(repair, repair_title(repair)),
                 " · ".join(
                     part
                     for part in (awaab_step(repair.get(NEXT_STEP)), places.label(repair))
@@ -175,12 +172,17 @@ def _repairs(
     return _section(f"Repairs due ({len(repairs)})", rows, "No repairs with a clock running match.")
 
 
-def _atvs(state: AppState, chosen: ListFilter, homes: Sequence[Mapping[str, Any]]) -> ft.Control:
+def _atvs(
+    state: AppState,
+    chosen: ListFilter,
+    homes: Sequence[Mapping[str, Any]],
+    flip: Callable[[Any], None],
+) -> ft.Control:
     rows: list[ft.Control] = []
     rules = policy_of(state)
     today = local_date(state.now(), rules)
     due = atvs_filtered(atvs_due(homes, state.now(), policy=rules), chosen, today=today)
-    for prop, day in due[:LIST_ROWS]:
+    for prop, day in due if chosen.show_all else due[:LIST_ROWS]:
         pid = str(prop["id"])
         overdue = "overdue" in atv_label(day, state.now())
         rows.append(
@@ -193,6 +195,7 @@ def _atvs(state: AppState, chosen: ListFilter, homes: Sequence[Mapping[str, Any]
                 on_click=_go(state, "/atv", property_id=pid),
             )
         )
+    rows += _show_all(len(due), chosen, flip, "patch-atvs-all")
     return _section(f"Annual Tenancy Visits due ({len(due)})", rows, "No ATVs due this month.")
 
 
@@ -334,7 +337,7 @@ def view(state: AppState, **params: str) -> ft.Control:
                 filters,
                 _cases(state, chosen[0], places, flip),
                 _repairs(state, chosen[0], places, flip),
-                _atvs(state, chosen[0], homes),
+                _atvs(state, chosen[0], homes, flip),
                 _nearby(state, homes, show_map),
             ],
             spacing=common.GAP * 2,

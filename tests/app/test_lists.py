@@ -160,6 +160,21 @@ def test_my_patch_atv_list_follows_the_estate_filter(device: Device, state: AppS
     assert "1 Elm Grove, WA7 9ZZ" in ui.texts(root)
 
 
+def test_my_patch_atv_list_shows_all_on_asking(device: Device, state: AppState) -> None:
+    """Found on a walk: "Annual Tenancy Visits due (54)" listed ten, and the rest could not
+    be reached."""
+    homes = [
+        {**HOMES[0], "id": f"t{n}", "address": f"{n} Tern Close", "tenancy_ref": f"T{n}"}
+        for n in range(1, 13)
+    ]
+    _seed(device, property=homes)
+    root = patch.view(state)
+    assert "Annual Tenancy Visits due (12)" in ui.texts(root)
+    assert sum("ATV overdue" in ui.texts(t) for t in ui.of_type(root, ft.ListTile)) == 10
+    ui.click(ui.by_id(root, "patch-atvs-all"))
+    assert sum("ATV overdue" in ui.texts(t) for t in ui.of_type(root, ft.ListTile)) == 12
+
+
 @pytest.mark.parametrize(
     ("word", "snippet"),
     [

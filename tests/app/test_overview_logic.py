@@ -267,14 +267,14 @@ def test_count_cells_tones() -> None:
     quiet = count_cells(PatchCounts("p1", "Runcorn East", open_cases=3))
     assert [(t, n) for t, n, _ in quiet][:3] == [
         ("Open ASB cases", 3),
-        ("Due within 24 h", 0),
-        ("Overdue", 0),
+        ("ASB due within 24 h", 0),
+        ("ASB overdue", 0),
     ]
     assert {tone for _, _, tone in quiet} <= {"info", "ok"}
     busy = dict(
         (t, tone) for t, _, tone in count_cells(PatchCounts("p1", "x", overdue=1, ct_awaiting=2))
     )
-    assert busy["Overdue"] == "alert" and busy["Community Trigger awaiting review"] == "alert"
+    assert busy["ASB overdue"] == "alert" and busy["Community Trigger awaiting review"] == "alert"
 
 
 # --- the demo patch --------------------------------------------------------------------------

@@ -135,10 +135,10 @@ def test_manager_sees_every_patch(device: Device, state: AppState, shell: Record
     screen = overview.view(state)
     text = ui.texts(screen)
     assert "SLA and Community Trigger overview" in text and "All patches" in text
-    assert _count(screen, "all-patches", "overdue") == "2"
-    assert _count(screen, "runcorn-east", "overdue") == "1"
-    assert _count(screen, "widnes-west", "overdue") == "1"
-    assert _count(screen, "widnes-west", "due-within-24-h") == "1"
+    assert _count(screen, "all-patches", "asb-overdue") == "2"
+    assert _count(screen, "runcorn-east", "asb-overdue") == "1"
+    assert _count(screen, "widnes-west", "asb-overdue") == "1"
+    assert _count(screen, "widnes-west", "asb-due-within-24-h") == "1"
     assert _count(screen, "runcorn-east", "atvs-overdue") == "1"
     assert _count(screen, "runcorn-east", "awaab-s-law-overdue") == "1"
     assert _count(screen, "runcorn-east", "community-trigger-awaiting-review") == "1"

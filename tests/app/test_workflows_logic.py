@@ -1123,3 +1123,12 @@ def test_who_logged_an_observation_is_named_from_the_directory_or_the_participan
 )
 def test_saved_line_is_true_to_the_connection(status: str | None, line: str) -> None:
     assert F.saved_line("Visit", status) == line
+
+
+def test_a_round_under_way_after_a_failed_one_is_not_a_connection() -> None:
+    """Found on a walk: with the server down, a case saved while the tablet was trying again
+    said it was "being sent to the server now"."""
+    failed = "No connection to the server. Changes are kept on this tablet."
+    assert F.saved_line("ASB case", "syncing", failed) == (
+        "ASB case saved on this tablet. It will be sent when there is a connection."
+    )
