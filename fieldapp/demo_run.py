@@ -41,6 +41,13 @@ def port_free(port: int) -> bool:
         return True
 
 
+def _next_device(device: str) -> str:
+    """A name for another tablet: ``tablet1`` → ``tablet2``, ``tablet2`` → ``tablet3``."""
+    stem = device.rstrip("0123456789")
+    number = device[len(stem) :]
+    return f"{stem or 'tablet'}{int(number) + 1 if number else 2}"
+
+
 def _starting(data_dir: Path) -> IO[str]:
     """Hold the data folder's start-up lock (released when the returned file is closed, or
     when this process ends)."""
@@ -171,6 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # same free port: the one that lost would stop at once while this one's "started"
         # check saw the other's app on it. Choosing ports and starting waits its turn.
         starting = _starting(data_dir)
+        port = args.server_port
         if healthy(server_url):
             print(f"demo: using the server already running at {server_url}")
         else:
@@ -225,17 +233,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"  Tablet '{device}':  {app_url}   (open it in a browser)")
         print(f"  Sync server:      {server_url}")
         print(f"  Data folder:      {data_dir}")
-        print(f"  Server alone:     {server_alone_command(data_dir, args.server_port)}")
+        print(f"  Server alone:     {server_alone_command(data_dir, port)}")
         print("  Demo sign-ins (username / password, role):")
         for username, password, role, name in demo_users():
             print(f"    {username:<12} {password:<18} {role:<11} {name}")
-        print("  Stop with Ctrl-C. Another tablet: python -m fieldapp.demo_run --device tablet2")
+        print(
+            "  Stop with Ctrl-C. Another tablet: .venv/bin/python -m fieldapp.demo_run "
+            f"--device {_next_device(device)}"
+        )
         print()
         while True:
             if app.poll() is not None:
                 raise SystemExit("demo: the app stopped")
             if server is not None and server.poll() is not None:
-                raise SystemExit("demo: the server stopped")
+                # The tablet is a device of its own: it keeps working offline, as in the field,
+                # and finds the server again when it is back on the same port.
+                print(
+                    f"\ndemo: the server stopped (exit code {server.returncode}). The tablet "
+                    "keeps working offline; start the server again with\n"
+                    f"  {server_alone_command(data_dir, port)}\n"
+                    "and it syncs on its own. Ctrl-C here stops the tablet.",
+                    flush=True,
+                )
+                server = None
             time.sleep(0.5)
     except KeyboardInterrupt:
         print("\ndemo: stopping…")

@@ -52,6 +52,15 @@ def _wait_for(log: Path, pattern: str, proc: subprocess.Popen[bytes], timeout: f
     raise AssertionError(f"never printed {pattern!r}:\n{log.read_text(errors='replace')}")
 
 
+def _child_serving(parent: int, module: str) -> int:
+    """The pid of ``parent``'s child running ``python -m <module>``."""
+    for pid in Path(f"/proc/{parent}/task/{parent}/children").read_text().split():
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        if module.encode() in argv and b"-m" in argv:
+            return int(pid)
+    raise AssertionError(f"no child of {parent} runs -m {module}")
+
+
 def _ok(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2) as resp:
@@ -101,6 +110,7 @@ def test_demo_run_starts_server_and_tablets_and_stops_them(tmp_path: Path) -> No
         text2 = _wait_for(tmp_path / "second.log", r"Stop with Ctrl-C", second)
         text3 = _wait_for(tmp_path / "third.log", r"Stop with Ctrl-C", third)
         assert "using the server already running" in text2
+        assert "Another tablet: .venv/bin/python -m fieldapp.demo_run --device tablet3" in text2
         app2 = re.search(r"Tablet 'tablet2':\s+(\S+)", text2).group(1)  # type: ignore[union-attr]
         app3 = re.search(r"Tablet 'tablet3':\s+(\S+)", text3).group(1)  # type: ignore[union-attr]
         assert len({app_url, app2, app3}) == 3 and _ok(app2) and _ok(app3)
@@ -109,6 +119,14 @@ def test_demo_run_starts_server_and_tablets_and_stops_them(tmp_path: Path) -> No
         assert _ok(app2)  # the third tablet stopped its own app only
         assert _interrupt(second) == 0
         assert _ok(server_url + "/api/v1/health")  # the other tablets leave the server alone
+
+        # Found on a walk: killing the demo's server (to work offline) stopped the demo and
+        # took the tablet down with it. The tablet is a device of its own and stays up.
+        os.kill(_child_serving(first.pid, "server"), signal.SIGKILL)
+        stopped = _wait_for(tmp_path / "first.log", r"syncs on its own", first)
+        assert "The tablet keeps working offline" in stopped
+        assert f"--port {server_port}" in stopped.split("start the server again with")[-1]
+        assert first.poll() is None and _ok(app_url) and not _ok(server_url + "/api/v1/health")
     finally:
         for extra in (second, third):
             if extra is not None and extra.poll() is None:
