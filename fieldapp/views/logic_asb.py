@@ -40,6 +40,7 @@ from fieldapp.views.logic_forms import (
     parse_local_time,
     time_input,
 )
+from fieldapp.views.logic_walkabout import observation_title
 
 CATEGORY_LABELS = {"crime": "Crime (category 1)", "noise": "Noise (category 2)",
                    "other": "Other ASB (category 3)"}  # fmt: skip
@@ -175,7 +176,7 @@ def prefill_from_observation(observation: Mapping[str, Any], now: datetime) -> A
     """A new case raised from a walkabout observation: place, time and what was seen."""
     kind = str(observation.get("kind") or "other")
     offensive = observation.get("offensive") is True
-    seen = label(kind) + (" (offensive)" if offensive else "")
+    seen = observation_title(observation)  # as the walkabout names it
     text = observation.get("description") or ""
     return AsbInputs(
         property_id=observation.get("nearest_property_id"),

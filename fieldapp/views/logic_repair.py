@@ -33,6 +33,7 @@ from fieldapp.views.logic_forms import (
     parse_local_time,
     time_input,
 )
+from fieldapp.views.logic_walkabout import observation_title
 
 # The 29 HHSRS hazards as the Housing Health and Safety Rating System names them.
 HAZARD_LABELS: Mapping[str, str] = {
@@ -181,7 +182,7 @@ def prefill_from_observation(observation: Mapping[str, Any], now: datetime) -> R
         hazard=_OBSERVATION_HAZARD.get(kind),
         priority="routine",
         awaab="none",
-        description=f"Seen on an estate walkabout: {label(kind)}. {text}".strip(),
+        description=f"Seen on an estate walkabout: {observation_title(observation)}. {text}".strip(),
         reported_at=time_input(now),
         observation_id=observation.get("id"),
         lat=observation.get("lat"),

@@ -33,7 +33,7 @@ from fieldapp.views.form_kit import (
     value_of,
     write,
 )
-from fieldapp.views.logic_forms import changed, label, policy_of, when
+from fieldapp.views.logic_forms import changed, policy_of, when
 from fieldapp.views.logic_walkabout import (
     KIND_OPTIONS,
     ObservationInputs,
@@ -152,9 +152,9 @@ class ObservationForm:
         oid = str(rec["id"])
         raised, raised_id = rec.get("raised_entity"), rec.get("raised_id")
         if raised and raised_id:
-            route = "/repair" if raised == "repair" else "/asb"
+            route, what = ("/repair", "repair") if raised == "repair" else ("/asb", "ASB case")
             return [
-                common.button(f"Open the {label(raised).lower()} raised", lambda _: self.state.go(
+                common.button(f"Open the {what} raised", lambda _: self.state.go(
                     route, id=str(raised_id)), icon=ft.Icons.OPEN_IN_NEW,
                     ident="observation-open-raised", primary=False),
             ]  # fmt: skip

@@ -447,6 +447,8 @@ def test_asb_prefill_from_observation(kind: str, offensive: bool, category: str)
     assert (got.category, got.property_id, got.harm_type) == (category, "h1", "environmental")
     assert (got.incident_at, got.received_at) == ("10/06/2026 09:00", "10/06/2026 10:00")
     assert got.description.endswith("Tags") and (got.lat, got.lon) == (53.3, -2.7)
+    # Named as the walkabout names it (found on a walk: "Fly tipping" beside "Fly-tipping").
+    assert got.description.startswith(f"Seen on an estate walkabout: {W.observation_title(obs)}.")
 
 
 def test_complainant_choices_are_people_living_there() -> None:
@@ -602,6 +604,7 @@ def test_repair_prefill_from_observation(kind: str, hazard: str | None) -> None:
     got = R.prefill_from_observation(obs, NOW)
     assert (got.hazard, got.property_id, got.observation_id) == (hazard, "h2", "o9")
     assert got.reported_at == "10/06/2026 10:00" and R.repair_patch(got).ok
+    assert got.description == f"Seen on an estate walkabout: {W.kind_label(kind)}."
 
 
 # --- walkabout -----------------------------------------------------------------------------

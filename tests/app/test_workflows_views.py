@@ -332,6 +332,7 @@ def test_raise_a_repair_from_an_observation(
     )
     # Reopened, the observation offers the repair instead of raising another.
     root = walkabout.view(state, id="w-joined", observation=obs["id"])
+    assert "Open the repair raised" in ui.texts(root)
     ui.click(ui.by_id(root, "observation-open-raised"))
     assert shell.routes[-1] == ("/repair", {"id": made["id"]})
 
@@ -408,6 +409,10 @@ def test_raise_an_asb_report_from_an_observation(
     ui.click(ui.by_id(root, "asb-save"))
     [case] = state.all("asb_case")
     assert case["category"] == "crime" and case["harm_type"] == "environmental"
+    # Found on a walk: the button read "Open the asb case raised".
+    assert "Open the ASB case raised" in ui.texts(
+        walkabout.view(state, id="w-joined", observation=obs["id"])
+    )
     assert state.get("observation", obs["id"])["raised_id"] == case["id"]  # type: ignore[index]
 
 
