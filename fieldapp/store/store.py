@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
@@ -34,6 +35,15 @@ DB_NAME = "field.db"
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
+    """A sort key putting numbers in number order: ``2 Ash Court`` before ``10 Ash Court``."""
+    return tuple(
+        (0, int(part)) if part.isdigit() else (1, part.lower())
+        for part in re.split(r"(\d+)", text)
+        if part
+    )
 
 
 def _escape_like(text: str) -> str:
@@ -145,7 +155,7 @@ class Store:
             return []
         like = f"%{_escape_like(needle)}%"
         compact = f"%{_escape_like(needle.replace(' ', ''))}%"
-        return self._rows(
+        found = self._rows(
             "property",
             "AND (lower(address) LIKE ? ESCAPE '\\' OR replace(lower(postcode), ' ', '') "
             "LIKE ? ESCAPE '\\' OR uprn LIKE ? ESCAPE '\\' OR lower(tenancy_ref) LIKE ? "
@@ -153,8 +163,14 @@ class Store:
             "lower(coalesce(reference, ref)) LIKE ? ESCAPE '\\') OR id IN (SELECT property_id "
             "FROM repair WHERE deleted = 0 AND lower(reference) LIKE ? ESCAPE '\\')) "
             "ORDER BY address LIMIT ?",
-            (like, compact, compact, like, like, like, limit),
+            (like, compact, compact, like, like, like, max(limit * 10, 500)),
         )
+        # Found on a walk: "7 Leaside Way" listed 17 Leaside Way first (text order). An
+        # address beginning with what was typed comes first, then house numbers in number
+        # order (2 before 10).
+        found.sort(key=lambda p: (not str(p.get("address") or "").lower().startswith(needle),
+                                  _natural(str(p.get("address") or ""))))  # fmt: skip
+        return found[:limit]
 
     # --- local writes ----------------------------------------------------------------------
     def _ctx(self, now: datetime) -> writes.WriteContext:

@@ -255,6 +255,39 @@ def test_find_all_and_search(store: Store) -> None:
     assert store.search_properties("%") == []
 
 
+def test_property_search_puts_what_was_typed_first_and_numbers_in_order(store: Store) -> None:
+    """Found on a walk: "7 Leaside Way" listed 17 Leaside Way first."""
+    homes = ["17 Leaside Way", "10 Leaside Way", "7 Leaside Way", "2 Leaside Way", "Flat 7 Ash"]
+    store.apply_pull_page(
+        {
+            "changes": [
+                {
+                    "entity": "property",
+                    "id": f"p{n}",
+                    "version": 1,
+                    "deleted": False,
+                    "data": {
+                        "uprn": f"10{n}",
+                        "patch_id": "pa",
+                        "address": address,
+                        "postcode": "WA7 2XX",
+                        "bedrooms": 2,
+                    },
+                }  # fmt: skip
+                for n, address in enumerate(homes)
+            ],
+            "removes": [],
+            "next_cursor": "c1",
+            "has_more": False,
+        }
+    )
+    found = [p["address"] for p in store.search_properties("7 Leaside")]
+    assert found == ["7 Leaside Way", "17 Leaside Way"]
+    every = [p["address"] for p in store.search_properties("leaside way")]
+    assert every == ["2 Leaside Way", "7 Leaside Way", "10 Leaside Way", "17 Leaside Way"]
+    assert [p["address"] for p in store.search_properties("leaside", limit=1)] == ["2 Leaside Way"]
+
+
 def test_photo_files_record_and_pending_blob(store: Store) -> None:
     walk = store.create("walkabout", dict(WALK), now=NOW)
     jpeg = b"\xff\xd8 fake jpeg \xff\xd9"
