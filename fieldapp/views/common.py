@@ -179,8 +179,13 @@ def live(
     With ``key``, the area is rebuilt only when ``key()`` gives something new, so a text
     field inside it keeps what is being typed through background sync ticks.
     """
-    box = ft.Container(content=build())
+    # The key is read before the build, here and in ``refresh``: a sync write landing while
+    # the area is built (the sync thread does not wait for the screen) then differs from it
+    # at the next notice and is drawn. Read after, it matched the new data while the build
+    # showed the old (found under load: a PCSO's walkabouts list stayed "No walkabouts yet"
+    # after the first sync had brought them).
     last = [key() if key else None]
+    box = ft.Container(content=build())
 
     def refresh() -> None:
         if key is not None:

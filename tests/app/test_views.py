@@ -10,7 +10,7 @@ import pytest
 
 from fieldapp.services import Device
 from fieldapp.state import AppState
-from fieldapp.views import patch, settings, signin, sync
+from fieldapp.views import common, patch, settings, signin, sync
 from fieldapp.views.shell import allowed, destinations, home_route, route_table, status_text
 from tests.app import ui
 from tests.app.conftest import Recorder, seed
@@ -319,3 +319,20 @@ def test_refused_change_is_shown_with_the_servers_reason(device: Device, state: 
     assert "New walkabout: Estate, Started at" in text
     assert "Castlefields is not in your patch" in text
     assert "Waiting to be sent (0)" in text
+
+
+def test_a_sync_write_landing_while_a_live_area_is_built_is_drawn(state: AppState) -> None:
+    """Found under load: a PCSO's walkabouts list stayed "No walkabouts yet" after the first
+    sync had brought them. The sync thread wrote while the screen was being built; the area's
+    key, read after the build, already matched the new data, so the notice redrew nothing."""
+    store = {"walkabouts": 0}
+
+    def build() -> ft.Control:
+        shown = store["walkabouts"]
+        store["walkabouts"] = 2  # the pull lands now, on the sync thread
+        return ft.Text(f"{shown} walkabouts")
+
+    box = common.live(state, build, key=lambda: store["walkabouts"])
+    assert ui.texts(box) == "0 walkabouts"
+    state._changed()  # the pull's notice, after the screen was built
+    assert ui.texts(box) == "2 walkabouts"
