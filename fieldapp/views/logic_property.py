@@ -72,11 +72,13 @@ def report_entry(r: Mapping[str, Any]) -> Entry:
 
 def repair_entry(r: Mapping[str, Any]) -> Entry:
     title = f"Repair: {hazard_label(r['hazard']) if r.get('hazard') else 'no hazard recorded'}"
+    title += f" ({reference_text(r)})"  # as a case shows its own (found on a walk)
     bits = [label(str(r.get("priority") or ""))]
     if r.get("awaab") in ("emergency", "significant"):
         bits.append(f"Awaab's Law {r['awaab']}")
     if r.get("room"):
         bits.append(str(r["room"]))
+    bits.append(_text(r.get("description")))
     return Entry(
         parse_time(r.get("reported_at")), "repair", title, "; ".join(b for b in bits if b),
         "/repair", (("id", str(r["id"])),), str(r["id"]),

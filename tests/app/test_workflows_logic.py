@@ -1027,7 +1027,13 @@ def test_timeline_is_newest_first_with_untimed_last() -> None:
                 "awaab": "significant",
                 "reported_at": "2026-06-01T10:00:00Z",
             },
-            {"id": "x2", "priority": "routine", "reported_at": None},
+            {
+                "id": "x2",
+                "priority": "routine",
+                "reported_at": None,
+                "reference": "REP-2026-0009",
+                "description": "Loose  handrail\n on the stairs",
+            },  # fmt: skip
         ],
         notes=[{"id": "n1", "text": "Called", "created_at": "2026-06-09T10:00:00Z"}],
         photos=[{"id": "f1", "parent_entity": "repair", "taken_at": "2026-06-01T10:00:00Z"}],
@@ -1051,8 +1057,11 @@ def test_timeline_is_newest_first_with_untimed_last() -> None:
         ("repair", "x2"),
     ]
     by_id = {e.record_id: e for e in entries}
-    assert by_id["x1"].title == "Repair: Damp and mould growth"
-    assert by_id["x1"].detail == "Urgent; Awaab's Law significant"
+    # Found on a walk: a repair had no reference and no description in the home's history.
+    assert by_id["x1"].title == "Repair: Damp and mould growth (reference not yet sent)"
+    assert by_id["x1"].detail.startswith("Urgent; Awaab's Law significant")
+    assert by_id["x2"].title.endswith("(REP-2026-0009)")
+    assert by_id["x2"].detail == "Routine; Loose handrail on the stairs"
     assert by_id["c1"].title == "ASB case: Noise (ASB-1)" and by_id["c1"].route == "/asb"
     assert dict(by_id["r1"].params) == {"id": "c1"}
     assert by_id["v1"].detail == "Overcrowded; referrals: Succession"
