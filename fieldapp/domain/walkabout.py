@@ -18,7 +18,7 @@ Numbers from ``Policy``:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -88,6 +88,7 @@ class Action:
     kind: str
     due_at: datetime | None
     reason: str
+    observation_id: str | None = None  # the observation that raised it (None: fire safety)
 
 
 def observation_target(
@@ -145,5 +146,6 @@ def walkabout_actions(
             policy=policy,
         )
         if action is not None:
-            actions.append(action)
+            oid = o.get("id")
+            actions.append(replace(action, observation_id=oid if isinstance(oid, str) else None))
     return actions

@@ -716,6 +716,22 @@ def test_grade_lines_list_the_actions_raised() -> None:
     ]
 
 
+def test_each_action_says_which_observation_raised_it() -> None:
+    """Found on a walk: four "Fly tipping" actions alike, with nothing to tell them apart."""
+    first = {"id": "o1", "kind": "fly_tipping", "logged_at": "2026-06-10T09:00:00Z",
+             "nearest_block": "Chester House"}  # fmt: skip
+    second = {"id": "o2", "kind": "fly_tipping", "logged_at": "2026-06-10T09:20:00Z"}
+    lines = W.grade_lines(
+        ALL, True, [first, second], started_at="2026-06-10T09:00:00Z", policy=P0, now=NOW
+    )
+    reasons = [line.reason for line in lines if line.title == "Action"]
+    assert reasons == [
+        "Fly tipping: action within 5 working days · logged Wed 10 Jun 2026 10:00, "
+        "Block Chester House",
+        "Fly tipping: action within 5 working days · logged Wed 10 Jun 2026 10:20",
+    ]
+
+
 @pytest.mark.parametrize(
     ("grades", "fire", "patch"),
     [
