@@ -7,6 +7,7 @@ fallback for a map, whose tiles cannot load without a connection.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -72,9 +73,14 @@ def places_of(state: AppState) -> Places:
 
 
 def search_records(
-    state: AppState, text: str, *, limit: int = SEARCH_ROWS
+    state: AppState,
+    text: str,
+    *,
+    limit: int = SEARCH_ROWS,
+    places: Callable[[], Places] | None = None,
 ) -> list[tuple[str, str, str]]:
-    """(route, id, label) for homes and cases matching an address, postcode or reference."""
+    """(route, id, label) for homes and cases matching an address, postcode or reference;
+    ``places`` gives where they are (made only when a case or repair is found)."""
     text = text.strip()
     if len(text) < 2:
         return []
@@ -86,16 +92,14 @@ def search_records(
         for record in state.all(entity)
         if needle in (reference_of(record) or "").lower()
     ]
-    places = places_of(state) if found else None
+    where = (places or (lambda: places_of(state)))().label if found else None
     for entity, record in found:
-        assert places is not None  # made when anything was found
+        assert where is not None  # made when anything was found
         if entity == "asb_case":
-            hits.append(
-                ("/asb", str(record["id"]), f"{case_title(record)} — {places.label(record)}")
-            )
+            hits.append(("/asb", str(record["id"]), f"{case_title(record)} — {where(record)}"))
         else:
             title = repair_reference_title(record, repair_title(record))
-            hits.append(("/repair", str(record["id"]), f"{title} — {places.label(record)}"))
+            hits.append(("/repair", str(record["id"]), f"{title} — {where(record)}"))
     for prop in state.search_properties(text, limit=limit):
         hits.append(("/property", str(prop["id"]), property_label(prop)))
     return hits[:limit]
@@ -256,15 +260,16 @@ def view(state: AppState, **params: str) -> ft.Control:
 
     def on_search(e: Any) -> None:
         text = str(e.control.value or "")
-        hits = search_records(state, text)
+        # Where the records found are: made once a keystroke, and only if something is found.
+        places = functools.cache(lambda: places_of(state))
+        hits = search_records(state, text, places=places)
         full = len(hits) >= SEARCH_ROWS  # there may be more than are listed
         # Words in case and repair descriptions too (staff only: descriptions are personal).
         known = {rid for _, rid, _ in hits}
-        places = places_of(state) if len(text.strip()) >= 2 else None
         hits += [
             hit for hit in keyword_hits(text, role=state.role, cases=state.all("asb_case"),
                                         repairs=state.all("repair"),
-                                        where=places.label if places else None)
+                                        where=lambda r: places().label(r))
             if hit[1] not in known
         ]  # fmt: skip
         results.controls = [
